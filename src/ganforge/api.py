@@ -1,0 +1,95 @@
+"""The public Python surface: train, load, sample, list. The CLI calls only this module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import torch
+
+from ganforge import config as config_mod
+from ganforge.errors import GanforgeError
+from ganforge.registry import DATASETS, LOSSES, MODELS, PRESETS
+from ganforge.report import save_samples
+from ganforge.runs import DEFAULT_ROOT, Loaded, RunDir, load
+from ganforge.train import TrainResult
+from ganforge.train import train as _train
+
+
+def train(
+    preset: str | None = None,
+    overrides: Iterable[str] = (),
+    *,
+    config: config_mod.Config | None = None,
+    resume: str | Path | None = None,
+    runs_root: str | Path = DEFAULT_ROOT,
+    name: str | None = None,
+    progress: bool = True,
+) -> TrainResult:
+    """Train a preset (default ``dcgan-digits``) or a Config; ``resume`` continues a run."""
+    sets = list(overrides)
+    if not progress:
+        sets.append("train.progress=false")
+    if resume is not None:
+        return _train(resume=resume, overrides=sets, runs_root=runs_root)
+    cfg = config if config is not None else config_mod.resolve(preset, sets)
+    if config is not None and sets:
+        cfg = config_mod.from_dict(config_mod.apply_overrides(config_mod.to_dict(cfg), sets))
+    if name:
+        cfg.name = name
+    return _train(cfg, runs_root=runs_root)
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Spherical interpolation between latent batches ``a`` and ``b`` at fractions ``t``."""
+    a_n, b_n = a / a.norm(dim=-1, keepdim=True), b / b.norm(dim=-1, keepdim=True)
+    omega = torch.acos((a_n * b_n).sum(-1, keepdim=True).clamp(-1 + 1e-7, 1 - 1e-7))
+    so = torch.sin(omega)
+    t = t[:, None]
+    return torch.sin((1 - t) * omega) / so * a + torch.sin(t * omega) / so * b
+
+
+def sample(
+    path: str | Path,
+    n: int = 64,
+    seed: int = 0,
+    out: str | Path | None = None,
+    interpolate: bool = False,
+    steps: int = 10,
+    use_ema: bool = True,
+) -> list[Path]:
+    """Write a grid of ``n`` samples (and a latent interpolation strip) from a run or checkpoint."""
+    if n < 1:
+        raise GanforgeError(f"--n must be at least 1, got {n}")
+    model = load(path, use_ema=use_ema)
+    if out is None:
+        base = (
+            model.checkpoint.parent.parent
+            if model.checkpoint.parent.name == "checkpoints"
+            else Path(".")
+        )
+        out = base / f"sample-step{model.step}-seed{seed}.png"
+    out = Path(out)
+    written = [save_samples(model.sample(n, seed), model.info, out, nrow=None)]
+    if interpolate:
+        written.append(_interpolation(model, seed, steps, out.with_name(out.stem + "-interp.png")))
+    return written
+
+
+def _interpolation(model: Loaded, seed: int, steps: int, out: Path) -> Path:
+    g = model.g
+    z0 = g.latent(1, torch.Generator().manual_seed(seed))
+    z1 = g.latent(1, torch.Generator().manual_seed(seed + 1))
+    z = slerp(z0.expand(steps, -1), z1.expand(steps, -1), torch.linspace(0, 1, steps))
+    labels = [0] * steps if getattr(g, "n_classes", 0) else None
+    samples = model.sample(steps, labels=labels, z=z)
+    return save_samples(samples, model.info, out, nrow=steps)
+
+
+def listing(kind: str) -> list[tuple[str, str]]:
+    """(name, one-line summary) for presets, datasets, models or losses."""
+    registry = {"presets": PRESETS, "datasets": DATASETS, "models": MODELS, "losses": LOSSES}[kind]
+    return [(e.name, e.summary) for e in registry]
+
+
+__all__ = ["Loaded", "RunDir", "listing", "load", "sample", "slerp", "train"]

@@ -1,0 +1,427 @@
+"""Configuration: dataclass sections, YAML presets, dotted ``--set`` overrides, validation.
+
+A config has fixed sections (``optim``, ``train``, ``eval``) and selectable sections (``data``,
+``model``, ``loss``): a ``name`` looked up in a registry plus parameters validated against the
+keyword-only arguments of what is registered, so every preset is pure data and every mistake is
+an error naming the key and the allowed values.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import inspect
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from ganforge.errors import ConfigError
+from ganforge.registry import DATASETS, LOSSES, MODELS, PRESETS, Registry
+
+# ---------------------------------------------------------------------------------------------
+# value coercion by annotation
+
+
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+def _describe(hint: Any) -> str:
+    origin = typing.get_origin(hint)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(hint))
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_describe(a) for a in typing.get_args(hint))
+    if hint is type(None):
+        return "null"
+    if origin in (list, tuple):
+        return f"a list ({getattr(hint, '__name__', str(hint))})" if origin is list else str(hint)
+    return getattr(hint, "__name__", str(hint))
+
+
+def coerce(value: Any, hint: Any, key: str) -> Any:
+    """Convert ``value`` to the annotated type or raise ConfigError naming ``key``."""
+    if hint is Any or hint is inspect.Parameter.empty:
+        return value
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    bad = ConfigError(f"{key}: {value!r} is not valid; expected {_describe(hint)}")
+    if origin is Literal:
+        for choice in args:
+            if value == choice or (isinstance(value, str) and str(choice) == value):
+                return choice
+        raise bad
+    if origin in (typing.Union, types.UnionType):
+        if value is None or (isinstance(value, str) and value.lower() in ("null", "none")):
+            if type(None) in args:
+                return None
+            raise bad
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return coerce(value, arg, key)
+            except ConfigError:
+                continue
+        raise bad
+    if hint is type(None):
+        if value is None:
+            return None
+        raise bad
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
+            return value.lower() in _TRUE
+        raise bad
+    if hint is int:
+        if isinstance(value, bool):
+            raise bad
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            try:
+                number = float(value.replace("_", ""))
+            except ValueError:
+                raise bad from None
+            if number.is_integer():
+                return int(number)
+        raise bad
+    if hint is float:
+        if isinstance(value, bool):
+            raise bad
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                raise bad from None
+        raise bad
+    if hint is str:
+        if isinstance(value, str):
+            return value
+        raise bad
+    if origin in (list, tuple) or hint in (list, tuple):
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, (list, tuple)):
+            value = [value]
+        if origin is tuple and args and args[-1] is not Ellipsis:
+            if len(value) != len(args):
+                raise bad
+            return tuple(coerce(v, a, f"{key}[{i}]") for i, (v, a) in enumerate(zip(value, args)))
+        item = args[0] if args else Any
+        items = [coerce(v, item, f"{key}[{i}]") for i, v in enumerate(value)]
+        return tuple(items) if (origin is tuple or hint is tuple) else items
+    if origin is dict or hint is dict:
+        if isinstance(value, Mapping):
+            return dict(value)
+        raise bad
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# selectable sections: a registered name plus keyword-only parameters
+
+
+def parameters(obj: Callable[..., Any]) -> dict[str, inspect.Parameter]:
+    """The keyword-only parameters of a builder: these are what a config may set."""
+    sig = inspect.signature(obj)
+    return {n: p for n, p in sig.parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+
+
+def _hints(obj: Callable[..., Any]) -> dict[str, Any]:
+    target = obj.__init__ if inspect.isclass(obj) else obj  # type: ignore[misc]
+    try:
+        return typing.get_type_hints(target)
+    except Exception:  # pragma: no cover - unresolvable annotations fall back to no coercion
+        return {}
+
+
+def defaults(obj: Callable[..., Any]) -> dict[str, Any]:
+    """The default value of every keyword-only parameter that has one."""
+    return {
+        n: p.default for n, p in parameters(obj).items() if p.default is not inspect.Parameter.empty
+    }
+
+
+def bind(obj: Callable[..., Any], params: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Validate and coerce ``params`` against ``obj``'s keyword-only signature."""
+    allowed = parameters(obj)
+    hints = _hints(obj)
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if key not in allowed:
+            names = ", ".join(sorted(allowed)) or "(none)"
+            raise ConfigError(f"{where}: unknown key {key!r}. Allowed: {names}")
+        out[key] = coerce(value, hints.get(key, Any), f"{where}.{key}")
+    missing = [
+        n for n, p in allowed.items() if p.default is inspect.Parameter.empty and n not in out
+    ]
+    if missing:
+        raise ConfigError(f"{where}: missing required key(s): {', '.join(missing)}")
+    return out
+
+
+@dataclass
+class Choice:
+    """A registry name plus the parameters given for it (defaults filled in at build time)."""
+
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The YAML form: ``{name: ..., **params}``."""
+        return {"name": self.name, **self.params}
+
+
+SELECTABLE: dict[str, Registry[Any]] = {"data": DATASETS, "model": MODELS, "loss": LOSSES}
+
+
+# ---------------------------------------------------------------------------------------------
+# fixed sections
+
+
+@dataclass
+class OptimConfig:
+    """Optimisers; ``null`` means the default of the chosen loss and recipe."""
+
+    name: Literal["adam", "rmsprop", "sgd"] | None = None
+    lr_g: float | None = None
+    lr_d: float | None = None
+    betas: tuple[float, float] | None = None
+    eps: float | None = None
+    weight_decay: float = 0.0
+    n_critic: int | None = None  # discriminator steps per generator step
+    lr_schedule: Literal["constant", "linear-decay"] = "constant"
+    decay_start: float = 0.5  # fraction of the budget after which linear decay starts
+
+
+@dataclass
+class TrainConfig:
+    """The training loop: budget, logging, sampling, checkpoints, robustness."""
+
+    steps: int | None = 2000  # generator steps; ignored when epochs is set
+    epochs: float | None = None
+    batch_size: int = 64
+    seed: int = 0
+    device: str = "auto"  # auto, cpu, cuda, cuda:N
+    amp: bool = False  # mixed precision on CUDA
+    ema: float | None = 0.999  # decay of the generator EMA; null disables it
+    ema_start: int = 0  # step at which the EMA starts tracking
+    log_every: int = 25
+    sample_every: int = 250
+    grid_size: int = 64  # images in each sample grid
+    checkpoint_every: int = 500
+    keep_last: int = 5
+    on_nonfinite: Literal["stop", "rollback"] = "stop"
+    max_rollbacks: int = 3
+    tensorboard: bool = False
+    threads: int | None = None  # torch CPU threads; null keeps torch's default
+    progress: bool = True
+
+
+@dataclass
+class EvalConfig:
+    """Metrics computed during training (every ``every`` steps) and by ``ganforge evaluate``."""
+
+    metrics: list[str] = field(default_factory=list)
+    every: int = 0  # 0: only at the end of training
+    n_samples: int = 1000
+    extractor: str = "auto"
+    real: str | None = None  # dataset name, stats file or folder; null: the training data
+    seed: int = 0
+
+
+@dataclass
+class Config:
+    """A whole training configuration."""
+
+    data: Choice = field(default_factory=lambda: Choice("digits"))
+    model: Choice = field(default_factory=lambda: Choice("dcgan"))
+    loss: Choice = field(default_factory=lambda: Choice("non-saturating"))
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    preset: str | None = None
+    name: str | None = None  # run name; default: preset (or "run") plus a timestamp
+
+
+FIXED = {"optim": OptimConfig, "train": TrainConfig, "eval": EvalConfig}
+TOP_LEVEL = {"preset", "name", "base", *SELECTABLE, *FIXED}
+
+
+def _dataclass_from(cls: type, raw: Mapping[str, Any], where: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    values = {}
+    for key, value in raw.items():
+        if key not in names:
+            raise ConfigError(f"{where}: unknown key {key!r}. Allowed: {', '.join(sorted(names))}")
+        values[key] = coerce(value, hints[key], f"{where}.{key}")
+    return cls(**values)
+
+
+def _choice_from(section: str, raw: Any) -> Choice:
+    registry = SELECTABLE[section]
+    if isinstance(raw, str):
+        raw = {"name": raw}
+    if not isinstance(raw, Mapping) or "name" not in raw:
+        raise ConfigError(f"{section}: expected a mapping with a 'name' key, got {raw!r}")
+    params = {k: v for k, v in raw.items() if k != "name"}
+    name = str(raw["name"])
+    builder = registry.get(name)
+    for key in params:
+        if key not in parameters(builder):
+            owners = [e.name for e in registry if key in parameters(e.obj)]
+            if owners:
+                raise ConfigError(
+                    f"{section}.{key} is not used by {section} {name!r}; it belongs to "
+                    f"{', '.join(owners)}. Parameters of {name!r}: "
+                    f"{', '.join(sorted(parameters(builder))) or '(none)'}"
+                )
+    return Choice(name, bind(builder, params, f"{section} ({name})"))
+
+
+def from_dict(raw: Mapping[str, Any]) -> Config:
+    """Build and validate a Config from its YAML mapping."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"a config must be a mapping, got {type(raw).__name__}")
+    unknown = set(raw) - TOP_LEVEL
+    if unknown:
+        raise ConfigError(
+            f"unknown config section(s) {sorted(unknown)}. Allowed: {', '.join(sorted(TOP_LEVEL))}"
+        )
+    cfg = Config()
+    for section in SELECTABLE:
+        if section in raw:
+            setattr(cfg, section, _choice_from(section, raw[section]))
+        else:
+            current = getattr(cfg, section)
+            setattr(cfg, section, _choice_from(section, current.as_dict()))
+    for section, cls in FIXED.items():
+        setattr(cfg, section, _dataclass_from(cls, raw.get(section) or {}, section))
+    cfg.preset = raw.get("preset")
+    cfg.name = raw.get("name")
+    return cfg
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def to_dict(cfg: Config) -> dict[str, Any]:
+    """The YAML-ready mapping of a Config (round-trips through ``from_dict``)."""
+    out: dict[str, Any] = {"preset": cfg.preset, "name": cfg.name}
+    for section in SELECTABLE:
+        out[section] = _plain(getattr(cfg, section).as_dict())
+    for section in FIXED:
+        out[section] = _plain(dataclasses.asdict(getattr(cfg, section)))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# presets and overrides
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``over`` into ``base``; a selectable section whose name changes starts afresh."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if key in SELECTABLE and isinstance(value, Mapping):
+            old = out.get(key)
+            old = {"name": old} if isinstance(old, str) else old
+            if isinstance(old, Mapping) and value.get("name", old.get("name")) == old.get("name"):
+                out[key] = {**old, **value}
+            else:
+                out[key] = dict(value)
+        elif isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def preset_mapping(name_or_path: str) -> dict[str, Any]:
+    """The raw mapping of a preset name or YAML file, with ``base:`` chains resolved."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.is_file():
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist")
+        raw = yaml.safe_load(path.read_text()) or {}
+        default_name = path.stem
+    else:
+        raw = PRESETS.get(name_or_path)()
+        default_name = name_or_path
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"preset {name_or_path}: expected a YAML mapping")
+    raw = dict(raw)
+    base = raw.pop("base", None)
+    merged = _merge(preset_mapping(base), raw) if base else raw
+    merged["preset"] = raw.get("preset") or default_name
+    return merged
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Split ``a.b=value`` into its key path and YAML-parsed value."""
+    if "=" not in text:
+        raise ConfigError(f"--set {text!r}: expected key=value, e.g. optim.lr_g=1e-4")
+    key, _, value = text.partition("=")
+    path = [p for p in key.strip().split(".") if p]
+    if not path:
+        raise ConfigError(f"--set {text!r}: empty key")
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else None
+    except yaml.YAMLError:
+        parsed = value
+    return path, parsed
+
+
+def apply_overrides(raw: Mapping[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+    """Apply dotted ``key=value`` overrides; name changes are applied first."""
+    parsed = [parse_override(o) for o in overrides]
+    parsed.sort(key=lambda kv: not (len(kv[0]) == 2 and kv[0][1] == "name"))
+    out = copy.deepcopy(dict(raw))
+    for path, value in parsed:
+        if path[0] not in TOP_LEVEL:
+            raise ConfigError(
+                f"--set {'.'.join(path)}: unknown section {path[0]!r}. "
+                f"Allowed: {', '.join(sorted(TOP_LEVEL - {'base'}))}"
+            )
+        nested: Any = value
+        for part in reversed(path[1:]):
+            nested = {part: nested}
+        out = _merge(out, {path[0]: nested})
+    return out
+
+
+def resolve(preset: str | None = None, overrides: Iterable[str] = ()) -> Config:
+    """Load a preset (default: ``dcgan-digits``), apply overrides and validate."""
+    raw = preset_mapping(preset or "dcgan-digits")
+    return from_dict(apply_overrides(raw, overrides))
+
+
+def save(cfg: Config, path: str | Path) -> None:
+    """Write a Config as YAML."""
+    Path(path).write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
+
+
+def load(path: str | Path) -> Config:
+    """Read a Config written by ``save``."""
+    return from_dict(yaml.safe_load(Path(path).read_text()))

@@ -1,0 +1,171 @@
+"""A directory of images: recursive scan, corrupt files skipped and reported, resize + crop."""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from ganforge.data.base import DataInfo, Dataset, ImageArrayDataset, Split, split_indices
+from ganforge.data.images import IMAGE_EXTENSIONS, as_size, load_image, resize_center_crop
+from ganforge.errors import DataError
+from ganforge.registry import DATASETS
+
+log = logging.getLogger(__name__)
+
+
+def list_images(root: Path) -> list[Path]:
+    """Image files under ``root`` (recursive, hidden files skipped), in a stable order."""
+    if not root.is_dir():
+        raise DataError(f"image folder {root} does not exist or is not a directory")
+    files = [
+        p
+        for p in root.rglob("*")
+        if p.suffix.lower() in IMAGE_EXTENSIONS
+        and p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
+    ]
+    return sorted(files)
+
+
+def class_labels(root: Path, files: list[Path]) -> tuple[list[int], list[str]]:
+    """Labels from the first sub-folder under ``root``; files directly in root are an error."""
+    names = sorted(
+        {f.relative_to(root).parts[0] for f in files if len(f.relative_to(root).parts) > 1}
+    )
+    loose = [f for f in files if len(f.relative_to(root).parts) == 1]
+    if loose:
+        raise DataError(
+            f"labels=true needs every image inside a class sub-folder of {root}; "
+            f"{len(loose)} are directly in it (e.g. {loose[0].name})"
+        )
+    index = {n: i for i, n in enumerate(names)}
+    return [index[f.relative_to(root).parts[0]] for f in files], names
+
+
+def _decode(path: Path, size: tuple[int, int], channels: int) -> np.ndarray | str:
+    try:
+        return resize_center_crop(load_image(path, channels), size)
+    except Exception as exc:  # any decoder failure means a corrupt or unsupported file
+        return f"{type(exc).__name__}: {exc}"
+
+
+def scan_and_load(
+    files: list[Path], size: tuple[int, int], channels: int, progress: bool = True
+) -> tuple[list[np.ndarray], list[int], list[tuple[Path, str]]]:
+    """Decode every file once (threads); return images, kept positions and (path, reason) skips."""
+    images, kept, skipped = [], [], []
+    workers = min(8, os.cpu_count() or 1)
+    with ThreadPoolExecutor(workers) as pool:
+        results = pool.map(lambda p: _decode(p, size, channels), files)
+        bar = tqdm(
+            results,
+            total=len(files),
+            desc="scanning images",
+            disable=not progress,
+            unit="img",
+            leave=False,
+        )
+        for i, result in enumerate(bar):
+            if isinstance(result, str):
+                skipped.append((files[i], result))
+            else:
+                images.append(result)
+                kept.append(i)
+    return images, kept, skipped
+
+
+class LazyFolderDataset(Dataset):
+    """Decodes files on demand (for folders too large to hold in memory)."""
+
+    def __init__(
+        self,
+        files: list[Path],
+        labels: list[int] | None,
+        size: tuple[int, int],
+        channels: int,
+        info: DataInfo,
+        flip: bool,
+    ) -> None:
+        self.files, self.size, self.channels, self.info, self.flip = (
+            files,
+            size,
+            channels,
+            info,
+            flip,
+        )
+        self.labels = None if labels is None else torch.tensor(labels, dtype=torch.int64)
+
+    def real_uint8(self, index: torch.Tensor) -> torch.Tensor:
+        """Decode the images at ``index`` (a file that went bad since the scan is replaced)."""
+        out = []
+        for i in index.tolist():
+            result = _decode(self.files[i], self.size, self.channels)
+            if isinstance(result, str):
+                log.warning("skipping %s during training: %s", self.files[i], result)
+                result = _decode(self.files[(i + 1) % len(self.files)], self.size, self.channels)
+            out.append(torch.from_numpy(np.ascontiguousarray(result).transpose(2, 0, 1)))
+        return torch.stack(out)
+
+    def get(self, index: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Decoded images in [-1, 1] (optionally mirrored) and labels."""
+        x = self.real_uint8(index).float().div_(127.5).sub_(1.0)
+        if self.flip:
+            mirror = torch.rand(len(x)) < 0.5
+            x[mirror] = x[mirror].flip(-1)
+        batch = {"x": x}
+        if self.labels is not None:
+            batch["y"] = self.labels[index]
+        return batch
+
+
+@DATASETS.register("folder", kind="image")
+def folder(
+    *,
+    root: str,
+    size: int | tuple[int, int] = 64,
+    channels: int = 3,
+    labels: bool = False,
+    split: Split = "all",
+    flip: bool = False,
+    in_memory: bool = True,
+    limit: int | None = None,
+    progress: bool = True,
+) -> Dataset:
+    """A folder of images (recursive; class sub-folders as labels); corrupt files are skipped."""
+    if channels not in (1, 3):
+        raise DataError(f"data.channels must be 1 or 3, got {channels}")
+    base = Path(root).expanduser()
+    files = list_images(base)
+    if not files:
+        raise DataError(f"no images found under {base} (extensions: {sorted(IMAGE_EXTENSIONS)})")
+    target, names = ([], [])
+    if labels:
+        target, names = class_labels(base, files)
+    keep = split_indices(len(files), split)[:limit]
+    files = [files[i] for i in keep]
+    target = [target[i] for i in keep] if labels else []
+    hw = as_size(size)
+    if in_memory:
+        images, kept, skipped = scan_and_load(files, hw, channels, progress)
+    else:
+        checks = [_decode(f, hw, channels) for f in files]  # full pre-scan, nothing kept
+        kept = [i for i, r in enumerate(checks) if not isinstance(r, str)]
+        skipped = [(files[i], r) for i, r in enumerate(checks) if isinstance(r, str)]
+    notes = [f"skipped {len(skipped)} unreadable file(s) of {len(files)}"] if skipped else []
+    notes += [f"  {path}: {reason}" for path, reason in skipped]
+    if not kept:
+        raise DataError(f"none of the {len(files)} images under {base} could be read")
+    shape = (channels, *hw)
+    kept_labels = [target[i] for i in kept] if labels else None
+    info = DataInfo(f"folder:{base.name}", "image", shape, len(kept), len(names), names, notes)
+    info.extra["skipped"] = [str(p) for p, _ in skipped]
+    if in_memory:
+        array = np.stack(images).transpose(0, 3, 1, 2).copy()
+        return ImageArrayDataset(array, kept_labels, info, flip=flip)
+    return LazyFolderDataset([files[i] for i in kept], kept_labels, hw, channels, info, flip)

@@ -1,0 +1,98 @@
+"""Small MLP generator and critic for the 2-D toy mixtures (with optional PacGAN packing)."""
+
+from __future__ import annotations
+
+import itertools
+
+import torch
+from torch import nn
+
+from ganforge.data.base import DataInfo
+from ganforge.errors import ConfigError
+from ganforge.models.base import DOutput, GANModels, Generator
+from ganforge.registry import MODELS
+
+
+def mlp(sizes: list[int], activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:
+    """Linear layers with ``activation`` between them (none after the last)."""
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(activation())
+    return nn.Sequential(*layers)
+
+
+class MLPGenerator(Generator):
+    """z -> hidden ReLU layers -> a point (no output squashing: toy data is not in [-1, 1])."""
+
+    def __init__(self, z_dim: int, dim: int, hidden: int, layers: int) -> None:
+        super().__init__()
+        self.z_dim = z_dim
+        self.net = mlp([z_dim, *[hidden] * layers, dim])
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Points of shape (N, dim)."""
+        return self.net(z)
+
+
+class MLPCritic(nn.Module):
+    """Points -> hidden layers -> score; with ``pack`` > 1, judges packs of samples jointly."""
+
+    def __init__(self, dim: int, hidden: int, layers: int, pack: int, out: int = 1) -> None:
+        super().__init__()
+        self.pack = pack
+        self.net = mlp([dim * pack, *[hidden] * layers, out], nn.LeakyReLU)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Scores of shape (N / pack,)."""
+        if self.pack > 1:
+            if len(x) % self.pack:
+                raise ValueError(f"batch of {len(x)} is not a multiple of pack={self.pack}")
+            x = x.reshape(len(x) // self.pack, -1)
+        return self.net(x).squeeze(1)
+
+
+class MLPAutoEncoder(nn.Module):
+    """BEGAN's auto-encoder discriminator for points."""
+
+    def __init__(self, dim: int, hidden: int, layers: int, code: int) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            mlp([dim, *[hidden] * layers, code], nn.LeakyReLU),
+            nn.LeakyReLU(),
+            mlp([code, *[hidden] * layers, dim], nn.LeakyReLU),
+        )
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Reconstruction of ``x``."""
+        return self.net(x)
+
+
+@MODELS.register("mlp", recipe="gan", data_kind="points")
+def mlp_gan(
+    info: DataInfo,
+    d_output: DOutput = "score",
+    *,
+    z_dim: int = 2,
+    g_hidden: int = 400,
+    g_layers: int = 4,
+    d_hidden: int = 200,
+    d_layers: int = 3,
+    pack: int = 1,
+    code: int = 16,
+) -> GANModels:
+    """MLP generator/critic for 2-D points (PacGAN sizes: G 4x400, D 3x200); pack=m for PacGANm."""
+    if info.kind != "points":
+        raise ConfigError(f"model mlp needs a points dataset (ring, grid); got {info.name!r}")
+    if pack < 1:
+        raise ConfigError(f"model.pack must be >= 1, got {pack}")
+    dim = info.shape[0]
+    g = MLPGenerator(z_dim, dim, g_hidden, g_layers)
+    if d_output == "reconstruction":
+        if pack != 1:
+            raise ConfigError("BEGAN's auto-encoder discriminator does not support packing")
+        d: nn.Module = MLPAutoEncoder(dim, d_hidden, d_layers, code)
+    else:
+        d = MLPCritic(dim, d_hidden, d_layers, pack)
+    return GANModels(g, d, d_output)

@@ -1,0 +1,213 @@
+"""The run directory: create it, find checkpoints, rebuild a generator from a run alone.
+
+``runs/<name>/`` holds ``config.yaml``, ``checkpoints/step-XXXXXXX.pt`` (+ ``latest.pt``),
+``samples/step-XXXXXXX.png``, ``metrics.jsonl``, ``log.txt``, ``env.json`` and ``report.html``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ganforge import config as config_mod
+from ganforge.checkpoints import list_checkpoints, load_checkpoint
+from ganforge.data.base import DataInfo
+from ganforge.errors import GanforgeError
+from ganforge.registry import LOSSES, MODELS
+
+DEFAULT_ROOT = Path("runs")
+
+
+class RunDir:
+    """Paths and small I/O helpers for one run directory."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    # paths
+    @property
+    def config_path(self) -> Path:
+        """``config.yaml``: the resolved configuration."""
+        return self.path / "config.yaml"
+
+    @property
+    def checkpoints(self) -> Path:
+        """The checkpoint folder."""
+        return self.path / "checkpoints"
+
+    @property
+    def samples(self) -> Path:
+        """The sample-grid folder."""
+        return self.path / "samples"
+
+    @property
+    def metrics_path(self) -> Path:
+        """``metrics.jsonl``: one JSON record per logging interval or evaluation."""
+        return self.path / "metrics.jsonl"
+
+    @property
+    def log_path(self) -> Path:
+        """``log.txt``: the human-readable log."""
+        return self.path / "log.txt"
+
+    @property
+    def report_path(self) -> Path:
+        """``report.html``."""
+        return self.path / "report.html"
+
+    @classmethod
+    def create(cls, name: str, root: str | Path = DEFAULT_ROOT) -> RunDir:
+        """A new, empty run directory ``root/name`` (suffixed -2, -3, ... if taken)."""
+        root = Path(root)
+        root.mkdir(parents=True, exist_ok=True)
+        candidate, n = root / name, 1
+        while candidate.exists():
+            n += 1
+            candidate = root / f"{name}-{n}"
+        for sub in (candidate, candidate / "checkpoints", candidate / "samples"):
+            sub.mkdir(parents=True, exist_ok=True)
+        return cls(candidate)
+
+    @classmethod
+    def find(cls, name_or_path: str | Path, root: str | Path = DEFAULT_ROOT) -> RunDir:
+        """An existing run given its path or its name under ``root``."""
+        for candidate in (Path(name_or_path), Path(root) / str(name_or_path)):
+            if (candidate / "config.yaml").is_file():
+                return cls(candidate)
+        raise GanforgeError(
+            f"no run at {name_or_path!r} (looked for config.yaml there and under {root}/); "
+            "pass the run directory printed by `ganforge train`"
+        )
+
+    def latest_checkpoint(self) -> Path | None:
+        """``latest.pt`` or the newest step checkpoint, if any."""
+        latest = self.checkpoints / "latest.pt"
+        if latest.is_file():
+            return latest
+        found = list_checkpoints(self.checkpoints)
+        return found[-1][1] if found else None
+
+    def append_metrics(self, record: dict[str, Any]) -> None:
+        """Append one JSON line to metrics.jsonl (non-finite floats written as null)."""
+        clean = {
+            k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+            for k, v in record.items()
+        }
+        with open(self.metrics_path, "a") as handle:
+            handle.write(json.dumps(clean) + "\n")
+
+    def read_metrics(self) -> list[dict[str, Any]]:
+        """All records of metrics.jsonl (a torn last line from a crash is ignored)."""
+        if not self.metrics_path.is_file():
+            return []
+        records = []
+        for line in self.metrics_path.read_text().splitlines():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return records
+
+    def truncate_metrics(self, step: int) -> None:
+        """Drop records after ``step`` (on resume, so the log has no duplicated steps)."""
+        kept = [r for r in self.read_metrics() if r.get("step", 0) <= step]
+        self.metrics_path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+
+def default_run_name(cfg: config_mod.Config) -> str:
+    """``<preset>-YYYYmmdd-HHMMSS``."""
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return f"{cfg.name or cfg.preset or 'run'}-{stamp}"
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A checkpoint file from a checkpoint path or a run directory (its latest checkpoint)."""
+    path = Path(path)
+    if path.is_file():
+        return path
+    run = RunDir.find(path)
+    ckpt = run.latest_checkpoint()
+    if ckpt is None:
+        raise GanforgeError(f"run {run} has no checkpoint yet")
+    return ckpt
+
+
+def info_from_dict(raw: dict[str, Any]) -> DataInfo:
+    """Rebuild a DataInfo saved in a checkpoint."""
+    raw = dict(raw)
+    raw["shape"] = tuple(raw["shape"])
+    return DataInfo(**raw)
+
+
+def info_to_dict(info: DataInfo) -> dict[str, Any]:
+    """A DataInfo as plain data for checkpoints."""
+    return asdict(info)
+
+
+@dataclass
+class Loaded:
+    """A trained model rebuilt from a checkpoint: config, data info and (EMA) generators."""
+
+    config: config_mod.Config
+    info: DataInfo
+    generators: dict[str, nn.Module]
+    step: int
+    checkpoint: Path
+    ema: bool
+
+    @property
+    def g(self) -> nn.Module:
+        """The (first) generator."""
+        return next(iter(self.generators.values()))
+
+    @torch.no_grad()
+    def sample(
+        self,
+        n: int,
+        seed: int = 0,
+        labels: Iterable[int] | None = None,
+        z: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """``n`` samples in [-1, 1] from the generator (deterministic in ``seed``)."""
+        g = self.g
+        device = next(g.parameters()).device
+        if z is None:
+            z = g.latent(n, torch.Generator().manual_seed(seed))
+        y = None
+        if getattr(g, "n_classes", 0):
+            y = (
+                torch.as_tensor(list(labels))
+                if labels is not None
+                else torch.arange(n) % g.n_classes
+            )
+            y = y.to(device)
+        return g(z.to(device), y).float().cpu()
+
+
+def load(path: str | Path, device: str | torch.device = "cpu", use_ema: bool = True) -> Loaded:
+    """Rebuild the generator(s) of a run or checkpoint from the saved config and weights."""
+    ckpt_path = resolve_checkpoint(path)
+    state = load_checkpoint(ckpt_path)
+    cfg = config_mod.from_dict(state["config"])
+    info = info_from_dict(state["info"])
+    d_output = LOSSES.get(cfg.loss.name).d_output
+    models = MODELS.get(cfg.model.name)(info, d_output, **cfg.model.params)
+    weights = state.get("ema") if use_ema and state.get("ema") else state["recipe"]["models"]
+    generators = {}
+    for name, module in models.generators().items():
+        module.load_state_dict(weights[name])
+        generators[name] = module.to(device).eval()
+    return Loaded(
+        cfg, info, generators, int(state["step"]), ckpt_path, bool(use_ema and state.get("ema"))
+    )

@@ -1,0 +1,153 @@
+"""Training: build dataset, recipe and run directory from a config, then run the engine."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import platform
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+import torch
+
+from ganforge import config as config_mod
+from ganforge.config import SELECTABLE, Choice, Config
+from ganforge.data import build_dataset
+from ganforge.errors import ConfigError
+from ganforge.registry import MODELS, RECIPES
+from ganforge.report import write_report
+from ganforge.runs import DEFAULT_ROOT, RunDir, default_run_name
+from ganforge.train.engine import Callback, Engine, Evaluator, TrainResult
+from ganforge.train.rng import seed_everything
+
+log = logging.getLogger("ganforge.train")
+
+RESUMABLE_SECTIONS = ("train", "eval")
+
+
+def resolve_device(spec: str) -> torch.device:
+    """``auto`` picks CUDA when present, else CPU; other values are checked."""
+    if spec == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(spec)
+    except RuntimeError as exc:
+        raise ConfigError(
+            f"train.device={spec!r} is not a device (use auto, cpu, cuda, cuda:N)"
+        ) from exc
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"train.device={spec!r} but CUDA is not available; use auto or cpu")
+    return device
+
+
+def with_defaults(cfg: Config) -> Config:
+    """The config with every selectable section's defaults written out (as saved with a run)."""
+    out = dataclasses.replace(cfg)
+    for section, registry in SELECTABLE.items():
+        choice = getattr(cfg, section)
+        full = {**config_mod.defaults(registry.get(choice.name)), **choice.params}
+        setattr(out, section, Choice(choice.name, full))
+    return out
+
+
+def _attach_log(run: RunDir) -> logging.Handler:
+    handler = logging.FileHandler(run.log_path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("ganforge")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return handler
+
+
+def _environment(cfg: Config, device: torch.device) -> dict[str, object]:
+    import numpy
+
+    from ganforge import __version__
+
+    return {
+        "ganforge": __version__,
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+        "seed": cfg.train.seed,
+        "command": " ".join(sys.argv),
+    }
+
+
+def train(
+    cfg: Config | None = None,
+    *,
+    resume: str | Path | None = None,
+    overrides: Iterable[str] = (),
+    runs_root: str | Path = DEFAULT_ROOT,
+    evaluator: Evaluator | None = None,
+    callbacks: list[Callback] | None = None,
+) -> TrainResult:
+    """Train a config in a new run directory, or continue the run at ``resume`` exactly."""
+    overrides = list(overrides)
+    if resume is not None:
+        run = RunDir.find(resume, runs_root)
+        bad = [o for o in overrides if o.split(".", 1)[0] not in RESUMABLE_SECTIONS]
+        if bad:
+            raise ConfigError(
+                f"--resume can only change {', '.join(RESUMABLE_SECTIONS)} settings "
+                f"(got {', '.join(bad)}); start a new run to change the rest"
+            )
+        raw = config_mod.apply_overrides(
+            config_mod.to_dict(config_mod.load(run.config_path)), overrides
+        )
+        cfg = config_mod.from_dict(raw)
+        checkpoint = run.latest_checkpoint()
+    else:
+        cfg = cfg if cfg is not None else config_mod.resolve()
+        if overrides:
+            cfg = config_mod.from_dict(
+                config_mod.apply_overrides(config_mod.to_dict(cfg), overrides)
+            )
+        cfg = with_defaults(cfg)
+        run, checkpoint = None, None
+    if cfg.train.threads:
+        torch.set_num_threads(cfg.train.threads)
+    device = resolve_device(cfg.train.device)
+    seed_everything(cfg.train.seed)
+    dataset = build_dataset(cfg.data.name, cfg.data.params)
+    entry = MODELS.entry(cfg.model.name)
+    recipe = RECIPES.get(entry.meta.get("recipe", "gan"))(cfg, dataset.info, device)
+    for section, values in recipe.resolved_config().items():
+        setattr(cfg, section, dataclasses.replace(getattr(cfg, section), **values))
+    if run is None:
+        run = RunDir.create(cfg.name or default_run_name(cfg), runs_root)
+    config_mod.save(cfg, run.config_path)
+    handler = _attach_log(run)
+    try:
+        (run.path / "env.json").write_text(json.dumps(_environment(cfg, device), indent=1))
+        for note in dataset.info.notes:
+            log.warning("data: %s", note)
+        engine = Engine(cfg, run, dataset, recipe, evaluator, callbacks)
+        if checkpoint is not None:
+            engine.restore(checkpoint)
+            run.truncate_metrics(engine.step)
+        else:
+            log.info(
+                "run %s: %s on %s (%d samples), %d steps, device %s",
+                run.path,
+                cfg.model.name,
+                dataset.info.name,
+                len(dataset),
+                engine.total_steps,
+                device,
+            )
+        result = engine.fit()
+        write_report(run.path)
+        return result
+    finally:
+        logging.getLogger("ganforge").removeHandler(handler)
+        handler.close()
+
+
+__all__ = ["Engine", "TrainResult", "resolve_device", "train", "with_defaults"]

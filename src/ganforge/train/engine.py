@@ -1,0 +1,420 @@
+"""The one training loop shared by every recipe.
+
+It owns iteration over data, step counting, phases, the progress bar, logging (metrics.jsonl,
+log.txt, optional TensorBoard), periodic sample grids and metrics, the generator EMA, atomic
+checkpoints, exact resume, the non-finite guard and a clean stop on Ctrl-C / SIGTERM.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from ganforge import config as config_mod
+from ganforge.checkpoints import atomic_save, load_checkpoint, save_checkpoint, step_name
+from ganforge.data.base import Dataset
+from ganforge.data.stream import BatchStream
+from ganforge.errors import TrainingError
+from ganforge.report import save_samples
+from ganforge.runs import RunDir, info_to_dict
+from ganforge.train.ema import EMA
+from ganforge.train.recipes.base import Phase, Recipe
+from ganforge.train.rng import preserved_rng, rng_state, seed_everything, set_rng_state
+
+log = logging.getLogger("ganforge.train")
+
+# evaluate(step, sample_fn) -> {metric: value}; sample_fn(n) gives n samples in [-1, 1]
+Evaluator = Callable[[int, Callable[[int], torch.Tensor]], dict[str, float]]
+Callback = Callable[["Engine", int, dict[str, float]], None]
+
+
+@dataclass
+class TrainResult:
+    """What a finished (or stopped) training run left behind."""
+
+    run: RunDir
+    step: int
+    total_steps: int
+    status: str  # "completed" or "interrupted"
+    checkpoint: Path | None
+    elapsed: float
+    final_metrics: dict[str, float] = field(default_factory=dict)
+    stop_reason: str | None = None
+
+
+@contextlib.contextmanager
+def eval_mode(modules: dict[str, nn.Module]) -> Iterator[None]:
+    """Temporarily put modules in eval mode, restoring each one's previous mode."""
+    modes = {k: m.training for k, m in modules.items()}
+    for m in modules.values():
+        m.eval()
+    try:
+        yield
+    finally:
+        for k, m in modules.items():
+            m.train(modes[k])
+
+
+class Engine:
+    """Runs a recipe over a dataset according to a config, writing into a run directory."""
+
+    def __init__(
+        self,
+        cfg: config_mod.Config,
+        run: RunDir,
+        dataset: Dataset,
+        recipe: Recipe,
+        evaluator: Evaluator | None = None,
+        callbacks: list[Callback] | None = None,
+    ) -> None:
+        self.cfg, self.run, self.dataset, self.recipe = cfg, run, dataset, recipe
+        self.evaluator = evaluator
+        self.callbacks = list(callbacks or [])
+        t = cfg.train
+        self.stream = BatchStream(dataset, t.batch_size, t.seed)
+        self.total_steps = self._budget()
+        self.phases = recipe.phases(self.total_steps)
+        self.total_steps = sum(p.steps for p in self.phases)
+        self.step = 0
+        self.ema = EMA(recipe.generators(), t.ema) if t.ema else None
+        self.fixed = recipe.fixed_inputs(t.grid_size, t.seed + 1)
+        self.stop_reason: str | None = None
+        self.last_checkpoint: Path | None = None
+        self.rollbacks = 0
+        self._elapsed_before = 0.0
+        self._start: float | None = None
+        self._tb = self._tensorboard()
+
+    # -- set-up -----------------------------------------------------------------------------
+    def _budget(self) -> int:
+        t = self.cfg.train
+        if t.epochs is not None:
+            per_step = t.batch_size * self.recipe.batches_per_step
+            return max(1, math.ceil(t.epochs * len(self.dataset) / per_step))
+        if t.steps is None or t.steps < 1:
+            raise TrainingError("set train.steps (>= 1) or train.epochs")
+        return t.steps
+
+    def _tensorboard(self) -> Any:
+        if not self.cfg.train.tensorboard:
+            return None
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            log.warning(
+                "train.tensorboard=true but tensorboard is not installed "
+                "(pip install tensorboard); logging to metrics.jsonl only"
+            )
+            return None
+        return SummaryWriter(str(self.run.path / "tensorboard"))
+
+    def sample_generators(self) -> dict[str, nn.Module]:
+        """The EMA generators when the EMA is on, else the live ones."""
+        return self.ema.shadow if self.ema else self.recipe.generators()
+
+    # -- state ------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue exactly: models, optimisers, EMA, data position, RNG."""
+        import numpy
+        import torch as _torch
+
+        from ganforge import __version__
+
+        return {
+            "step": self.step,
+            "total_steps": self.total_steps,
+            "config": config_mod.to_dict(self.cfg),
+            "info": info_to_dict(self.dataset.info),
+            "recipe": self.recipe.state_dict(),
+            "ema": self.ema.state_dict() if self.ema else None,
+            "stream": self.stream.state_dict(),
+            "rng": rng_state(),
+            "rollbacks": self.rollbacks,
+            "elapsed": self._elapsed(),
+            "versions": {
+                "ganforge": __version__,
+                "torch": _torch.__version__,
+                "numpy": numpy.__version__,
+            },
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore state_dict (the config and dataset must match the saved ones)."""
+        self.recipe.load_state_dict(state["recipe"])
+        if self.ema and state.get("ema"):
+            self.ema.load_state_dict(state["ema"])
+        self.stream.load_state_dict(state["stream"])
+        set_rng_state(state["rng"])
+        self.step = int(state["step"])
+        self.rollbacks = int(state.get("rollbacks", 0))
+        self._elapsed_before = float(state.get("elapsed", 0.0))
+
+    def restore(self, path: str | Path) -> None:
+        """Load a checkpoint file written by this engine."""
+        self.load_state_dict(load_checkpoint(path, map_location=self.recipe.device))
+        self.last_checkpoint = Path(path)
+        log.info("resumed from %s at step %d", path, self.step)
+
+    def save(self) -> Path:
+        """Write a step checkpoint atomically and prune old ones."""
+        path = save_checkpoint(
+            self.state_dict(), self.run.checkpoints, self.step, self.cfg.train.keep_last
+        )
+        self.last_checkpoint = path
+        return path
+
+    # -- periodic outputs -------------------------------------------------------------------
+    def write_samples(self, name: str) -> Path:
+        """Write the fixed-input sample grid (or scatter) as ``samples/<name>.png``."""
+        gens = self.sample_generators()
+        with preserved_rng(), eval_mode(gens):
+            preview = self.recipe.preview(self.fixed, gens)
+        ncol = None
+        if preview.captions and self.dataset.info.n_classes:
+            ncol = self.dataset.info.n_classes
+        return save_samples(
+            preview.samples,
+            self.dataset.info,
+            self.run.samples / f"{name}.png",
+            preview.captions,
+            nrow=ncol,
+        )
+
+    def sample_fn(self, n: int) -> torch.Tensor:
+        """``n`` samples from the (EMA) generators, without touching the training RNG."""
+        gens = self.sample_generators()
+        with preserved_rng(), eval_mode(gens):
+            return self.recipe.sample(n, gens, self.cfg.eval.seed)
+
+    def evaluate(self) -> dict[str, float]:
+        """Run the evaluator (if any) and log its metrics."""
+        if self.evaluator is None:
+            return {}
+        start = time.perf_counter()
+        with preserved_rng():
+            values = self.evaluator(self.step, self.sample_fn)
+        record = {
+            "kind": "eval",
+            "step": self.step,
+            **values,
+            "eval_seconds": round(time.perf_counter() - start, 3),
+        }
+        self.run.append_metrics(record)
+        log.info(
+            "step %d metrics: %s", self.step, ", ".join(f"{k}={v:.4g}" for k, v in values.items())
+        )
+        if self._tb:
+            for k, v in values.items():
+                self._tb.add_scalar(f"eval/{k}", v, self.step)
+        return values
+
+    def _snapshot(self, phase: Phase) -> None:
+        assert phase.snapshot
+        self.write_samples(phase.snapshot)
+        atomic_save(self.state_dict(), self.run.checkpoints / f"{phase.snapshot}.pt")
+        log.info(
+            "phase %s done: saved samples/%s.png and checkpoints/%s.pt",
+            phase.name,
+            phase.snapshot,
+            phase.snapshot,
+        )
+
+    # -- the loop ---------------------------------------------------------------------------
+    def _elapsed(self) -> float:
+        running = time.perf_counter() - self._start if self._start is not None else 0.0
+        return self._elapsed_before + running
+
+    def _phase_at(self, step: int) -> tuple[int, int]:
+        """(phase index, steps into that phase) for a global step."""
+        start = 0
+        for i, phase in enumerate(self.phases):
+            if step < start + phase.steps:
+                return i, step - start
+            start += phase.steps
+        return len(self.phases) - 1, self.phases[-1].steps
+
+    def request_stop(self, reason: str = "stop requested") -> None:
+        """Ask the loop to checkpoint and stop after the current step."""
+        self.stop_reason = reason
+
+    @contextlib.contextmanager
+    def _signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {}
+
+        def handler(signum: int, frame: Any) -> None:
+            name = signal.Signals(signum).name
+            self.request_stop(name)
+            signal.signal(signum, previous[signum])  # a second signal acts immediately
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.getsignal(sig)
+            signal.signal(sig, handler)
+        try:
+            yield
+        finally:
+            for sig, old in previous.items():
+                signal.signal(sig, old)
+
+    def _nonfinite(self, logs: dict[str, float]) -> str | None:
+        bad = [k for k, v in logs.items() if isinstance(v, float) and not math.isfinite(v)]
+        return ", ".join(f"{k}={logs[k]}" for k in bad) if bad else None
+
+    def _handle_nonfinite(self, what: str) -> None:
+        where = (
+            f"last good checkpoint: {self.last_checkpoint}"
+            if self.last_checkpoint
+            else "no checkpoint was saved yet"
+        )
+        if (
+            self.cfg.train.on_nonfinite == "rollback"
+            and self.last_checkpoint
+            and self.rollbacks < self.cfg.train.max_rollbacks
+        ):
+            bad_step = self.step
+            self.restore(self.last_checkpoint)
+            self.rollbacks += 1
+            # a different random stream, so the same divergence is not replayed
+            torch.manual_seed(self.cfg.train.seed + 7919 * self.rollbacks)
+            log.warning(
+                "non-finite loss (%s) at step %d; rolled back to step %d (rollback %d/%d)",
+                what,
+                bad_step,
+                self.step,
+                self.rollbacks,
+                self.cfg.train.max_rollbacks,
+            )
+            return
+        raise TrainingError(
+            f"non-finite loss ({what}) at step {self.step}; {where}. Lower the learning rate "
+            "or set train.on_nonfinite=rollback, then `ganforge train --resume` the run."
+        )
+
+    def fit(self) -> TrainResult:
+        """Train to the budget (or until stopped); always leaves a checkpoint behind."""
+        t = self.cfg.train
+        self._start = time.perf_counter()
+        acc: dict[str, float] = {}
+        acc_n, interval_start, interval_images = 0, time.perf_counter(), 0
+        bar = tqdm(
+            total=self.total_steps,
+            initial=self.step,
+            disable=not t.progress,
+            desc=self.run.path.name,
+            unit="step",
+            dynamic_ncols=True,
+        )
+        current_phase = -1
+        with self._signals():
+            while self.step < self.total_steps:
+                index, into = self._phase_at(self.step)
+                phase = self.phases[index]
+                if index != current_phase:
+                    current_phase = index
+                    self.stream.batch_size = phase.batch_size or t.batch_size
+                    if len(self.phases) > 1:
+                        log.info(
+                            "phase %s (%d steps, batch %d)",
+                            phase.name,
+                            phase.steps,
+                            self.stream.batch_size,
+                        )
+                self.recipe.set_progress(
+                    index, into / max(1, phase.steps), self.step / self.total_steps
+                )
+                batches = [next(self.stream) for _ in range(self.recipe.batches_per_step)]
+                logs = self.recipe.step(batches)
+                self.step += 1
+                bad = self._nonfinite(logs)
+                if bad:
+                    self.step -= 1
+                    self._handle_nonfinite(bad)
+                    current_phase = -1
+                    continue
+                if self.ema:
+                    self.ema.update(0.0 if self.step <= t.ema_start else None)
+                for k, v in logs.items():
+                    acc[k] = acc.get(k, 0.0) + v
+                acc_n += 1
+                interval_images += sum(len(b["x"]) for b in batches)
+                bar.update(1)
+                for callback in self.callbacks:
+                    callback(self, self.step, logs)
+                if self.step % t.log_every == 0 or self.step == self.total_steps:
+                    seconds = time.perf_counter() - interval_start
+                    record = {
+                        "kind": "train",
+                        "step": self.step,
+                        "epoch": round(self.stream.epochs_done, 4),
+                        "time": round(self._elapsed(), 3),
+                        "images_per_s": round(interval_images / max(seconds, 1e-9), 1),
+                        "sec_per_step": round(seconds / acc_n, 5),
+                        **{k: v / acc_n for k, v in acc.items()},
+                    }
+                    self.run.append_metrics(record)
+                    if self._tb:
+                        for k, v in acc.items():
+                            self._tb.add_scalar(f"train/{k}", v / acc_n, self.step)
+                    bar.set_postfix({k: f"{v / acc_n:.3g}" for k, v in list(acc.items())[:4]})
+                    acc, acc_n, interval_start, interval_images = {}, 0, time.perf_counter(), 0
+                if t.sample_every and self.step % t.sample_every == 0:
+                    self.write_samples(step_name(self.step).removesuffix(".pt"))
+                if (
+                    self.cfg.eval.every
+                    and self.step % self.cfg.eval.every == 0
+                    and self.step < self.total_steps
+                ):
+                    self.evaluate()
+                if into + 1 == phase.steps and phase.snapshot:
+                    self._snapshot(phase)
+                if t.checkpoint_every and self.step % t.checkpoint_every == 0:
+                    self.save()
+                if self.stop_reason:
+                    break
+        bar.close()
+        status = "interrupted" if self.stop_reason and self.step < self.total_steps else "completed"
+        if self.last_checkpoint is None or self.last_checkpoint.name != step_name(self.step):
+            self.save()
+        final: dict[str, float] = {}
+        if status == "completed":
+            self.write_samples(step_name(self.step).removesuffix(".pt"))
+            final = self.evaluate()
+        else:
+            log.warning(
+                "stopped (%s) at step %d of %d; checkpoint %s",
+                self.stop_reason,
+                self.step,
+                self.total_steps,
+                self.last_checkpoint,
+            )
+        if self._tb:
+            self._tb.close()
+        return TrainResult(
+            self.run,
+            self.step,
+            self.total_steps,
+            status,
+            self.last_checkpoint,
+            self._elapsed(),
+            final,
+            self.stop_reason,
+        )
+
+
+def seed_for_run(cfg: config_mod.Config) -> None:
+    """Seed every generator from the config before anything random is built."""
+    seed_everything(cfg.train.seed)

@@ -1,0 +1,102 @@
+"""A recipe says what one optimisation step means for a model family; the engine does the rest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from ganforge.config import Config
+from ganforge.data.base import DataInfo
+
+
+@dataclass
+class Phase:
+    """A stretch of training with its own batch size; ``snapshot`` names what its end saves."""
+
+    name: str
+    steps: int
+    batch_size: int | None = None
+    snapshot: str | None = None
+
+
+@dataclass
+class Preview:
+    """What a sample grid shows: samples (images in [-1, 1] or points) and optional captions."""
+
+    samples: torch.Tensor
+    captions: list[str] | None = None
+
+
+class Recipe:
+    """Owns models, optimisers and losses; exposes step, sample and state.
+
+    Subclasses fill ``models`` (every module whose weights are saved), ``optimizers`` and
+    ``generators()`` (what the engine keeps an EMA of and samples from).
+    """
+
+    batches_per_step: int = 1
+
+    def __init__(self, cfg: Config, info: DataInfo, device: torch.device) -> None:
+        self.cfg, self.info, self.device = cfg, info, device
+        self.models: dict[str, nn.Module] = {}
+        self.optimizers: dict[str, torch.optim.Optimizer] = {}
+
+    # -- the training step ------------------------------------------------------------------
+    def step(self, batches: list[dict[str, torch.Tensor]]) -> dict[str, float]:
+        """One generator update (and its discriminator updates); returns scalar logs."""
+        raise NotImplementedError
+
+    def phases(self, total_steps: int) -> list[Phase]:
+        """The phases of training; one by default."""
+        return [Phase("train", total_steps)]
+
+    def set_progress(self, phase: int, fraction: float, overall: float) -> None:
+        """Called before every step with the position in the phase and in the whole budget."""
+
+    # -- sampling ---------------------------------------------------------------------------
+    def generators(self) -> dict[str, nn.Module]:
+        """The modules that produce samples (tracked by the EMA)."""
+        raise NotImplementedError
+
+    def fixed_inputs(self, n: int, seed: int) -> dict[str, torch.Tensor]:
+        """Deterministic inputs for the periodic sample grids."""
+        raise NotImplementedError
+
+    def preview(self, inputs: dict[str, torch.Tensor], generators: dict[str, nn.Module]) -> Preview:
+        """Samples for a grid from fixed inputs."""
+        raise NotImplementedError
+
+    def sample(self, n: int, generators: dict[str, nn.Module], seed: int) -> torch.Tensor:
+        """``n`` samples in [-1, 1] (for metrics), deterministic in ``seed``."""
+        raise NotImplementedError
+
+    # -- state ------------------------------------------------------------------------------
+    def extra_state(self) -> dict[str, Any]:
+        """Recipe state beyond models and optimisers (loss state, grad scalers)."""
+        return {}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        """Restore extra_state."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """Models, optimisers and extra state."""
+        return {
+            "models": {k: m.state_dict() for k, m in self.models.items()},
+            "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
+            "extra": self.extra_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore state_dict."""
+        for k, m in self.models.items():
+            m.load_state_dict(state["models"][k])
+        for k, o in self.optimizers.items():
+            o.load_state_dict(state["optimizers"][k])
+        self.load_extra_state(state.get("extra", {}))
+
+    def resolved_config(self) -> dict[str, Any]:
+        """Config values the recipe filled in (optimiser defaults), saved with the run."""
+        return {}

@@ -1,0 +1,171 @@
+"""The unconditional / class-conditional GAN recipe: n_critic D updates, then one G update."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import torch
+from torch import nn
+
+from ganforge.config import Config
+from ganforge.data.base import DataInfo
+from ganforge.errors import ConfigError
+from ganforge.losses import Loss
+from ganforge.models.base import GANModels
+from ganforge.registry import LOSSES, MODELS, RECIPES
+from ganforge.train.optim import (
+    lr_factor,
+    make_optimizer,
+    resolve_optim,
+    set_lr,
+    set_requires_grad,
+)
+from ganforge.train.recipes.base import Preview, Recipe
+
+
+def build_loss(cfg: Config) -> Loss:
+    """The configured loss object."""
+    return LOSSES.get(cfg.loss.name)(**cfg.loss.params)
+
+
+def build_gan_models(cfg: Config, info: DataInfo) -> GANModels:
+    """The configured generator/discriminator pair for ``info`` (D shaped for the loss)."""
+    d_output = LOSSES.get(cfg.loss.name).d_output
+    return MODELS.get(cfg.model.name)(info, d_output, **cfg.model.params)
+
+
+def class_cycle(n: int, n_classes: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    """Labels 0, 1, ..., n_classes - 1, 0, 1, ... (one grid row per class when n_classes wide)."""
+    return torch.arange(n, device=device) % n_classes
+
+
+@RECIPES.register("gan")
+class GANRecipe(Recipe):
+    """Unconditional or class-conditional GAN with any registered loss."""
+
+    def __init__(self, cfg: Config, info: DataInfo, device: torch.device) -> None:
+        super().__init__(cfg, info, device)
+        self.loss = build_loss(cfg)
+        self.loss.check(cfg.model.params)
+        models = build_gan_models(cfg, info)
+        self.g, self.d = models.g.to(device), models.d.to(device)
+        self.models = {"g": self.g, "d": self.d}
+        self.settings = resolve_optim(cfg.optim, self.loss.optim)
+        pack = getattr(self.d, "pack", 1)
+        if cfg.train.batch_size % pack:
+            raise ConfigError(
+                f"train.batch_size ({cfg.train.batch_size}) must be a multiple of "
+                f"model.pack ({pack})"
+            )
+        self.optimizers = {
+            "g": make_optimizer(self.g.parameters(), self.settings, self.settings.lr_g),
+            "d": make_optimizer(self.d.parameters(), self.settings, self.settings.lr_d),
+        }
+        self.batches_per_step = self.settings.n_critic
+        self.conditional = bool(getattr(self.g, "n_classes", 0))
+        self.amp = cfg.train.amp
+        cuda_amp = self.amp and device.type == "cuda"
+        self.scaler = torch.amp.GradScaler("cuda", enabled=cuda_amp)
+
+    def _autocast(self) -> contextlib.AbstractContextManager[Any]:
+        if not self.amp:
+            return contextlib.nullcontext()
+        dtype = torch.float16 if self.device.type == "cuda" else torch.bfloat16
+        return torch.autocast(self.device.type, dtype=dtype)
+
+    def _labels(self, batch: dict[str, torch.Tensor]) -> torch.Tensor | None:
+        if not self.conditional:
+            return None
+        if "y" not in batch:
+            raise ConfigError("a conditional model needs a labelled dataset")
+        return batch["y"].to(self.device, non_blocking=True)
+
+    def _update(self, name: str, loss: torch.Tensor) -> None:
+        opt = self.optimizers[name]
+        opt.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(opt)
+
+    def step(self, batches: list[dict[str, torch.Tensor]]) -> dict[str, float]:
+        """n_critic discriminator updates, each on a fresh batch, then one generator update."""
+        logs: dict[str, float] = {}
+        fake = y = real = None
+        for i, batch in enumerate(batches):
+            real = batch["x"].to(self.device, non_blocking=True)
+            y = self._labels(batch)
+            last = i == len(batches) - 1
+            # the last critic step's fake keeps its graph and is reused by the generator step
+            with torch.set_grad_enabled(last), self._autocast():
+                fake = self.g(self.g.latent(len(real), device=self.device), y)
+            with self._autocast():
+                d_loss, d_logs = self.loss.d_loss(lambda x, y=y: self.d(x, y), real, fake.detach())
+            self._update("d", d_loss)
+            self.scaler.update()
+            self.loss.after_d_step(self.d)
+            for k, v in d_logs.items():
+                logs[k] = logs.get(k, 0.0) + v / len(batches)
+        set_requires_grad(self.d, False)
+        with self._autocast():
+            g_loss, g_logs = self.loss.g_loss(lambda x: self.d(x, y), fake, real)
+        self._update("g", g_loss)
+        self.scaler.update()
+        set_requires_grad(self.d, True)
+        logs.update(g_logs)
+        return logs
+
+    def set_progress(self, phase: int, fraction: float, overall: float) -> None:
+        """Apply the learning-rate schedule."""
+        factor = lr_factor(self.settings.lr_schedule, overall, self.settings.decay_start)
+        set_lr(self.optimizers["g"], self.settings.lr_g * factor)
+        set_lr(self.optimizers["d"], self.settings.lr_d * factor)
+
+    def generators(self) -> dict[str, nn.Module]:
+        """The generator."""
+        return {"g": self.g}
+
+    def fixed_inputs(self, n: int, seed: int) -> dict[str, torch.Tensor]:
+        """Fixed latents (and a class cycle for conditional models)."""
+        gen = torch.Generator().manual_seed(seed)
+        inputs = {"z": self.g.latent(n, gen)}
+        if self.conditional:
+            inputs["y"] = class_cycle(n, self.g.n_classes)
+        return inputs
+
+    @torch.no_grad()
+    def preview(self, inputs: dict[str, torch.Tensor], generators: dict[str, nn.Module]) -> Preview:
+        """Samples from fixed inputs, captioned with class names when conditional."""
+        g = generators["g"]
+        y = inputs.get("y")
+        out = g(inputs["z"].to(self.device), None if y is None else y.to(self.device)).float()
+        captions = None
+        if y is not None:
+            names = self.info.class_names or [str(i) for i in range(g.n_classes)]
+            captions = [names[int(i)] for i in y]
+        return Preview(out.cpu(), captions)
+
+    @torch.no_grad()
+    def sample(self, n: int, generators: dict[str, nn.Module], seed: int) -> torch.Tensor:
+        """``n`` samples (class-balanced when conditional) in batches of 500."""
+        g = generators["g"]
+        gen = torch.Generator().manual_seed(seed)
+        chunks = []
+        for start in range(0, n, 500):
+            m = min(500, n - start)
+            y = class_cycle(m, g.n_classes, self.device) if self.conditional else None
+            chunks.append(g(g.latent(m, gen, self.device), y).float().cpu())
+        return torch.cat(chunks)
+
+    def extra_state(self) -> dict[str, Any]:
+        """Loss state (BEGAN's k_t) and the AMP grad scaler."""
+        return {"loss": self.loss.state_dict(), "scaler": self.scaler.state_dict()}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        """Restore extra_state."""
+        self.loss.load_state_dict(state.get("loss", {}))
+        if state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+
+    def resolved_config(self) -> dict[str, Any]:
+        """The optimiser settings actually used."""
+        return {"optim": self.settings.as_config()}

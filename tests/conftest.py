@@ -1,0 +1,39 @@
+"""Shared fixtures: paths to the read-only shared data, a temporary runs root, quiet training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+
+
+def _find_shared() -> Path:
+    """The read-only ``shared`` folder beside the checkout (or beside any parent of it)."""
+    for parent in Path(__file__).resolve().parents:
+        if (parent / "shared" / "DESIGN.md").is_file():
+            return parent / "shared"
+    return Path(__file__).resolve().parents[2] / "shared"
+
+
+SHARED = _find_shared()
+MNIST_DIR = SHARED / "data" / "mnist"
+GOLDEN = SHARED / "golden"
+
+torch.set_num_threads(2)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keep the user cache (downloads, trained classifiers) inside a per-session temp folder."""
+    monkeypatch.setenv("GANFORGE_HOME", str(tmp_path_factory.getbasetemp() / "ganforge-home"))
+
+
+def require(path: Path) -> Path:
+    """Skip a test when shared data it needs is absent (the shared folder is read-only input)."""
+    if not path.exists():
+        pytest.skip(f"{path} is not available")
+    return path
