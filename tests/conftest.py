@@ -8,7 +8,6 @@ import pytest
 import torch
 
 
-
 def _find_shared() -> Path:
     """The read-only ``shared`` folder beside the checkout (or beside any parent of it)."""
     for parent in Path(__file__).resolve().parents:

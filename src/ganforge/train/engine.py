@@ -181,8 +181,8 @@ class Engine:
         gens = self.sample_generators()
         with preserved_rng(), eval_mode(gens):
             preview = self.recipe.preview(self.fixed, gens)
-        ncol = None
-        if preview.captions and self.dataset.info.n_classes:
+        ncol = preview.nrow
+        if ncol is None and preview.captions and self.dataset.info.n_classes:
             ncol = self.dataset.info.n_classes
         return save_samples(
             preview.samples,

@@ -28,6 +28,7 @@ class Preview:
 
     samples: torch.Tensor
     captions: list[str] | None = None
+    nrow: int | None = None  # images per grid row (e.g. 3 for input | output | target triples)
 
 
 class Recipe:

@@ -1,0 +1,1 @@
+"""Metrics: pure functions of feature arrays, and the feature extractors that produce them."""
