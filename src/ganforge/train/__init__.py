@@ -16,7 +16,7 @@ from ganforge import config as config_mod
 from ganforge.config import SELECTABLE, Choice, Config
 from ganforge.data import build_dataset
 from ganforge.errors import ConfigError
-from ganforge.registry import MODELS, RECIPES
+from ganforge.registry import LOSSES, MODELS, RECIPES
 from ganforge.report import write_report
 from ganforge.runs import DEFAULT_ROOT, RunDir, default_run_name
 from ganforge.train.engine import Callback, Engine, Evaluator, TrainResult
@@ -50,6 +50,17 @@ def with_defaults(cfg: Config) -> Config:
         full = {**config_mod.defaults(registry.get(choice.name)), **choice.params}
         setattr(out, section, Choice(choice.name, full))
     return out
+
+
+def check_loss_fits(cfg: Config, recipe: str) -> None:
+    """A loss tied to one recipe (``recipe=`` in its registration) only trains with that one."""
+    owner = LOSSES.entry(cfg.loss.name).meta.get("recipe")
+    if owner is not None and owner != recipe:
+        fitting = [e.name for e in LOSSES if e.meta.get("recipe") in (None, recipe)]
+        raise ConfigError(
+            f"loss {cfg.loss.name!r} belongs to the {owner} recipe, but model "
+            f"{cfg.model.name!r} trains with the {recipe} recipe; use one of: {', '.join(fitting)}"
+        )
 
 
 def _attach_log(run: RunDir) -> logging.Handler:
@@ -117,7 +128,9 @@ def train(
     seed_everything(cfg.train.seed)
     dataset = build_dataset(cfg.data.name, cfg.data.params)
     entry = MODELS.entry(cfg.model.name)
-    recipe = RECIPES.get(entry.meta.get("recipe", "gan"))(cfg, dataset.info, device)
+    recipe_name = entry.meta.get("recipe", "gan")
+    check_loss_fits(cfg, recipe_name)
+    recipe = RECIPES.get(recipe_name)(cfg, dataset.info, device)
     for section, values in recipe.resolved_config().items():
         setattr(cfg, section, dataclasses.replace(getattr(cfg, section), **values))
     if run is None:
