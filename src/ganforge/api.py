@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import torch
+from PIL import Image
 
 from ganforge import config as config_mod
+from ganforge.data.folder import list_images, scan_and_load
+from ganforge.data.grid import to_uint8
 from ganforge.errors import GanforgeError
+from ganforge.metrics.translation import evaluate as evaluate_translator
 from ganforge.registry import DATASETS, LOSSES, MODELS, PRESETS
 from ganforge.report import save_samples
 from ganforge.runs import DEFAULT_ROOT, Loaded, RunDir, load
-from ganforge.train import TrainResult
+from ganforge.train import TrainResult, resolve_device
 from ganforge.train import train as _train
 
 
@@ -92,4 +100,95 @@ def listing(kind: str) -> list[tuple[str, str]]:
     return [(e.name, e.summary) for e in registry]
 
 
-__all__ = ["Loaded", "RunDir", "listing", "load", "sample", "slerp", "train"]
+@dataclass
+class Translated:
+    """What ``translate`` wrote: output files and the inputs it skipped (path, reason)."""
+
+    written: list[Path]
+    skipped: list[tuple[Path, str]]
+
+
+def _translator(model: Loaded, direction: str) -> Any:
+    """The generator of a translation run for ``direction`` (AtoB or BtoA)."""
+    if model.info.kind not in ("paired", "unpaired"):
+        raise GanforgeError(
+            f"{model.checkpoint} holds a {model.config.model.name} model, not a translation "
+            "model (pix2pix, cyclegan); use `ganforge sample` for it"
+        )
+    gens = model.generators
+    if direction not in ("AtoB", "BtoA"):
+        raise GanforgeError(f"--direction must be AtoB or BtoA, got {direction!r}")
+    if direction == "AtoB":
+        return gens["g"] if "g" in gens else gens["g_ab"]
+    if "g_ba" not in gens:
+        raise GanforgeError(
+            "this model learned one direction (A to B); to translate B to A, train another "
+            "with --set data.direction=BtoA"
+        )
+    return gens["g_ba"]
+
+
+def translate(
+    path: str | Path,
+    input_dir: str | Path,
+    out_dir: str | Path,
+    direction: str = "AtoB",
+    seed: int = 0,
+    use_ema: bool = True,
+    batch_size: int = 16,
+) -> Translated:
+    """Translate every image under ``input_dir`` (resized and centre-cropped to the training
+    size) and write ``<name>.png`` files, keeping sub-folders, under ``out_dir``."""
+    model = load(path, device=resolve_device("auto"), use_ema=use_ema)
+    g = _translator(model, direction)
+    source = Path(input_dir).expanduser()
+    files = list_images(source)
+    if not files:
+        raise GanforgeError(f"no images found under {source}")
+    images, kept, skipped = scan_and_load(files, model.info.size, g.in_channels, progress=False)
+    if not images:
+        raise GanforgeError(f"none of the {len(files)} images under {source} could be read")
+    batch = torch.from_numpy(np.stack(images).transpose(0, 3, 1, 2).copy())
+    torch.manual_seed(seed)
+    outputs = to_uint8(g.translate(batch, batch_size)).numpy().transpose(0, 2, 3, 1)
+    written = []
+    for i, array in zip(kept, outputs):
+        dest = Path(out_dir) / files[i].relative_to(source).with_suffix(".png")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array).save(dest)
+        written.append(dest)
+    return Translated(written, skipped)
+
+
+def evaluate_translation(
+    path: str | Path, use_ema: bool = True, out: str | Path | None = None
+) -> dict[str, float]:
+    """Held-out scores of a Pix2Pix/CycleGAN run or checkpoint next to the identity baseline;
+    also written as JSON to ``out`` (default: ``translation-eval-stepN.json`` in the run)."""
+    model = load(path, device=resolve_device("auto"), use_ema=use_ema)
+    _translator(model, "AtoB")
+    cfg = model.config
+    scores = evaluate_translator(
+        cfg.data.name, cfg.data.params, model.info, model.generators, seed=cfg.eval.seed
+    )
+    if out is None:
+        run = model.checkpoint.parent
+        run = run.parent if run.name == "checkpoints" else run
+        out = run / f"translation-eval-step{model.step}.json"
+    record = {"checkpoint": str(model.checkpoint), "step": model.step, **scores}
+    Path(out).write_text(json.dumps(record, indent=1) + "\n")
+    return scores
+
+
+__all__ = [
+    "Loaded",
+    "RunDir",
+    "Translated",
+    "evaluate_translation",
+    "listing",
+    "load",
+    "sample",
+    "slerp",
+    "train",
+    "translate",
+]
