@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from rate_helpers import Rater, folder_study, running
+from rate_helpers import Rater, db_url, folder_study, postgres_url, running  # noqa: F401
 
 from ganforge.rate import Limits
 from ganforge.rate.security import Limit, RateLimiter
@@ -26,7 +26,17 @@ def _joined(server) -> Rater:
     return rater
 
 
-def test_each_task_stores_a_judgement_with_rater_images_exposure_and_timing(server) -> None:
+def test_each_task_stores_a_judgement_with_rater_images_exposure_and_timing(
+    tmp_path: Path,
+    db_url: str,  # noqa: F811  (SQLite, then PostgreSQL)
+) -> None:
+    study = folder_study(tmp_path, db_url=db_url)
+    with running(study) as server:
+        _all_tasks(server)
+    study.close()
+
+
+def _all_tasks(server) -> None:
     rater = _joined(server)
     pair = rater.next("pair")
     assert len(pair["images"]) == 2 and pair["exposure_ms"] is None

@@ -102,6 +102,7 @@ def rate(
     n_images: int = 64,
     seed: int = 0,
     db: str | None = None,
+    size: int | None = None,
     host: str = "127.0.0.1",
     port: int = 8080,
     exposure_ms: int | None = None,
@@ -129,12 +130,15 @@ def rate(
             n_images=n_images,
             seed=seed,
             db_url=db,
+            size=size,
             exposure_ms=exposure_ms or _rate.study.DEFAULT_EXPOSURE_MS,
             feedback=True if feedback is None else feedback,
         )
     elif study is not None:
-        if real or db:
-            raise GanforgeError("--real and --db apply when creating a study, not when reopening")
+        if real or db or size:
+            raise GanforgeError(
+                "--real, --db and --size apply when creating a study, not when reopening one"
+            )
         opened = _rate.open_study(study)
     else:
         raise GanforgeError("give runs or image folders to compare, or --study DIR to reopen one")

@@ -145,6 +145,9 @@ def losses() -> None:
 @click.option(
     "--db", metavar="URL", help="SQLite file (default STUDY/study.db) or postgresql://..."
 )
+@click.option(
+    "--size", type=int, help="Image size in pixels [default: the first run's; 64 for folders]."
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, help="Port (0 picks a free one).")
 @click.option(
@@ -171,6 +174,7 @@ def rate(
     n_images: int,
     seed: int,
     db: str | None,
+    size: int | None,
     host: str,
     port: int,
     exposure_ms: int | None,
@@ -199,6 +203,7 @@ def rate(
         n_images,
         seed,
         db,
+        size,
         host,
         port,
         exposure_ms,

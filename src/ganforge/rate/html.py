@@ -42,6 +42,10 @@ def drift_svg(drift: dict[str, Any]) -> str:
             'stroke="#89a"/>'
         )
         points.append(f"{x:.1f},{y(b['accuracy']):.1f}")
+        parts.append(
+            f'<text x="{x:.1f}" y="{SVG_H - 8}" font-size="10" fill="#666" '
+            f'text-anchor="middle">{b["start"] + 1}-{b["start"] + drift["block"]}</text>'
+        )
     parts.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="#235" />')
     parts.append("</svg>")
     return "".join(parts)

@@ -223,10 +223,10 @@ def _drift(judgements: Sequence[Judgement], kind_of_image: dict, block: int) -> 
             }
             for b in accuracy_by_block(rapid, block)
         ],
-        "rapid_slope_per_100": _num(acc_trend.slope * 100),
-        "rapid_slope_se_per_100": _num(acc_trend.se * 100),
-        "rating_slope_per_100": _num(rating_trend.slope * 100),
-        "rating_slope_se_per_100": _num(rating_trend.se * 100),
+        "rapid_slope": _num(acc_trend.slope),  # accuracy change per judgement
+        "rapid_slope_se": _num(acc_trend.se),
+        "rating_slope": _num(rating_trend.slope),  # rating change per judgement
+        "rating_slope_se": _num(rating_trend.se),
     }
 
 
@@ -441,10 +441,11 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
             f"(95% CI {_pct(acc['low'])}..{_pct(acc['high'])}; 50% is chance)"
         )
     drift = results["drift"]
-    if drift["rapid_slope_per_100"] is not None:
+    if drift["rapid_slope"] is not None:
+        per = 100 * drift["block"]
         lines.append(
-            f"drift: rapid accuracy changes {drift['rapid_slope_per_100']:+.1%} per 100 judgements "
-            f"(se {_fmt((drift['rapid_slope_se_per_100'] or 0) * 100, 1)} points)"
+            f"drift: rapid accuracy changes {per * drift['rapid_slope']:+.1f} percentage points "
+            f"per {drift['block']} judgements (se {_fmt(per * (drift['rapid_slope_se'] or 0), 1)})"
         )
     alpha = results["alpha"]
     if alpha["rapid_nominal"] is not None or alpha["rating_interval"] is not None:
