@@ -441,7 +441,7 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
             f"(95% CI {_pct(acc['low'])}..{_pct(acc['high'])}; 50% is chance)"
         )
     drift = results["drift"]
-    if drift["rapid_slope"] is not None:
+    if drift["rapid_slope"] is not None and len(drift["rapid_blocks"]) >= 2:
         per = 100 * drift["block"]
         lines.append(
             f"drift: rapid accuracy changes {per * drift['rapid_slope']:+.1f} percentage points "

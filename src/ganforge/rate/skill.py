@@ -8,7 +8,7 @@ are centred to mean zero, so only differences mean anything.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -156,6 +156,29 @@ def bradley_terry(
     return BTFit(theta, se, iterations, method)
 
 
+def percentile_bootstrap(
+    pairs: Sequence[tuple[int, int]],
+    n: int,
+    statistic: Callable[[np.ndarray], np.ndarray],
+    rounds: int = 200,
+    seed: int = 0,
+    level: float = 0.95,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval of ``statistic`` (per model) over games resampled with replacement.
+
+    ``statistic`` receives a (games, 2) array of (winner, loser) rows in resampled order.
+    """
+    if not pairs:
+        return np.full(n, -np.inf), np.full(n, np.inf)
+    rng = np.random.default_rng(seed)
+    array = np.asarray(pairs, dtype=int)
+    values = np.empty((rounds, n))
+    for r in range(rounds):
+        values[r] = statistic(array[rng.integers(0, len(array), len(array))])
+    tail = (1.0 - level) / 2.0 * 100.0
+    return np.percentile(values, tail, axis=0), np.percentile(values, 100.0 - tail, axis=0)
+
+
 def bootstrap_bt(
     pairs: Sequence[tuple[int, int]],
     n: int,
@@ -165,18 +188,13 @@ def bootstrap_bt(
     level: float = 0.95,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Percentile intervals of BT log-strengths over judgements resampled with replacement."""
-    if not pairs:
-        return np.full(n, -np.inf), np.full(n, np.inf)
-    rng = np.random.default_rng(seed)
-    array = np.asarray(pairs, dtype=int)
-    fits = np.empty((rounds, n))
-    for r in range(rounds):
-        sample = array[rng.integers(0, len(array), len(array))]
+
+    def fit(sample: np.ndarray) -> np.ndarray:
         wins = np.zeros((n, n))
         np.add.at(wins, (sample[:, 0], sample[:, 1]), 1.0)
-        fits[r] = bradley_terry(wins, prior=prior, tol=1e-8).theta
-    tail = (1.0 - level) / 2.0 * 100.0
-    return np.percentile(fits, tail, axis=0), np.percentile(fits, 100.0 - tail, axis=0)
+        return bradley_terry(wins, prior=prior, tol=1e-8).theta
+
+    return percentile_bootstrap(pairs, n, fit, rounds, seed, level)
 
 
 def elo(
@@ -200,16 +218,11 @@ def bootstrap_elo(
     level: float = 0.95,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Percentile intervals of Elo over resampled, reshuffled game sequences."""
-    if not pairs:
-        return np.full(n, -np.inf), np.full(n, np.inf)
-    rng = np.random.default_rng(seed)
-    array = np.asarray(pairs, dtype=int)
-    runs = np.empty((rounds, n))
-    for r in range(rounds):
-        sample = array[rng.integers(0, len(array), len(array))]
-        runs[r] = elo([tuple(p) for p in sample], n, k=k)
-    tail = (1.0 - level) / 2.0 * 100.0
-    return np.percentile(runs, tail, axis=0), np.percentile(runs, 100.0 - tail, axis=0)
+
+    def rate(sample: np.ndarray) -> np.ndarray:
+        return elo([(int(w), int(lo)) for w, lo in sample], n, k=k)
+
+    return percentile_bootstrap(pairs, n, rate, rounds, seed, level)
 
 
 def to_elo_scale(theta: np.ndarray, base: float = 1500.0) -> np.ndarray:
