@@ -80,6 +80,16 @@ def test_wrong_study_token_is_403_and_no_session_is_started(server) -> None:
     assert status == 403 and "study link" in data["error"]
 
 
+def test_opening_the_link_again_keeps_the_same_rater(server) -> None:
+    rater = _joined(server)
+    first = rater.cookie
+    status, headers, _ = rater.request("GET", f"/join/{server.app.study.rater_token}")
+    assert status == 303 and "Set-Cookie" not in headers
+    trial = rater.next("rating")
+    rater.answer(trial, rating=3)
+    assert rater.cookie == first and server.app.store.count() == 1
+
+
 def test_forged_session_cookie_is_refused(server) -> None:
     rater = _joined(server)
     name, value = rater.cookie.split("=", 1)

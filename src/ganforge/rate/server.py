@@ -295,9 +295,11 @@ class RatingApp:
             200, page.encode(), "text/html; charset=utf-8", {"Cache-Control": "no-store"}
         )
 
-    def _join(self, token: str, client: str) -> Response:
+    def _join(self, token: str, client: str, headers: Any) -> Response:
         if not same(token, self.study.rater_token):
             raise HttpError(403, "this study link is not valid; ask the organiser for a new one")
+        if self._rater(headers) is not None:  # already joined: carry on as the same rater
+            return Response(303, b"", headers={"Location": "/"})
         self._limit(self.join_limit, client)
         rater = self.store.add_rater()
         cookie = (
@@ -352,7 +354,7 @@ class RatingApp:
         if method != "GET":
             raise HttpError(405, "method not allowed", {"Allow": "GET"})
         if path.startswith("/join/"):
-            return self._join(path[len("/join/") :], client)
+            return self._join(path[len("/join/") :], client, headers)
         if path.startswith("/admin/"):
             return self._admin(path[len("/admin/") :])
         if path == "/favicon.ico":
