@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-from rate_helpers import chromium, folder_study, running
+
+from .rate_helpers import chromium, folder_study, running
 
 
 @pytest.fixture(scope="module")

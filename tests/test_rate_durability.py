@@ -12,9 +12,9 @@ import threading
 import time
 from pathlib import Path
 
-from rate_helpers import Rater, folder_study
-
 from ganforge.rate import open_study
+
+from .rate_helpers import Rater, folder_study
 
 
 def _start(study_path: Path) -> tuple[subprocess.Popen, str, str]:

@@ -8,10 +8,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from rate_helpers import Rater, folder_study, running
-
 from ganforge.rate import Limits
 from ganforge.rate.security import Limit
+
+from .rate_helpers import Rater, folder_study, running
 
 RATERS = 16
 ANSWERS = 20

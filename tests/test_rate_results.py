@@ -7,13 +7,14 @@ import math
 from pathlib import Path
 
 import pytest
-from rate_helpers import Rater, folder_study, running
 
 from ganforge.cli import main
 from ganforge.rate import compute, render_text
 from ganforge.rate.html import render_html
 from ganforge.rate.stats import wilson
 from ganforge.rate.store import Image, Judgement, Model
+
+from .rate_helpers import Rater, folder_study, running
 
 MODELS = [
     Model("ma", "<b>A</b>", "generated", "runs/a", 0),

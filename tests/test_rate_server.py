@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from rate_helpers import Rater, db_url, folder_study, postgres_url, running  # noqa: F401
 
 from ganforge.rate import Limits
 from ganforge.rate.security import Limit, RateLimiter
+
+from .rate_helpers import Rater, db_url, folder_study, postgres_url, running  # noqa: F401
 
 
 @pytest.fixture()

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from rate_helpers import db_url, postgres_url  # noqa: F401  (fixtures)
 
 from ganforge.errors import GanforgeError
 from ganforge.rate.db import Database
 from ganforge.rate.schedule import choose_image, choose_least, choose_pair, pair_probabilities
 from ganforge.rate.store import StudyStore
+
+from .rate_helpers import db_url, postgres_url  # noqa: F401  (fixtures)
 
 NASTY = "x'); DROP TABLE judgements; --"
 

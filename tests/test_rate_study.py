@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from rate_helpers import folder_study, image_folder
 
 from ganforge import api
 from ganforge.errors import ConfigError, GanforgeError
 from ganforge.rate import create_study, open_study
+
+from .rate_helpers import folder_study, image_folder
 
 
 @pytest.fixture(scope="module")
