@@ -15,6 +15,7 @@ from ganforge.models.pix2pix import UNetGenerator, pix2pix, unet_depth
 from ganforge.nn.patchgan import (
     PatchDiscriminator,
     conv_layers,
+    patch_output_side,
     receptive_field,
     receptive_field_progression,
 )
@@ -127,3 +128,21 @@ def test_families_check_the_dataset_kind() -> None:
         pix2pix(info("image", 32))
     with pytest.raises(ConfigError, match="needs a unpaired dataset"):
         cyclegan(info("paired", 32))
+
+
+@settings(max_examples=25, deadline=None)
+@given(side=st.integers(4, 80), n_layers=st.integers(0, 4), same=st.booleans())
+def test_patch_output_side_matches_the_network(side: int, n_layers: int, same: bool) -> None:
+    d = PatchDiscriminator(1, 2, n_layers, "none", None, same)
+    expected = patch_output_side(side, n_layers, same)
+    if expected == 0:
+        with pytest.raises(RuntimeError):
+            d(torch.zeros(1, 1, side, side))
+    else:
+        assert d(torch.zeros(1, 1, side, side)).shape[-1] == expected
+
+
+def test_too_small_images_name_the_fix() -> None:
+    with pytest.raises(ConfigError, match=r"lower model\.d_layers"):
+        pix2pix(info("paired", 16), g_width=4, d_width=4)
+    assert pix2pix(info("paired", 16), g_width=4, d_width=4, d_layers=2).d is not None

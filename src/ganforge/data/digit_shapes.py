@@ -19,8 +19,8 @@ from scipy import ndimage
 from ganforge.data.base import Split, split_indices
 from ganforge.data.digits import digits_uint8
 from ganforge.data.images import as_size, resize_batch
-from ganforge.data.paired import PairedDataset, paired_dataset
-from ganforge.data.unpaired import UnpairedDataset, unpaired_dataset
+from ganforge.data.paired import PairedDataset
+from ganforge.data.unpaired import UnpairedDataset
 from ganforge.registry import DATASETS
 
 
@@ -64,7 +64,9 @@ def digit_edges(
     smooth, shape, r = digit_shapes(split, as_size(size))
     edges = _morph(ndimage.grey_dilation, shape, r) - _morph(ndimage.grey_erosion, shape, r)
     held = None if split == "test" else {"split": "test"}
-    return paired_dataset("digit-edges", _uint8(edges), smooth, jitter=jitter, held_out=held)
+    return PairedDataset.from_arrays(
+        "digit-edges", _uint8(edges), smooth, jitter=jitter, held_out=held
+    )
 
 
 @DATASETS.register("digit-strokes", kind="unpaired")
@@ -80,4 +82,4 @@ def digit_strokes(
     else:  # disjoint halves: a digit appears in one domain only
         a, b = thin[0::2], thick[1::2]
     held = None if split == "test" else {"split": "test"}
-    return unpaired_dataset("digit-strokes", a, b, jitter=jitter, held_out=held)
+    return UnpairedDataset.from_arrays("digit-strokes", a, b, jitter=jitter, held_out=held)

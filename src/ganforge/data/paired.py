@@ -19,12 +19,7 @@ import torch
 from ganforge.data.base import channels_to, split_indices
 from ganforge.data.folder import list_images, scan_and_load
 from ganforge.data.images import as_size, load_image, resize_center_crop
-from ganforge.data.translation import (
-    TranslationDataset,
-    random_jitter,
-    to_unit,
-    translation_info,
-)
+from ganforge.data.translation import TranslationDataset, random_jitter, to_unit
 from ganforge.errors import DataError
 from ganforge.registry import DATASETS
 
@@ -35,32 +30,14 @@ HELD_OUT_SPLITS = ("test", "val")
 class PairedDataset(TranslationDataset):
     """Aligned pairs: batch ``{"a": source, "b": target}`` with one jitter per pair."""
 
+    kind = "paired"
+
     def get(self, index: torch.Tensor) -> dict[str, torch.Tensor]:
         """Sources and targets in [-1, 1], jittered together when training."""
         a, b = to_unit(self.a[index]), to_unit(self.b[index])
         if self.jitter:
             a, b = random_jitter([a, b])
         return {"a": a, "b": b}
-
-
-def paired_dataset(
-    name: str,
-    a: np.ndarray,
-    b: np.ndarray,
-    *,
-    jitter: bool,
-    held_out: dict[str, str] | None,
-    direction: str = "AtoB",
-    notes: list[str] | None = None,
-) -> PairedDataset:
-    """A PairedDataset from uint8 NCHW arrays (swapped when ``direction`` is BtoA)."""
-    if len(a) != len(b) or len(a) == 0:
-        raise DataError(f"{name}: need the same, non-zero number of A and B images")
-    if direction == "BtoA":
-        a, b = b, a
-    ta, tb = torch.from_numpy(np.ascontiguousarray(a)), torch.from_numpy(np.ascontiguousarray(b))
-    info = translation_info(name, "paired", ta, tb, len(ta), held_out, notes)
-    return PairedDataset(ta, tb, info, jitter)
 
 
 def _split_dir(base: Path, split: str) -> Path | None:
@@ -164,7 +141,7 @@ def paired(
     else:
         c = stacked.shape[1] // 2
         a, b = channels_to(stacked[:, :c], channels_a), channels_to(stacked[:, c:], channels_b)
-    return paired_dataset(
+    return PairedDataset.from_arrays(
         f"paired:{base.name}",
         a,
         b,

@@ -12,7 +12,7 @@ import numpy as np
 
 from ganforge.data.base import Split, channels_to, split_indices
 from ganforge.data.images import resize_batch
-from ganforge.data.paired import PairedDataset, paired_dataset
+from ganforge.data.paired import PairedDataset
 from ganforge.errors import DataError
 from ganforge.registry import DATASETS
 
@@ -77,4 +77,4 @@ def photo_colour(
         colour = _patches(photos, size, split, n_train, seed)
     gray = channels_to(colour, 1)
     held = None if split == "test" else {"split": "test"}
-    return paired_dataset("photo-colour", gray, colour, jitter=jitter, held_out=held)
+    return PairedDataset.from_arrays("photo-colour", gray, colour, jitter=jitter, held_out=held)

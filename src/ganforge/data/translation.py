@@ -8,15 +8,18 @@ same crop and mirror as their partner.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 from ganforge.data.base import DataInfo, Dataset
+from ganforge.errors import DataError
 from ganforge.registry import DATASETS
 
 JITTER_RATIO = 286 / 256
+T = TypeVar("T", bound="TranslationDataset")
 
 
 def jitter_size(size: tuple[int, int]) -> tuple[int, int]:
@@ -70,8 +73,35 @@ def translation_info(
 class TranslationDataset(Dataset):
     """Two uint8 NCHW image sets of the same size: domain A (sources) and domain B (targets)."""
 
+    kind = ""
+
     def __init__(self, a: torch.Tensor, b: torch.Tensor, info: DataInfo, jitter: bool) -> None:
         self.a, self.b, self.info, self.jitter = a.contiguous(), b.contiguous(), info, jitter
+
+    @classmethod
+    def from_arrays(
+        cls: type[T],
+        name: str,
+        a: np.ndarray,
+        b: np.ndarray,
+        *,
+        jitter: bool,
+        held_out: dict[str, Any] | None,
+        direction: str = "AtoB",
+        notes: list[str] | None = None,
+    ) -> T:
+        """A dataset of uint8 NCHW arrays (domains swapped when ``direction`` is BtoA)."""
+        if len(a) == 0 or len(b) == 0:
+            raise DataError(f"{name}: both domains need at least one image")
+        if a.shape[2:] != b.shape[2:]:
+            raise DataError(f"{name}: A and B images differ in size ({a.shape} vs {b.shape})")
+        if cls.kind == "paired" and len(a) != len(b):
+            raise DataError(f"{name}: {len(a)} A images but {len(b)} B images")
+        if direction == "BtoA":
+            a, b = b, a
+        ta, tb = (torch.from_numpy(np.ascontiguousarray(x)) for x in (a, b))
+        count = max(len(ta), len(tb))
+        return cls(ta, tb, translation_info(name, cls.kind, ta, tb, count, held_out, notes), jitter)
 
     def real_uint8(self, index: torch.Tensor) -> torch.Tensor:
         """Domain-B (target) images, for metrics against the training data."""

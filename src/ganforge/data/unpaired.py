@@ -14,12 +14,7 @@ import torch
 
 from ganforge.data.folder import list_images, scan_and_load
 from ganforge.data.images import as_size
-from ganforge.data.translation import (
-    TranslationDataset,
-    random_jitter,
-    to_unit,
-    translation_info,
-)
+from ganforge.data.translation import TranslationDataset, random_jitter, to_unit
 from ganforge.errors import DataError
 from ganforge.registry import DATASETS
 
@@ -29,6 +24,8 @@ Direction = Literal["AtoB", "BtoA"]
 class UnpairedDataset(TranslationDataset):
     """Two collections: batch ``{"a": A[i mod |A|], "b": random B}``, each jittered alone."""
 
+    kind = "unpaired"
+
     def get(self, index: torch.Tensor) -> dict[str, torch.Tensor]:
         """A images at ``index`` (cycling) and as many random B images, in [-1, 1]."""
         a = to_unit(self.a[index % len(self.a)])
@@ -36,28 +33,6 @@ class UnpairedDataset(TranslationDataset):
         if self.jitter:
             (a,), (b,) = random_jitter([a]), random_jitter([b])
         return {"a": a, "b": b}
-
-
-def unpaired_dataset(
-    name: str,
-    a: np.ndarray,
-    b: np.ndarray,
-    *,
-    jitter: bool,
-    held_out: dict[str, str] | None,
-    direction: str = "AtoB",
-    notes: list[str] | None = None,
-) -> UnpairedDataset:
-    """An UnpairedDataset from uint8 NCHW arrays (domains swapped when ``direction`` is BtoA)."""
-    if len(a) == 0 or len(b) == 0:
-        raise DataError(f"{name}: both domains need at least one image")
-    if a.shape[2:] != b.shape[2:]:
-        raise DataError(f"{name}: A and B images differ in size ({a.shape[2:]} vs {b.shape[2:]})")
-    if direction == "BtoA":
-        a, b = b, a
-    ta, tb = torch.from_numpy(np.ascontiguousarray(a)), torch.from_numpy(np.ascontiguousarray(b))
-    info = translation_info(name, "unpaired", ta, tb, max(len(ta), len(tb)), held_out, notes)
-    return UnpairedDataset(ta, tb, info, jitter)
 
 
 def _load_domain(
@@ -102,7 +77,7 @@ def unpaired(
     a, notes_a = _load_domain(folders[0], hw, channels_a, limit, progress)
     b, notes_b = _load_domain(folders[1], hw, channels_b, limit, progress)
     held = {"split": "test"} if (base / "testA").is_dir() and (base / "testB").is_dir() else None
-    return unpaired_dataset(
+    return UnpairedDataset.from_arrays(
         f"unpaired:{base.name}",
         a,
         b,
