@@ -9,6 +9,7 @@ import torch
 
 from ganforge import config as config_mod
 from ganforge.errors import GanforgeError
+from ganforge.metrics.features import extractor_rows, inception_weights
 from ganforge.registry import DATASETS, LOSSES, MODELS, PRESETS
 from ganforge.report import save_samples
 from ganforge.runs import DEFAULT_ROOT, Loaded, RunDir, load
@@ -90,6 +91,19 @@ def listing(kind: str) -> list[tuple[str, str]]:
     """(name, one-line summary) for presets, datasets, models or losses."""
     registry = {"presets": PRESETS, "datasets": DATASETS, "models": MODELS, "losses": LOSSES}[kind]
     return [(e.name, e.summary) for e in registry]
+
+
+def fetch_weights(name: str = "inception", path: str | Path | None = None) -> Path:
+    """Download named pretrained weights (SHA-256 checked) to ``path`` or the user cache."""
+    fetchers = {"inception": inception_weights.fetch}
+    if name not in fetchers:
+        raise GanforgeError(f"unknown weights {name!r}; valid: {', '.join(sorted(fetchers))}")
+    return fetchers[name](path)
+
+
+def extractor_listing() -> list[tuple[str, str]]:
+    """(name, summary and availability) for every feature extractor."""
+    return extractor_rows()
 
 
 __all__ = ["Loaded", "RunDir", "listing", "load", "sample", "slerp", "train"]

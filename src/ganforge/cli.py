@@ -121,6 +121,35 @@ def losses() -> None:
     _print_listing("losses")
 
 
+@cli.command()
+def extractors() -> None:
+    """List the feature extractors and whether their weights are present."""
+    rows = api.extractor_listing()
+    width = max(len(name) for name, _ in rows)
+    for name, summary in rows:
+        click.echo(f"{name:<{width}}  {summary}")
+
+
+@cli.group()
+def weights() -> None:
+    """Explicit, checksummed downloads of pretrained weights."""
+
+
+@weights.command("fetch")
+@click.argument("name", type=click.Choice(["inception"]))
+@click.option(
+    "--path",
+    type=click.Path(dir_okay=False),
+    help="Save here instead of the user cache (then point GANFORGE_INCEPTION_WEIGHTS at it).",
+)
+def weights_fetch(name: str, path: str | None) -> None:
+    """Download NAME's published weights and verify their SHA-256."""
+    file = api.fetch_weights(name, path)
+    click.echo(f"{file} (SHA-256 verified)")
+    if path:
+        click.echo(f"use it with: export GANFORGE_INCEPTION_WEIGHTS={file}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors print one line and exit 2, never a traceback."""
     try:
