@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from ganforge.data.download import file_hash
 from ganforge.errors import GanforgeError
 from ganforge.metrics.features import inception_weights
+from ganforge.metrics.features.device import single_thread
 from ganforge.metrics.features.inception import InceptionExtractor
 from ganforge.metrics.features.inception_net import FIDInceptionV3
 from ganforge.metrics.features.resize import pil_bicubic, tf1_bilinear
@@ -35,10 +36,8 @@ def relative_error(actual: np.ndarray, expected: np.ndarray) -> float:
 @pytest.fixture(scope="module", autouse=True)
 def _one_thread() -> Iterator[None]:
     """One torch thread: on the shared 2-core machine extra threads mostly wait for each other."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+    with single_thread():
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -76,18 +76,3 @@ class PixelExtractor(Extractor):
     def provenance(self) -> dict[str, Any]:
         """Name and downsampling size."""
         return {"extractor": self.name, "max_side": self.max_side}
-
-
-def pick_device(spec: str) -> torch.device:
-    """``auto`` is CUDA when present, else CPU; anything else must name an available device."""
-    if spec == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(spec)
-    except RuntimeError as exc:
-        raise GanforgeError(
-            f"device={spec!r} is not a device (use auto, cpu, cuda, cuda:N)"
-        ) from exc
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise GanforgeError(f"device={spec!r} but CUDA is not available; use auto or cpu")
-    return device

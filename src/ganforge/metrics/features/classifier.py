@@ -16,7 +16,7 @@ import torch
 from ganforge.data.base import channels_to, split_indices
 from ganforge.data.images import resize_batch
 from ganforge.errors import DataError, GanforgeError
-from ganforge.metrics.features.base import Extractor, pick_device
+from ganforge.metrics.features.base import Extractor
 from ganforge.metrics.features.classifier_net import ClassifierArch, SmallCNN
 from ganforge.metrics.features.classifier_train import (
     LabelledImages,
@@ -24,6 +24,7 @@ from ganforge.metrics.features.classifier_train import (
     to_float,
     trained_classifier,
 )
+from ganforge.metrics.features.device import pick_device
 from ganforge.registry import DATASETS
 
 

@@ -12,8 +12,6 @@ import json
 import logging
 import math
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ import torch.nn.functional as F
 from ganforge.checkpoints import atomic_save
 from ganforge.data.download import cache_dir
 from ganforge.metrics.features.classifier_net import ClassifierArch, SmallCNN
+from ganforge.metrics.features.device import single_thread
 
 log = logging.getLogger("ganforge.metrics")
 
@@ -79,17 +78,6 @@ def _shift(x: torch.Tensor, limit: int, generator: torch.Generator) -> torch.Ten
     padded = F.pad(x, (limit, limit, limit, limit), value=-1.0)
     dy, dx = torch.randint(0, 2 * limit + 1, (2, n), generator=generator).tolist()
     return torch.stack([padded[i, :, dy[i] : dy[i] + h, dx[i] : dx[i] + w] for i in range(n)])
-
-
-@contextmanager
-def single_thread() -> Iterator[None]:
-    """Run torch on one CPU thread for a while (then restore the previous count)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def fit(
@@ -178,7 +166,7 @@ def trained_classifier(
         "arch": arch.to_dict(),
         "settings": asdict(settings),
         "train_seconds": round(seconds, 2),
-        "torch": torch.__version__,
+        "torch": str(torch.__version__),
         "cache": str(path),
     }
     atomic_save({**record, "state_dict": net.state_dict()}, path)

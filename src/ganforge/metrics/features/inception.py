@@ -10,7 +10,8 @@ import torch
 from ganforge.data.download import file_hash
 from ganforge.errors import GanforgeError
 from ganforge.metrics.features import inception_weights as weights_mod
-from ganforge.metrics.features.base import Extractor, pick_device
+from ganforge.metrics.features.base import Extractor
+from ganforge.metrics.features.device import pick_device
 from ganforge.metrics.features.inception_net import BLOCK_FEATURES, FIDInceptionV3
 from ganforge.metrics.features.resize import RESIZE_MODES, ResizeMode, resize_uint8
 

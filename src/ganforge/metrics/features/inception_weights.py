@@ -70,10 +70,11 @@ def fetch(path: str | Path | None = None) -> Path:
     for url in URLS:  # mirrors of the same file, tried in order
         try:
             return download(url, dest, sha256=SHA256, timeout=120.0)
-        except DataError as exc:
-            failures.append(str(exc))
+        except DataError as exc:  # no network, or a corrupt copy: try the next mirror
+            reason = f"{url}: {exc.__cause__}" if exc.__cause__ else str(exc)
+            failures.append(reason)
     raise GanforgeError(
-        f"could not download the FID Inception weights: {' | '.join(failures)}. "
+        f"could not download the FID Inception weights ({'; '.join(failures)}). "
         f"Without a network: download {URLS[0]} on a machine that has one, check that its "
         f"SHA-256 is {SHA256}, then put it at {dest} or set {ENV_VAR} to its path."
     )
