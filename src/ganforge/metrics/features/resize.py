@@ -24,7 +24,7 @@ def _tf1_axis(x: torch.Tensor, dim: int, out_size: int) -> torch.Tensor:
     in_size = x.shape[dim]
     if in_size == out_size:
         return x
-    source = torch.arange(out_size, dtype=torch.float64) * (in_size / out_size)
+    source = torch.arange(out_size, dtype=torch.float64, device=x.device) * (in_size / out_size)
     lower = source.floor().long()
     upper = (lower + 1).clamp(max=in_size - 1)
     shape = [1] * x.ndim
