@@ -11,6 +11,7 @@ import torch
 from ganforge import config as config_mod
 from ganforge import rate as _rate
 from ganforge.errors import GanforgeError
+from ganforge.metrics.features import extractor_rows, inception_weights
 from ganforge.registry import DATASETS, LOSSES, MODELS, PRESETS
 from ganforge.report import save_samples
 from ganforge.runs import DEFAULT_ROOT, Loaded, RunDir, load
@@ -151,9 +152,24 @@ def rate_report(study: str | Path) -> tuple[str, Path]:
     return _rate.write_report(study)
 
 
+def fetch_weights(name: str = "inception", path: str | Path | None = None) -> Path:
+    """Download named pretrained weights (SHA-256 checked) to ``path`` or the user cache."""
+    fetchers = {"inception": inception_weights.fetch}
+    if name not in fetchers:
+        raise GanforgeError(f"unknown weights {name!r}; valid: {', '.join(sorted(fetchers))}")
+    return fetchers[name](path)
+
+
+def extractor_listing() -> list[tuple[str, str]]:
+    """(name, summary and availability) for every feature extractor."""
+    return extractor_rows()
+
+
 __all__ = [
     "Loaded",
     "RunDir",
+    "extractor_listing",
+    "fetch_weights",
     "listing",
     "load",
     "rate",

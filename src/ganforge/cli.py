@@ -91,7 +91,10 @@ def sample(
 
 
 def _print_listing(kind: str) -> None:
-    rows = api.listing(kind)
+    _print_rows(api.listing(kind))
+
+
+def _print_rows(rows: list[tuple[str, str]]) -> None:
     width = max(len(name) for name, _ in rows)
     for name, summary in rows:
         click.echo(f"{name:<{width}}  {summary}")
@@ -211,6 +214,32 @@ def rate(
         announce=announce,
         verbose=verbose,
     )
+
+
+@cli.command()
+def extractors() -> None:
+    """List the feature extractors and whether their weights are present."""
+    _print_rows(api.extractor_listing())
+
+
+@cli.group()
+def weights() -> None:
+    """Explicit, checksummed downloads of pretrained weights."""
+
+
+@weights.command("fetch")
+@click.argument("name", type=click.Choice(["inception"]))
+@click.option(
+    "--path",
+    type=click.Path(dir_okay=False),
+    help="Save here instead of the user cache (then point GANFORGE_INCEPTION_WEIGHTS at it).",
+)
+def weights_fetch(name: str, path: str | None) -> None:
+    """Download NAME's published weights and verify their SHA-256."""
+    file = api.fetch_weights(name, path)
+    click.echo(f"{file} (SHA-256 verified)")
+    if path:
+        click.echo(f"use it with: export GANFORGE_INCEPTION_WEIGHTS={file}")
 
 
 def main(argv: list[str] | None = None) -> None:
