@@ -8,7 +8,10 @@ from pathlib import Path
 import torch
 
 from ganforge import config as config_mod
-from ganforge.errors import GanforgeError
+from ganforge.bayes.naive_bayes import MODELS as _NB_MODELS
+from ganforge.bayes.naive_bayes import NaiveBayesError
+from ganforge.bayes.nb_cli_support import NaiveBayesRun, run_naive_bayes
+from ganforge.errors import DataError, GanforgeError
 from ganforge.registry import DATASETS, LOSSES, MODELS, PRESETS
 from ganforge.report import save_samples
 from ganforge.runs import DEFAULT_ROOT, Loaded, RunDir, load
@@ -92,4 +95,56 @@ def listing(kind: str) -> list[tuple[str, str]]:
     return [(e.name, e.summary) for e in registry]
 
 
-__all__ = ["Loaded", "RunDir", "listing", "load", "sample", "slerp", "train"]
+NAIVE_BAYES_MODELS = tuple(_NB_MODELS)
+
+
+def naive_bayes(
+    data: str | Path,
+    target: str,
+    *,
+    model: str = "gaussian",
+    cv: int = 5,
+    predict: str | Path | None = None,
+    seed: int = 0,
+    convention: str = "sklearn",
+    unseen: str = "error",
+    alpha: float = 1.0,
+    bandwidth: str | float = "scott",
+) -> NaiveBayesRun:
+    """Cross-validate a Naive Bayes classifier on a CSV file; ``predict`` classifies new rows."""
+    if isinstance(bandwidth, str) and bandwidth not in ("scott", "silverman"):
+        try:
+            bandwidth = float(bandwidth)
+        except ValueError:
+            raise DataError(
+                f"--bandwidth must be scott, silverman or a number, got {bandwidth!r}"
+            ) from None
+    try:
+        return run_naive_bayes(
+            data,
+            target,
+            model=model,
+            cv=cv,
+            predict=predict,
+            seed=seed,
+            convention=convention,
+            unseen=unseen,
+            alpha=alpha,
+            bandwidth=bandwidth,
+        )
+    except NaiveBayesError as exc:
+        raise DataError(str(exc)) from exc
+
+
+__all__ = [
+    "NAIVE_BAYES_MODELS",
+    "Loaded",
+    "NaiveBayesRun",
+    "RunDir",
+    "listing",
+    "load",
+    "naive_bayes",
+    "sample",
+    "slerp",
+    "train",
+]
