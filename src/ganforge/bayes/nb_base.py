@@ -272,13 +272,17 @@ class NaiveBayes:
 
     def joint_log_likelihood(self, X: Any) -> np.ndarray:
         """log P(class) + sum_j log p(x_j | class), rows x classes (in ``classes_`` order)."""
-        return self.class_log_prior_ + self.feature_log_likelihood(X)
+        likelihood = self.feature_log_likelihood(X)
+        return self.class_log_prior_ + likelihood
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """Log posterior class probabilities, rows x classes; normalised in log space."""
         jll = self.joint_log_likelihood(X)
         with np.errstate(invalid="ignore"):
-            return jll - logsumexp(jll, axis=1, keepdims=True)
+            # shift by the row maximum first: normalising the shifted scores keeps full
+            # precision even when the scores themselves are huge (thousands of features)
+            shifted = jll - jll.max(axis=1, keepdims=True)
+            return shifted - logsumexp(shifted, axis=1, keepdims=True)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Posterior class probabilities, rows x classes; each row sums to 1."""
@@ -286,7 +290,8 @@ class NaiveBayes:
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class label of each row."""
-        return self.classes_[np.argmax(self.joint_log_likelihood(X), axis=1)]
+        best = np.argmax(self.joint_log_likelihood(X), axis=1)
+        return self.classes_[best]
 
     def score(self, X: Any, y: Any) -> float:
         """Mean accuracy of ``predict(X)`` against the true labels ``y``."""

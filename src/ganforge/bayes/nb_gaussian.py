@@ -142,6 +142,11 @@ class GaussianNB(NaiveBayes):
         seen = np.flatnonzero(self.class_count_ > 0)
         var = self.var_[seen]
         if (var <= 0).any():
+            if self.var_smoothing > 0:
+                raise NaiveBayesError(
+                    "every feature is constant in the training data, so there is no variance "
+                    "to smooth with; give features that vary"
+                )
             k, j = np.argwhere(var <= 0)[0]
             raise NaiveBayesError(
                 f"{self._feature(j)} has zero variance in class {self._class(seen[k])!r} (a "
