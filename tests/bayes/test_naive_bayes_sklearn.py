@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
 import numpy as np
 import pytest
@@ -23,6 +24,7 @@ def _gaussian_blobs(seed: int) -> tuple[np.ndarray, np.ndarray]:
     return (centres[y] + rng.normal(size=(400, 7))) * scales + rng.uniform(-1e3, 1e3, 7), y
 
 
+@cache
 def _load(name: str) -> tuple[np.ndarray, np.ndarray]:
     loader: dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]] = {
         "iris": lambda: datasets.load_iris(return_X_y=True),
