@@ -23,7 +23,7 @@ def row_blocks(n_rows: int, n_cols: int, values: int = BLOCK_VALUES) -> Iterator
         yield slice(start, min(start + step, n_rows))
 
 
-def _check_rectangular(X: Any) -> None:
+def check_rectangular(X: Any) -> None:
     """Raise a clear error for a list of rows whose lengths differ (NumPy's message is opaque)."""
     if isinstance(X, np.ndarray) or not isinstance(X, list | tuple) or not X:
         return
@@ -53,7 +53,7 @@ def check_shape(arr: np.ndarray, model: str) -> None:
 
 def as_matrix(X: Any, model: str) -> np.ndarray:
     """``X`` as a finite 2-D float64 array, or a NaiveBayesError that says what to fix."""
-    _check_rectangular(X)
+    check_rectangular(X)
     try:
         arr = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError) as exc:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .nb_base import _check_rectangular, check_shape, lookup, object_array, unique_labels
+from .nb_base import check_rectangular, check_shape, lookup, object_array, unique_labels
 from .nb_errors import NaiveBayesError
 
 
@@ -38,7 +38,7 @@ def as_object_table(X: Any, model: str) -> np.ndarray:
             f"{model} expects rows of values (a 2-D table), got a flat sequence; wrap a single "
             "row as [row] or a single feature as [[v] for v in values]"
         )
-    _check_rectangular(rows)
+    check_rectangular(rows)
     if not rows:
         raise NaiveBayesError(f"{model} got no rows")
     table = np.empty((len(rows), len(rows[0])), dtype=object)
