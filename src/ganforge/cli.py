@@ -197,6 +197,98 @@ def naive_bayes(
             click.echo(f"predictions: {out}")
 
 
+@cli.command()
+@click.argument("sources", nargs=-1, metavar="[RUN_OR_FOLDER]...")
+@click.option(
+    "--real",
+    metavar="DATASET",
+    help="Real images (a dataset name such as digits, or a folder); enables the real/fake task.",
+)
+@click.option(
+    "--real-set",
+    "real_overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A parameter of the real dataset, e.g. --real-set split=test (repeatable).",
+)
+@click.option(
+    "--study",
+    type=click.Path(file_okay=False),
+    help="Study folder (default: studies/rate-<time>); give it alone to reopen a study.",
+)
+@click.option("--images", "n_images", default=64, show_default=True, help="Images per model.")
+@click.option("--seed", default=0, show_default=True, help="Seed for sampling the images.")
+@click.option(
+    "--db", metavar="URL", help="SQLite file (default STUDY/study.db) or postgresql://..."
+)
+@click.option(
+    "--size", type=int, help="Image size in pixels [default: the first run's; 64 for folders]."
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, help="Port (0 picks a free one).")
+@click.option(
+    "--exposure-ms", type=int, help="Rapid real/fake exposure in ms [default: 500 or the study's]."
+)
+@click.option(
+    "--feedback/--no-feedback",
+    default=None,
+    help="Tell raters whether each rapid answer was right [default: on].",
+)
+@click.option(
+    "--report",
+    "report_study",
+    metavar="STUDY",
+    type=click.Path(file_okay=False),
+    help="Print the results of STUDY and write STUDY/report.html; starts no server.",
+)
+@click.option("--verbose", is_flag=True, help="Log every request.")
+def rate(
+    sources: tuple[str, ...],
+    real: str | None,
+    real_overrides: tuple[str, ...],
+    study: str | None,
+    n_images: int,
+    seed: int,
+    db: str | None,
+    size: int | None,
+    host: str,
+    port: int,
+    exposure_ms: int | None,
+    feedback: bool | None,
+    report_study: str | None,
+    verbose: bool,
+) -> None:
+    """Judge images in a browser: pairwise preference, 1-5 rating, rapid real/fake."""
+    if report_study:
+        if sources:
+            raise click.UsageError("--report STUDY takes no runs or folders")
+        text, path = api.rate_report(report_study)
+        click.echo(text, nl=False)
+        click.echo(f"\nreport: {path}")
+        return
+
+    def announce(line: str) -> None:
+        click.echo(line)
+        sys.stdout.flush()
+
+    api.rate(
+        sources,
+        study,
+        real,
+        real_overrides,
+        n_images,
+        seed,
+        db,
+        size,
+        host,
+        port,
+        exposure_ms,
+        feedback,
+        announce=announce,
+        verbose=verbose,
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors print one line and exit 2, never a traceback."""
     try:

@@ -91,13 +91,13 @@ def train(
     """Train a config in a new run directory, or continue the run at ``resume`` exactly."""
     overrides = list(overrides)
     if resume is not None:
-        run = RunDir.find(resume, runs_root)
         bad = [o for o in overrides if o.split(".", 1)[0] not in RESUMABLE_SECTIONS]
         if bad:
             raise ConfigError(
                 f"--resume can only change {', '.join(RESUMABLE_SECTIONS)} settings "
                 f"(got {', '.join(bad)}); start a new run to change the rest"
             )
+        run = RunDir.find(resume, runs_root)
         raw = config_mod.apply_overrides(
             config_mod.to_dict(config_mod.load(run.config_path)), overrides
         )
