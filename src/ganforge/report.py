@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,21 @@ def scatter_points(points: np.ndarray, path: str | Path, info: DataInfo) -> Path
     return Path(path)
 
 
+@contextlib.contextmanager
+def _panels(n: int, height: float, path: str | Path) -> Iterator[list[Any]]:
+    """A column of ``n`` panels over generator steps; legends, grid and saving on exit."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(n, 1, figsize=(7, height * n), dpi=100, squeeze=False)
+    yield list(axes[:, 0])
+    for ax in axes[:, 0]:
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    axes[-1, 0].set_xlabel("generator step")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def _series(records: list[dict[str, Any]], kind: str) -> dict[str, tuple[list[int], list[float]]]:
     out: dict[str, tuple[list[int], list[float]]] = defaultdict(lambda: ([], []))
     for rec in records:
@@ -98,18 +114,11 @@ def plot_losses(records: list[dict[str, Any]], path: str | Path) -> Path | None:
     other = sorted(set(series) - used)
     if other:
         panels.append(("other", other))
-    plt = _pyplot()
-    fig, axes = plt.subplots(len(panels), 1, figsize=(7, 2.4 * len(panels)), dpi=100, squeeze=False)
-    for ax, (title, keys) in zip(axes[:, 0], panels):
-        for key in keys:
-            ax.plot(*series[key], label=key, linewidth=1)
-        ax.set_title(title, fontsize=9)
-        ax.legend(fontsize=7)
-        ax.grid(alpha=0.3)
-    axes[-1, 0].set_xlabel("generator step")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    with _panels(len(panels), 2.4, path) as axes:
+        for ax, (title, keys) in zip(axes, panels):
+            for key in keys:
+                ax.plot(*series[key], label=key, linewidth=1)
+            ax.set_title(title, fontsize=9)
     return Path(path)
 
 
@@ -120,20 +129,13 @@ def plot_metrics(
     series = _series(records, "eval")
     if not series:
         return None
-    plt = _pyplot()
     keys = sorted(series)
-    fig, axes = plt.subplots(len(keys), 1, figsize=(7, 2.2 * len(keys)), dpi=100, squeeze=False)
-    for ax, key in zip(axes[:, 0], keys):
-        ax.plot(*series[key], marker="o", markersize=3, label=key)
-        if floors and key in floors:
-            ax.axhline(floors[key], linestyle="--", color="gray", label="real vs real")
-        ax.set_title(key, fontsize=9)
-        ax.legend(fontsize=7)
-        ax.grid(alpha=0.3)
-    axes[-1, 0].set_xlabel("generator step")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    with _panels(len(keys), 2.2, path) as axes:
+        for ax, key in zip(axes, keys):
+            ax.plot(*series[key], marker="o", markersize=3, label=key)
+            if floors and key in floors:
+                ax.axhline(floors[key], linestyle="--", color="gray", label="real vs real")
+            ax.set_title(key, fontsize=9)
     return Path(path)
 
 
