@@ -52,6 +52,7 @@ def save_samples(
 
 def scatter_points(points: np.ndarray, path: str | Path, info: DataInfo) -> Path:
     """Generated 2-D points over the true mixture means (the VEEGAN/PacGAN figure)."""
+    path = Path(path)
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(4.5, 4.5), dpi=100)
     ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.4, color="tab:blue", label="generated")
