@@ -15,9 +15,13 @@ from PIL import Image
 
 from ganforge import config as config_mod
 from ganforge import rate as _rate
+from ganforge.bayes.naive_bayes import MODELS as _NB_MODELS
+from ganforge.bayes.naive_bayes import NaiveBayesError
+from ganforge.bayes.nb_cli_support import NaiveBayesRun, run_naive_bayes
 from ganforge.data.folder import list_images, scan_and_load
 from ganforge.data.grid import to_uint8
-from ganforge.errors import GanforgeError
+from ganforge.errors import DataError, GanforgeError
+from ganforge.metrics.features import extractor_rows, inception_weights
 from ganforge.metrics.translation import evaluate as evaluate_translator
 from ganforge.registry import DATASETS, LOSSES, MODELS, PRESETS
 from ganforge.report import save_samples
@@ -102,6 +106,47 @@ def listing(kind: str) -> list[tuple[str, str]]:
     return [(e.name, e.summary) for e in registry]
 
 
+NAIVE_BAYES_MODELS = tuple(_NB_MODELS)
+
+
+def naive_bayes(
+    data: str | Path,
+    target: str,
+    *,
+    model: str = "gaussian",
+    cv: int = 5,
+    predict: str | Path | None = None,
+    seed: int = 0,
+    convention: str = "sklearn",
+    unseen: str = "error",
+    alpha: float = 1.0,
+    bandwidth: str | float = "scott",
+) -> NaiveBayesRun:
+    """Cross-validate a Naive Bayes classifier on a CSV file; ``predict`` classifies new rows."""
+    if isinstance(bandwidth, str) and bandwidth not in ("scott", "silverman"):
+        try:
+            bandwidth = float(bandwidth)
+        except ValueError:
+            raise DataError(
+                f"--bandwidth must be scott, silverman or a number, got {bandwidth!r}"
+            ) from None
+    try:
+        return run_naive_bayes(
+            data,
+            target,
+            model=model,
+            cv=cv,
+            predict=predict,
+            seed=seed,
+            convention=convention,
+            unseen=unseen,
+            alpha=alpha,
+            bandwidth=bandwidth,
+        )
+    except NaiveBayesError as exc:
+        raise DataError(str(exc)) from exc
+
+
 def rate(
     sources: Sequence[str | Path] = (),
     study: str | Path | None = None,
@@ -157,6 +202,19 @@ def rate(
 def rate_report(study: str | Path) -> tuple[str, Path]:
     """Text tables of a study's results; also writes its report.html and results.json."""
     return _rate.write_report(study)
+
+
+def fetch_weights(name: str = "inception", path: str | Path | None = None) -> Path:
+    """Download named pretrained weights (SHA-256 checked) to ``path`` or the user cache."""
+    fetchers = {"inception": inception_weights.fetch}
+    if name not in fetchers:
+        raise GanforgeError(f"unknown weights {name!r}; valid: {', '.join(sorted(fetchers))}")
+    return fetchers[name](path)
+
+
+def extractor_listing() -> list[tuple[str, str]]:
+    """(name, summary and availability) for every feature extractor."""
+    return extractor_rows()
 
 
 @dataclass
@@ -240,12 +298,17 @@ def evaluate_translation(
 
 
 __all__ = [
+    "NAIVE_BAYES_MODELS",
     "Loaded",
+    "NaiveBayesRun",
     "RunDir",
     "Translated",
     "evaluate_translation",
+    "extractor_listing",
+    "fetch_weights",
     "listing",
     "load",
+    "naive_bayes",
     "rate",
     "rate_report",
     "sample",
