@@ -86,7 +86,10 @@ def paired(
     """Aligned pairs: A|B images in root/<split>, or matching root/A/<split> and root/B/<split>."""
     base = Path(root).expanduser()
     if not base.is_dir():
-        raise DataError(f"paired dataset folder {base} does not exist")
+        raise DataError(
+            f"paired dataset folder {base} does not exist; set data.root to the folder holding "
+            "train/ (and test/) or A/ and B/ (see docs/translation.md for the official datasets)"
+        )
     if channels_a not in (1, 3) or channels_b not in (1, 3):
         raise DataError("data.channels_a and data.channels_b must be 1 or 3")
     hw = as_size(size)

@@ -71,7 +71,8 @@ def unpaired(
     if missing:
         raise DataError(
             f"unpaired dataset: missing {', '.join(missing)}; expected the official layout "
-            "root/trainA, root/trainB (and testA, testB for held-out evaluation)"
+            "root/trainA, root/trainB (and testA, testB for held-out evaluation); set data.root "
+            "to the folder holding them"
         )
     hw = as_size(size)
     a, notes_a = _load_domain(folders[0], hw, channels_a, limit, progress)
