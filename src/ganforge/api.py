@@ -1,4 +1,4 @@
-"""The public Python surface: train, load, sample, list. The CLI calls only this module."""
+"""The public Python surface: train, load, sample, evaluate, list. The CLI calls only this."""
 
 from __future__ import annotations
 
@@ -9,8 +9,15 @@ import torch
 
 from ganforge import config as config_mod
 from ganforge.errors import GanforgeError
-from ganforge.registry import DATASETS, LOSSES, MODELS, PRESETS
-from ganforge.report import save_samples
+from ganforge.metrics.evaluate import Evaluation, table
+from ganforge.metrics.evaluate import evaluate as _evaluate
+from ganforge.metrics.evaluator import TrainingEvaluator
+from ganforge.metrics.reference import dataset_stats
+from ganforge.metrics.select import Selection
+from ganforge.metrics.select import select as _select
+from ganforge.metrics.stats import FeatureStats
+from ganforge.registry import DATASETS, LOSSES, METRICS, MODELS, PRESETS
+from ganforge.report import save_samples, write_report
 from ganforge.runs import DEFAULT_ROOT, Loaded, RunDir, load
 from ganforge.train import TrainResult
 from ganforge.train import train as _train
@@ -31,13 +38,36 @@ def train(
     if not progress:
         sets.append("train.progress=false")
     if resume is not None:
-        return _train(resume=resume, overrides=sets, runs_root=runs_root)
+        saved = config_mod.load(RunDir.find(resume, runs_root).config_path)
+        evaluator = _evaluator(
+            config_mod.from_dict(config_mod.apply_overrides(config_mod.to_dict(saved), sets))
+        )
+        result = _train(resume=resume, overrides=sets, runs_root=runs_root, evaluator=evaluator)
+        return _with_floors(result, evaluator)
     cfg = config if config is not None else config_mod.resolve(preset, sets)
     if config is not None and sets:
         cfg = config_mod.from_dict(config_mod.apply_overrides(config_mod.to_dict(cfg), sets))
     if name:
         cfg.name = name
-    return _train(cfg, runs_root=runs_root)
+    evaluator = _evaluator(cfg)
+    return _with_floors(_train(cfg, runs_root=runs_root, evaluator=evaluator), evaluator)
+
+
+def _evaluator(cfg: config_mod.Config) -> TrainingEvaluator | None:
+    """The metrics evaluator for ``eval.metrics`` (prepared now, so bad settings fail early)."""
+    if not cfg.eval.metrics:
+        return None
+    evaluator = TrainingEvaluator(cfg)
+    evaluator.prepare()
+    return evaluator
+
+
+def _with_floors(result: TrainResult, evaluator: TrainingEvaluator | None) -> TrainResult:
+    """After a completed run with metrics: the real-vs-real floor and a refreshed report."""
+    completed = evaluator is not None and result.status == "completed"
+    if completed and evaluator.write_floors(result.run.path) is not None:  # type: ignore[union-attr]
+        write_report(result.run.path)
+    return result
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -87,9 +117,74 @@ def _interpolation(model: Loaded, seed: int, steps: int, out: Path) -> Path:
 
 
 def listing(kind: str) -> list[tuple[str, str]]:
-    """(name, one-line summary) for presets, datasets, models or losses."""
-    registry = {"presets": PRESETS, "datasets": DATASETS, "models": MODELS, "losses": LOSSES}[kind]
+    """(name, one-line summary) for presets, datasets, models, losses or metrics."""
+    registry = {
+        "presets": PRESETS,
+        "datasets": DATASETS,
+        "models": MODELS,
+        "losses": LOSSES,
+        "metrics": METRICS,
+    }[kind]
     return [(e.name, e.summary) for e in registry]
 
 
-__all__ = ["Loaded", "RunDir", "listing", "load", "sample", "slerp", "train"]
+def evaluate(
+    source: str | Path,
+    metrics: str | Iterable[str] | None = None,
+    real: str | None = None,
+    n: int | None = None,
+    extractor: str | None = None,
+    seed: int | None = None,
+    json_path: str | Path | None = None,
+    floors: bool = False,
+    bootstrap: int = 0,
+    use_ema: bool = True,
+) -> Evaluation:
+    """Score a run or checkpoint with the chosen metrics (defaults: the run's eval config)."""
+    return _evaluate(
+        source, metrics, real, n, extractor, seed, json_path, floors, bootstrap, use_ema
+    )
+
+
+def evaluation_table(result: Evaluation) -> list[tuple[str, str, str, str]]:
+    """Printable rows (score, value, spread, real-vs-real) of an evaluation."""
+    return table(result)
+
+
+def select(
+    run: str | Path,
+    metric: str = "fid",
+    n: int | None = None,
+    real: str | None = None,
+    extractor: str | None = None,
+    seed: int | None = None,
+    use_ema: bool = True,
+) -> Selection:
+    """Score every saved checkpoint of a run and copy the best to ``best-<score>.pt``."""
+    return _select(run, metric, n, real, extractor, seed, use_ema)
+
+
+def stats(
+    dataset: str,
+    extractor: str = "auto",
+    out: str | Path | None = None,
+    split: str | None = None,
+    limit: int | None = None,
+) -> tuple[Path, FeatureStats]:
+    """Reference statistics (mu, sigma, count, provenance) of a dataset as a cached .npz."""
+    return dataset_stats(dataset, extractor, out, split, limit)
+
+
+__all__ = [
+    "Loaded",
+    "RunDir",
+    "evaluate",
+    "evaluation_table",
+    "listing",
+    "load",
+    "sample",
+    "select",
+    "slerp",
+    "stats",
+    "train",
+]

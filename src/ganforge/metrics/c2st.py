@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy.stats import binomtest
 
 from ganforge.errors import GanforgeError
 
@@ -47,6 +46,7 @@ def classifier_two_sample_test(
     seed: int = 0,
 ) -> C2ST:
     """Cross-validated real-vs-fake accuracy (1-NN by default, as Xu et al. 2018 recommend)."""
+    from scipy.stats import binomtest
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     n = min(len(real), len(fake))

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.spatial.distance import jensenshannon
-from scipy.stats import norm
 
 from ganforge.errors import GanforgeError
 from ganforge.metrics.neighbours import nearest
@@ -42,6 +40,8 @@ def ndb(
     real: np.ndarray, fake: np.ndarray, bins: int = 100, alpha: float = 0.05, seed: int = 0
 ) -> NDB:
     """NDB with ``bins`` k-means bins at significance ``alpha`` (two-sided)."""
+    from scipy.spatial.distance import jensenshannon
+    from scipy.stats import norm
     from sklearn.cluster import KMeans
 
     if bins < 2 or bins > len(real) // 2:

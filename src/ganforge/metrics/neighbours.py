@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ganforge.errors import GanforgeError
-from ganforge.metrics.kernels import squared_distances
-
-BLOCK = 1024
+from ganforge.metrics.kernels import block_rows, squared_distances
 
 
 def distances(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -20,8 +18,9 @@ def kth_neighbour_distances(x: np.ndarray, k: int) -> np.ndarray:
     if not 1 <= k < len(x):
         raise GanforgeError(f"k={k} nearest neighbours needs more than {k} samples (got {len(x)})")
     out = np.empty(len(x))
-    for start in range(0, len(x), BLOCK):
-        block = distances(x[start : start + BLOCK], x)
+    rows_per = block_rows(len(x))
+    for start in range(0, len(x), rows_per):
+        block = distances(x[start : start + rows_per], x)
         rows = np.arange(len(block))
         block[rows, start + rows] = np.inf
         out[start : start + len(block)] = np.partition(block, k - 1, axis=1)[:, k - 1]
@@ -33,8 +32,9 @@ def nearest(x: np.ndarray, y: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.nd
     k = min(k, len(y))
     dist = np.empty((len(x), k))
     index = np.empty((len(x), k), dtype=np.int64)
-    for start in range(0, len(x), BLOCK):
-        block = distances(x[start : start + BLOCK], y)
+    rows_per = block_rows(len(y))
+    for start in range(0, len(x), rows_per):
+        block = distances(x[start : start + rows_per], y)
         part = np.argpartition(block, k - 1, axis=1)[:, :k] if k < len(y) else np.argsort(block, 1)
         part_d = np.take_along_axis(block, part, axis=1)
         order = np.argsort(part_d, axis=1)
@@ -48,8 +48,9 @@ def ball_counts(
 ) -> np.ndarray:
     """For each point, how many balls B(centre_j, radius_j) contain it (closed unless strict)."""
     counts = np.empty(len(points), dtype=np.int64)
-    for start in range(0, len(points), BLOCK):
-        block = distances(points[start : start + BLOCK], centres)
+    rows_per = block_rows(len(centres))
+    for start in range(0, len(points), rows_per):
+        block = distances(points[start : start + rows_per], centres)
         inside = block < radii[None, :] if strict else block <= radii[None, :]
         counts[start : start + len(block)] = inside.sum(axis=1)
     return counts
