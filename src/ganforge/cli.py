@@ -162,8 +162,11 @@ def evaluate(
     )
     for note in result.notes:
         click.echo(f"note: {note}")
-    header = ("score", "value", "spread", "real vs real" if result.floors is not None else "")
-    _print_rows(api.evaluation_table(result), header)
+    rows = api.evaluation_table(result)
+    if result.floors is None:
+        _print_rows([row[:3] for row in rows], ("score", "value", "spread"))
+    else:
+        _print_rows(rows, ("score", "value", "spread", "real vs real"))
     click.echo(f"step {result.step}; results: {result.json_path}")
 
 

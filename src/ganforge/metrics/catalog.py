@@ -2,8 +2,9 @@
 
 Registry metadata: ``needs`` (extractor outputs used), ``real`` ("features": per-sample real
 outputs, "stats": mean/covariance suffice, "none": fake side only), ``better`` (the direction of
-each score it returns; None for descriptive values) and ``samples`` (it draws a figure from the
-images). A metric is ``fn(real, fake, ctx, **params) -> MetricResult``; params are keyword-only,
+each score it returns; None for descriptive values), ``samples`` (it draws a figure from the
+images) and ``distinct`` (it needs distinct samples, so bootstrap rounds drop repeated draws).
+A metric is ``fn(real, fake, ctx, **params) -> MetricResult``; params are keyword-only,
 validated and coerced from ``name:key=value`` specs.
 """
 
@@ -116,7 +117,11 @@ def kid(
 
 
 @METRICS.register(
-    "pr", needs=("features",), real="features", better={"precision": "higher", "recall": "higher"}
+    "pr",
+    needs=("features",),
+    real="features",
+    better={"precision": "higher", "recall": "higher"},
+    distinct=True,
 )
 def pr(
     real: FeatureSet | None, fake: FeatureSet, ctx: Context, *, k: int = 3, balance: bool = True
@@ -130,7 +135,11 @@ def pr(
 
 
 @METRICS.register(
-    "dc", needs=("features",), real="features", better={"density": "higher", "coverage": "higher"}
+    "dc",
+    needs=("features",),
+    real="features",
+    better={"density": "higher", "coverage": "higher"},
+    distinct=True,
 )
 def dc(
     real: FeatureSet | None, fake: FeatureSet, ctx: Context, *, k: int = 5, balance: bool = True
@@ -178,7 +187,12 @@ def ndb(
 
 
 @METRICS.register(
-    "duplicates", needs=("features",), real="features", better={"dup_rate": "lower"}, samples=True
+    "duplicates",
+    needs=("features",),
+    real="features",
+    better={"dup_rate": "lower"},
+    samples=True,
+    distinct=True,
 )
 def duplicates(
     real: FeatureSet | None,
@@ -209,7 +223,9 @@ def duplicates(
     return MetricResult({"dup_rate": result.rate}, extra)
 
 
-@METRICS.register("c2st", needs=("features",), real="features", better={"c2st": "lower"})
+@METRICS.register(
+    "c2st", needs=("features",), real="features", better={"c2st": "lower"}, distinct=True
+)
 def c2st(
     real: FeatureSet | None,
     fake: FeatureSet,
@@ -285,7 +301,12 @@ def classes(real: FeatureSet | None, fake: FeatureSet, ctx: Context) -> MetricRe
 
 
 @METRICS.register(
-    "nn", needs=("features",), real="features", better={"nn_dist": None}, samples=True
+    "nn",
+    needs=("features",),
+    real="features",
+    better={"nn_dist": None},
+    samples=True,
+    distinct=True,
 )
 def nn(
     real: FeatureSet | None, fake: FeatureSet, ctx: Context, *, k: int = 5, rows: int = 8

@@ -63,6 +63,19 @@ def needs_real(plan: Plan) -> bool:
     return any(call.real != "none" for call in plan.calls)
 
 
+def check_stats_only(plan: Plan, real: FeatureSet) -> None:
+    """A statistics file serves FID only: fail before sampling if other metrics need samples."""
+    if real.outputs:
+        return
+    bad = [call.name for call in plan.calls if call.real == "features"]
+    if bad:
+        raise GanforgeError(
+            f"{', '.join(bad)} need per-sample real features but the real side "
+            f"({real.provenance.get('source')}) is a statistics file (mu/sigma only); "
+            "pass a dataset as --real, or use --metrics fid"
+        )
+
+
 def floor_pair(choice: Choice) -> tuple[Choice, Choice]:
     """Two disjoint real samples of a dataset: train vs test split, or two seeds of a mixture."""
     builder = DATASETS.get(choice.name)
@@ -168,6 +181,7 @@ def evaluate(
     real_set = None
     if needs_real(plan):
         real_set = real_side(real, model.config.data, model.info, plan.extractor, real_limit, seed)
+        check_stats_only(plan, real_set)
     fake = fake_features(model, plan, n, seed)
     ctx = Context(model.info, seed, out_dir, f"step-{model.step:07d}")
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -45,6 +45,8 @@ class TrainingEvaluator:
         ev = self.cfg.eval
         self.info = build_dataset(self.cfg.data.name, self.cfg.data.params).info
         self.plan = make_plan(self.info, ev.metrics, ev.extractor)
+        for note in self.plan.notes:
+            log.warning("eval: %s", note)
         if needs_real(self.plan):
             self.real = real_side(
                 ev.real, self.cfg.data, self.info, self.plan.extractor, seed=ev.seed

@@ -8,7 +8,6 @@ only comparable with other pixel-feature numbers.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -19,8 +18,6 @@ from ganforge.metrics.base import parse_spec
 from ganforge.metrics.features.base import Extractor
 from ganforge.metrics.suite import MetricCall, resolve, usable
 from ganforge.registry import EXTRACTORS
-
-log = logging.getLogger("ganforge.metrics")
 
 INCEPTION = "inception-v3-fid"
 DOMAIN_EXTRACTORS = {"digits": "digits-classifier", "mnist": "mnist-classifier"}
@@ -96,7 +93,8 @@ def make_plan(
     """Resolve metrics and extractor ("auto"/None: dataset defaults).
 
     With an explicit extractor, a metric it cannot serve is an error; with the automatic choice
-    (which may have fallen back) such a metric is dropped with a note.
+    (which may have fallen back) such a metric is dropped with a note. Notes are for the
+    caller to show (the CLI prints them, training logs them).
     """
     automatic = extractor in (None, "auto")
     if automatic:
@@ -105,12 +103,7 @@ def make_plan(
         chosen, notes = build_extractor(extractor), []  # type: ignore[arg-type]
     wanted = metrics if metrics else default_metrics(info, chosen)
     calls = resolve(wanted)
-    kept = usable(calls, chosen.outputs, chosen.name, strict=not automatic)
-    for call in calls:
-        if call not in kept:
-            notes.append(f"skipped {call.name}: extractor {chosen.name} has no {call.needs}")
+    kept, dropped = usable(calls, chosen.outputs, chosen.name, strict=not automatic)
     if not kept:
         raise GanforgeError(f"none of the metrics can run with extractor {chosen.name}")
-    for note in notes:
-        log.warning("%s", note)
-    return Plan(chosen, kept, notes)
+    return Plan(chosen, kept, notes + dropped)

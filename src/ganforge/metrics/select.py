@@ -12,7 +12,7 @@ from ganforge import config as config_mod
 from ganforge.checkpoints import list_checkpoints
 from ganforge.errors import GanforgeError
 from ganforge.metrics.base import Context, jsonable
-from ganforge.metrics.evaluate import fake_features, needs_real
+from ganforge.metrics.evaluate import check_stats_only, fake_features, needs_real
 from ganforge.metrics.plan import make_plan
 from ganforge.metrics.reference import DEFAULT_REAL_LIMIT, real_side
 from ganforge.metrics.suite import run_metrics, score_of
@@ -89,6 +89,7 @@ def select(
         real_set = real_side(
             real or cfg.eval.real, cfg.data, first.info, plan.extractor, real_limit, seed
         )
+        check_stats_only(plan, real_set)
     scores, records = [], []
     for step, path in checkpoints:
         model = load(path, use_ema=use_ema)

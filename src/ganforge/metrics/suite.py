@@ -79,10 +79,11 @@ def score_of(key: str) -> tuple[str, str, str | None]:
 
 def usable(
     calls: list[MetricCall], outputs: Iterable[str], extractor: str, strict: bool
-) -> list[MetricCall]:
-    """Calls whose needed outputs the extractor gives; others fail (strict) or are dropped."""
+) -> tuple[list[MetricCall], list[str]]:
+    """Calls whose needed outputs the extractor gives; others fail (strict) or are dropped
+    with a note."""
     have = set(outputs)
-    kept = []
+    kept, notes = [], []
     for call in calls:
         missing = [o for o in call.needs if o not in have]
         if not missing:
@@ -94,8 +95,8 @@ def usable(
         )
         if strict:
             raise GanforgeError(message + "; choose another --extractor or drop the metric")
-        log.warning("%s; skipping it", message)
-    return kept
+        notes.append(message + "; skipped")
+    return kept, notes
 
 
 def provenance(real: FeatureSet | None, fake: FeatureSet, ctx: Context) -> dict[str, Any]:
@@ -170,7 +171,8 @@ def _intervals(
         return {k: float(v) for k, v in call(side, fake.take(fake_index), quiet).values.items()}
 
     n_real = real.count if resample_real else None  # type: ignore[union-attr]
-    return bootstrap_intervals(score, n_real, fake.count, rounds, seed=ctx.seed)
+    distinct = bool(call.entry.meta.get("distinct", False))
+    return bootstrap_intervals(score, n_real, fake.count, rounds, seed=ctx.seed, distinct=distinct)
 
 
 def flat_values(records: list[dict[str, Any]]) -> dict[str, float]:
