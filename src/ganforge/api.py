@@ -9,12 +9,10 @@ import torch
 
 from ganforge import config as config_mod
 from ganforge.errors import GanforgeError
-from ganforge.metrics.evaluate import Evaluation, table
-from ganforge.metrics.evaluate import evaluate as _evaluate
+from ganforge.metrics.evaluate import Evaluation, evaluate, table
 from ganforge.metrics.evaluator import TrainingEvaluator
 from ganforge.metrics.reference import dataset_stats
-from ganforge.metrics.select import Selection
-from ganforge.metrics.select import select as _select
+from ganforge.metrics.select import select
 from ganforge.metrics.stats import FeatureStats
 from ganforge.registry import DATASETS, LOSSES, METRICS, MODELS, PRESETS
 from ganforge.report import save_samples, write_report
@@ -128,40 +126,9 @@ def listing(kind: str) -> list[tuple[str, str]]:
     return [(e.name, e.summary) for e in registry]
 
 
-def evaluate(
-    source: str | Path,
-    metrics: str | Iterable[str] | None = None,
-    real: str | None = None,
-    n: int | None = None,
-    extractor: str | None = None,
-    seed: int | None = None,
-    json_path: str | Path | None = None,
-    floors: bool = False,
-    bootstrap: int = 0,
-    use_ema: bool = True,
-) -> Evaluation:
-    """Score a run or checkpoint with the chosen metrics (defaults: the run's eval config)."""
-    return _evaluate(
-        source, metrics, real, n, extractor, seed, json_path, floors, bootstrap, use_ema
-    )
-
-
 def evaluation_table(result: Evaluation) -> list[tuple[str, str, str, str]]:
     """Printable rows (score, value, spread, real-vs-real) of an evaluation."""
     return table(result)
-
-
-def select(
-    run: str | Path,
-    metric: str = "fid",
-    n: int | None = None,
-    real: str | None = None,
-    extractor: str | None = None,
-    seed: int | None = None,
-    use_ema: bool = True,
-) -> Selection:
-    """Score every saved checkpoint of a run and copy the best to ``best-<score>.pt``."""
-    return _select(run, metric, n, real, extractor, seed, use_ema)
 
 
 def stats(

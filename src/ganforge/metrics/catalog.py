@@ -116,40 +116,30 @@ def kid(
     )
 
 
-@METRICS.register(
-    "pr",
-    needs=("features",),
-    real="features",
-    better={"precision": "higher", "recall": "higher"},
-    distinct=True,
-)
+def _manifold(real, fake, ctx, name, fn, keys, k, balance):  # type: ignore[no-untyped-def]
+    """A pair of k-NN manifold scores on balanced sets, with the k and counts used."""
+    x, y = _balanced(real, fake, name, balance, ctx.seed)
+    scores = fn(x, y, k)
+    return MetricResult(dict(zip(keys, scores)), {"k": k, "n_real": len(x), "n_fake": len(y)})
+
+
+_KNN = {"needs": ("features",), "real": "features", "distinct": True}
+
+
+@METRICS.register("pr", better={"precision": "higher", "recall": "higher"}, **_KNN)
 def pr(
     real: FeatureSet | None, fake: FeatureSet, ctx: Context, *, k: int = 3, balance: bool = True
 ) -> MetricResult:
     """Improved precision and recall (k-NN manifolds, k = 3)."""
-    x, y = _balanced(real, fake, "pr", balance, ctx.seed)
-    precision, recall = precision_recall(x, y, k)
-    return MetricResult(
-        {"precision": precision, "recall": recall}, {"k": k, "n_real": len(x), "n_fake": len(y)}
-    )
+    return _manifold(real, fake, ctx, "pr", precision_recall, ("precision", "recall"), k, balance)
 
 
-@METRICS.register(
-    "dc",
-    needs=("features",),
-    real="features",
-    better={"density": "higher", "coverage": "higher"},
-    distinct=True,
-)
+@METRICS.register("dc", better={"density": "higher", "coverage": "higher"}, **_KNN)
 def dc(
     real: FeatureSet | None, fake: FeatureSet, ctx: Context, *, k: int = 5, balance: bool = True
 ) -> MetricResult:
     """Density and coverage (Naeem et al. 2020; k = 5)."""
-    x, y = _balanced(real, fake, "dc", balance, ctx.seed)
-    density, coverage = density_coverage(x, y, k)
-    return MetricResult(
-        {"density": density, "coverage": coverage}, {"k": k, "n_real": len(x), "n_fake": len(y)}
-    )
+    return _manifold(real, fake, ctx, "dc", density_coverage, ("density", "coverage"), k, balance)
 
 
 @METRICS.register("mmd", needs=("features",), real="features", better={"mmd": "lower"})
