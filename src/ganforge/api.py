@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as _dt
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import torch
 
 from ganforge import config as config_mod
+from ganforge import rate as _rate
 from ganforge.errors import GanforgeError
 from ganforge.metrics.evaluate import Evaluation, evaluate, table
 from ganforge.metrics.evaluator import TrainingEvaluator
+from ganforge.metrics.features import extractor_rows, inception_weights
 from ganforge.metrics.reference import dataset_stats
 from ganforge.metrics.select import select
 from ganforge.metrics.stats import FeatureStats
@@ -142,13 +145,87 @@ def stats(
     return dataset_stats(dataset, extractor, out, split, limit)
 
 
+def rate(
+    sources: Sequence[str | Path] = (),
+    study: str | Path | None = None,
+    real: str | None = None,
+    real_overrides: Iterable[str] = (),
+    n_images: int = 64,
+    seed: int = 0,
+    db: str | None = None,
+    size: int | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    exposure_ms: int | None = None,
+    feedback: bool | None = None,
+    announce: Callable[[str], None] = print,
+    verbose: bool = False,
+) -> None:
+    """Create a rating study from runs or folders (or reopen ``study``) and serve its web page."""
+    if sources:
+        params = {}
+        for text in real_overrides:
+            key, value = config_mod.parse_override(text)
+            params[".".join(key)] = value
+        folder = (
+            Path(study)
+            if study
+            else Path("studies") / _dt.datetime.now().strftime("rate-%Y%m%d-%H%M%S")
+        )
+        announce(f"sampling {n_images} images per model into {folder} ...")
+        opened = _rate.create_study(
+            sources,
+            folder,
+            real=real,
+            real_params=params,
+            n_images=n_images,
+            seed=seed,
+            db_url=db,
+            size=size,
+            exposure_ms=exposure_ms or _rate.study.DEFAULT_EXPOSURE_MS,
+            feedback=True if feedback is None else feedback,
+        )
+    elif study is not None:
+        if real or db or size:
+            raise GanforgeError(
+                "--real, --db and --size apply when creating a study, not when reopening one"
+            )
+        opened = _rate.open_study(study)
+    else:
+        raise GanforgeError("give runs or image folders to compare, or --study DIR to reopen one")
+    announce(f"study folder: {opened.path}")
+    _rate.serve(opened, host, port, exposure_ms, feedback, announce=announce, verbose=verbose)
+
+
+def rate_report(study: str | Path) -> tuple[str, Path]:
+    """Text tables of a study's results; also writes its report.html and results.json."""
+    return _rate.write_report(study)
+
+
+def fetch_weights(name: str = "inception", path: str | Path | None = None) -> Path:
+    """Download named pretrained weights (SHA-256 checked) to ``path`` or the user cache."""
+    fetchers = {"inception": inception_weights.fetch}
+    if name not in fetchers:
+        raise GanforgeError(f"unknown weights {name!r}; valid: {', '.join(sorted(fetchers))}")
+    return fetchers[name](path)
+
+
+def extractor_listing() -> list[tuple[str, str]]:
+    """(name, summary and availability) for every feature extractor."""
+    return extractor_rows()
+
+
 __all__ = [
     "Loaded",
     "RunDir",
     "evaluate",
     "evaluation_table",
+    "extractor_listing",
+    "fetch_weights",
     "listing",
     "load",
+    "rate",
+    "rate_report",
     "sample",
     "select",
     "slerp",

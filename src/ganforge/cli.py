@@ -91,7 +91,10 @@ def sample(
 
 
 def _print_listing(kind: str) -> None:
-    rows = api.listing(kind)
+    _print_rows(api.listing(kind))
+
+
+def _print_rows(rows: list[tuple[str, str]]) -> None:
     width = max(len(name) for name, _ in rows)
     for name, summary in rows:
         click.echo(f"{name:<{width}}  {summary}")
@@ -127,7 +130,7 @@ def metrics() -> None:
     _print_listing("metrics")
 
 
-def _print_rows(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
+def _print_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         click.echo("  ".join(f"{c!s:<{w}}" for c, w in zip(row, widths)).rstrip())
@@ -164,9 +167,9 @@ def evaluate(
         click.echo(f"note: {note}")
     rows = api.evaluation_table(result)
     if result.floors is None:
-        _print_rows([row[:3] for row in rows], ("score", "value", "spread"))
+        _print_table([row[:3] for row in rows], ("score", "value", "spread"))
     else:
-        _print_rows(rows, ("score", "value", "spread", "real vs real"))
+        _print_table(rows, ("score", "value", "spread", "real vs real"))
     click.echo(f"step {result.step}; results: {result.json_path}")
 
 
@@ -193,7 +196,7 @@ def select(
         (str(step), f"{value:.4g}", "best" if step == chosen.best_step else "")
         for step, value in chosen.scores
     ]
-    _print_rows(rows, ("step", chosen.key, ""))
+    _print_table(rows, ("step", chosen.key, ""))
     click.echo(
         f"best: step {chosen.best_step} ({chosen.key}={chosen.best_value:.4g}, "
         f"{chosen.better} is better) -> {chosen.best_path}"
@@ -216,6 +219,124 @@ def stats(
         f"{path}  ({result.count} samples, {result.dim}-d, "
         f"extractor {(result.provenance.get('extractor') or {}).get('extractor', '?')})"
     )
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, metavar="[RUN_OR_FOLDER]...")
+@click.option(
+    "--real",
+    metavar="DATASET",
+    help="Real images (a dataset name such as digits, or a folder); enables the real/fake task.",
+)
+@click.option(
+    "--real-set",
+    "real_overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A parameter of the real dataset, e.g. --real-set split=test (repeatable).",
+)
+@click.option(
+    "--study",
+    type=click.Path(file_okay=False),
+    help="Study folder (default: studies/rate-<time>); give it alone to reopen a study.",
+)
+@click.option("--images", "n_images", default=64, show_default=True, help="Images per model.")
+@click.option("--seed", default=0, show_default=True, help="Seed for sampling the images.")
+@click.option(
+    "--db", metavar="URL", help="SQLite file (default STUDY/study.db) or postgresql://..."
+)
+@click.option(
+    "--size", type=int, help="Image size in pixels [default: the first run's; 64 for folders]."
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, help="Port (0 picks a free one).")
+@click.option(
+    "--exposure-ms", type=int, help="Rapid real/fake exposure in ms [default: 500 or the study's]."
+)
+@click.option(
+    "--feedback/--no-feedback",
+    default=None,
+    help="Tell raters whether each rapid answer was right [default: on].",
+)
+@click.option(
+    "--report",
+    "report_study",
+    metavar="STUDY",
+    type=click.Path(file_okay=False),
+    help="Print the results of STUDY and write STUDY/report.html; starts no server.",
+)
+@click.option("--verbose", is_flag=True, help="Log every request.")
+def rate(
+    sources: tuple[str, ...],
+    real: str | None,
+    real_overrides: tuple[str, ...],
+    study: str | None,
+    n_images: int,
+    seed: int,
+    db: str | None,
+    size: int | None,
+    host: str,
+    port: int,
+    exposure_ms: int | None,
+    feedback: bool | None,
+    report_study: str | None,
+    verbose: bool,
+) -> None:
+    """Judge images in a browser: pairwise preference, 1-5 rating, rapid real/fake."""
+    if report_study:
+        if sources:
+            raise click.UsageError("--report STUDY takes no runs or folders")
+        text, path = api.rate_report(report_study)
+        click.echo(text, nl=False)
+        click.echo(f"\nreport: {path}")
+        return
+
+    def announce(line: str) -> None:
+        click.echo(line)
+        sys.stdout.flush()
+
+    api.rate(
+        sources,
+        study,
+        real,
+        real_overrides,
+        n_images,
+        seed,
+        db,
+        size,
+        host,
+        port,
+        exposure_ms,
+        feedback,
+        announce=announce,
+        verbose=verbose,
+    )
+
+
+@cli.command()
+def extractors() -> None:
+    """List the feature extractors and whether their weights are present."""
+    _print_rows(api.extractor_listing())
+
+
+@cli.group()
+def weights() -> None:
+    """Explicit, checksummed downloads of pretrained weights."""
+
+
+@weights.command("fetch")
+@click.argument("name", type=click.Choice(["inception"]))
+@click.option(
+    "--path",
+    type=click.Path(dir_okay=False),
+    help="Save here instead of the user cache (then point GANFORGE_INCEPTION_WEIGHTS at it).",
+)
+def weights_fetch(name: str, path: str | None) -> None:
+    """Download NAME's published weights and verify their SHA-256."""
+    file = api.fetch_weights(name, path)
+    click.echo(f"{file} (SHA-256 verified)")
+    if path:
+        click.echo(f"use it with: export GANFORGE_INCEPTION_WEIGHTS={file}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -109,7 +109,7 @@ class LazyFolderDataset(Dataset):
             if isinstance(result, str):
                 log.warning("skipping %s during training: %s", self.files[i], result)
                 result = _decode(self.files[(i + 1) % len(self.files)], self.size, self.channels)
-            out.append(torch.from_numpy(np.ascontiguousarray(result).transpose(2, 0, 1)))
+            out.append(torch.from_numpy(np.array(result.transpose(2, 0, 1))))
         return torch.stack(out)
 
     def get(self, index: torch.Tensor) -> dict[str, torch.Tensor]:
