@@ -23,7 +23,7 @@ TINY_DIGITS = [
     "train.threads=1",
     "eval.every=3",
     "eval.n_samples=120",
-    "eval.metrics=[fid,pr,kid:subsets=2:subset_size=50]",
+    "eval.metrics=[fid,pr,kid:subsets=2:subset_size=50,classes]",
 ]
 
 
@@ -48,9 +48,10 @@ def test_training_logs_metrics_and_the_real_floor(digits_run: Path) -> None:
     records = [json.loads(line) for line in (digits_run / "metrics.jsonl").read_text().splitlines()]
     evals = [r for r in records if r["kind"] == "eval"]
     assert [r["step"] for r in evals] == [3, 6]
-    assert {"fid", "precision", "recall", "kid"} <= set(evals[-1])
+    assert {"fid", "precision", "recall", "kid", "classes", "class_kl"} <= set(evals[-1])
     floors = json.loads((digits_run / "floors.json").read_text())
-    assert set(floors) == {"fid", "precision", "recall", "kid"}
+    assert set(floors) == {"fid", "precision", "recall", "kid", "classes", "class_kl"}
+    assert floors["classes"] == 10 and floors["class_kl"] < 0.1
     assert floors["fid"] < evals[-1]["fid"]  # held-out real data is closer than a 6-step GAN
     report = (digits_run / "report.html").read_text()
     assert "metrics.png" in report and "(real vs real)" in report
@@ -63,7 +64,7 @@ def test_evaluate_command_writes_json_with_provenance(digits_run: Path, tmp_path
             "evaluate",
             str(digits_run),
             "--metrics",
-            "fid,dc,nn,duplicates:batch=50:repeats=2",
+            "fid,dc,is:splits=2,nn,duplicates:batch=50:repeats=2",
             "--n",
             "80",
             "--json",
@@ -75,13 +76,15 @@ def test_evaluate_command_writes_json_with_provenance(digits_run: Path, tmp_path
         capsys,
     )
     assert code == 0, stdout
-    assert "fid" in stdout and "real vs real" in stdout and "note:" in stdout  # pixel fallback
+    assert "fid" in stdout and "real vs real" in stdout and "note:" not in stdout
     doc = json.loads(out.read_text())
     assert doc["step"] == 6 and set(doc["values"]) >= {"fid", "density", "coverage", "dup_rate"}
     fid = doc["results"][0]
     prov = fid["provenance"]
     assert prov["n_fake"] == 80 and prov["real"]["source"] == "digits" and prov["seed"] == 0
-    assert prov["extractor"]["extractor"] == "pixels" and prov["ganforge"]
+    assert prov["extractor"]["extractor"] == "digits-classifier" and prov["ganforge"]
+    assert prov["extractor"]["accuracy"] >= 0.97  # the classifier's held-out accuracy
+    assert doc["values"]["is"] >= 1.0 and "is_std" in doc["results"][2]["extra"]
     assert fid["extra"]["n_real"] == prov["n_real"] and len(fid["ci"]["fid"]) == 2
     figures = {r["metric"]: r["extra"].get("figure") for r in doc["results"]}
     assert Path(figures["nn"]).is_file() and Path(figures["duplicates"]).is_file()
@@ -108,9 +111,9 @@ def test_select_command_copies_the_best_checkpoint(digits_run: Path, capsys) -> 
 def test_stats_command_and_stats_file_as_real_side(digits_run: Path, tmp_path, capsys) -> None:
     stats = tmp_path / "digits8.npz"
     code, stdout, _ = run_cli(
-        ["stats", "digits:size=8", "--extractor", "pixels", "--out", str(stats)], capsys
+        ["stats", "digits:size=8", "--out", str(stats)], capsys
     )
-    assert code == 0 and "1797 samples" in stdout
+    assert code == 0 and "1797 samples" in stdout and "128-d" in stdout
     with np.load(stats) as data:
         assert {"mu", "sigma", "count", "provenance"} <= set(data.files)
     code, stdout, _ = run_cli(

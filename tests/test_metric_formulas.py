@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pytest
 import scipy.linalg
-from conftest import GOLDEN, require
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +17,8 @@ from ganforge.metrics.kernels import mmd2_unbiased, polynomial_kernel
 from ganforge.metrics.kid import kid
 from ganforge.metrics.prdc import density_coverage, precision_recall
 from ganforge.metrics.stats import SINGULAR_OFFSET, FeatureStats
+
+from .conftest import GOLDEN, require
 
 
 @pytest.fixture(scope="module")

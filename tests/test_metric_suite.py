@@ -16,7 +16,7 @@ from ganforge.metrics.plan import default_extractor, make_plan
 from ganforge.metrics.reference import dataset_choice, dataset_stats, real_side, stats_side
 from ganforge.metrics.stats import FeatureStats
 from ganforge.metrics.suite import resolve, run_metrics, score_of
-from ganforge.registry import EXTRACTORS, METRICS
+from ganforge.registry import METRICS
 
 RING = DataInfo("ring", "points", (2,), 0, extra={"means": [[1.0, 0.0], [-1.0, 0.0]], "std": 0.1})
 
@@ -93,16 +93,23 @@ def test_metric_needing_missing_outputs() -> None:
     assert any("is needs logits" in note for note in plan.notes)
 
 
-def test_default_extractors_per_dataset() -> None:
+def test_default_extractors_per_dataset(tmp_path) -> None:
     assert default_extractor(RING)[0].name == "identity"
     assert [c.name for c in make_plan(RING).calls] == ["modes", "pr", "mmd"]
     digits = DataInfo("digits", "image", (1, 16, 16), 0, n_classes=10)
-    extractor, notes = default_extractor(digits)
-    if "digits-classifier" in EXTRACTORS:
-        assert extractor.name == "digits-classifier" and not notes
-        assert "classes" in [c.name for c in make_plan(digits).calls]
-    else:
-        assert extractor.name == "pixels" and "digits-classifier" in notes[0]
+    extractor, notes = default_extractor(digits)  # trained once, then cached
+    assert extractor.name == "digits-classifier" and not notes
+    assert extractor.provenance()["accuracy"] >= 0.97
+    names = [c.name for c in make_plan(digits).calls]
+    assert names == ["fid", "kid", "pr", "dc", "is", "classes"]
+    mnist = DataInfo("mnist", "image", (1, 28, 28), 0, n_classes=10)
+    fallback, notes = default_extractor(mnist, {"root": str(tmp_path)})  # no MNIST files there
+    assert fallback.name == "pixels" and "mnist-classifier could not be built" in notes[0]
+    assert str(tmp_path) in notes[0]
+    folder = DataInfo("folder", "image", (3, 16, 16), 0)
+    chosen, notes = default_extractor(folder)
+    if chosen.name == "pixels":  # no Inception weights on this machine
+        assert "falling back to raw pixels" in notes[0] and "published" in notes[0]
     paired = DataInfo("facades", "paired", (3, 8, 8), 0)
     with pytest.raises(GanforgeError, match="paired metrics"):
         default_extractor(paired)

@@ -174,7 +174,10 @@ def evaluate(
     seed = settings.seed if seed is None else seed
     real = real if real is not None else settings.real
     plan = make_plan(
-        model.info, metrics or settings.metrics or None, extractor or settings.extractor
+        model.info,
+        metrics or settings.metrics or None,
+        extractor or settings.extractor,
+        model.config.data.params,
     )
     run = run_of(model.checkpoint)
     out_dir = (run / "eval") if run else Path(".")

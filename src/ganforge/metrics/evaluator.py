@@ -44,7 +44,7 @@ class TrainingEvaluator:
             return
         ev = self.cfg.eval
         self.info = build_dataset(self.cfg.data.name, self.cfg.data.params).info
-        self.plan = make_plan(self.info, ev.metrics, ev.extractor)
+        self.plan = make_plan(self.info, ev.metrics, ev.extractor, self.cfg.data.params)
         for note in self.plan.notes:
             log.warning("eval: %s", note)
         if needs_real(self.plan):

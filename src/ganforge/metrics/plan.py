@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from ganforge.config import bind
+from ganforge.config import bind, parameters
 from ganforge.data.base import DataInfo
 from ganforge.errors import GanforgeError
 from ganforge.metrics.base import parse_spec
@@ -27,15 +28,25 @@ INCEPTION_METRICS = ["fid", "is", "kid", "pr"]
 PIXEL_METRICS = ["fid", "kid", "pr", "dc"]
 
 
-def build_extractor(spec: str) -> Extractor:
-    """An extractor from ``name[:key=value...]`` (parameters checked against its builder)."""
-    name, params = parse_spec(spec)
+def build_extractor(spec: str, **params: Any) -> Extractor:
+    """An extractor from ``name[:key=value...]`` plus ``params`` (checked against its builder)."""
+    name, parsed = parse_spec(spec)
     builder = EXTRACTORS.get(name)
-    return builder(**bind(builder, params, f"extractor {name}"))
+    return builder(**bind(builder, {**parsed, **params}, f"extractor {name}"))
 
 
-def default_extractor(info: DataInfo) -> tuple[Extractor, list[str]]:
-    """The preferred extractor for a dataset and notes on any fallback taken."""
+def _fallback(reason: str, what: str) -> tuple[Extractor, list[str]]:
+    return build_extractor("pixels"), [f"{reason}; falling back to raw pixels ({what})"]
+
+
+def default_extractor(
+    info: DataInfo, data_params: dict[str, Any] | None = None
+) -> tuple[Extractor, list[str]]:
+    """The preferred extractor for a dataset and notes on any fallback taken.
+
+    ``data_params`` are the dataset's parameters: a domain classifier that reads the same files
+    (MNIST's ``root``) gets them.
+    """
     if info.kind == "points":
         return build_extractor("identity"), []
     if info.kind != "image":
@@ -45,12 +56,15 @@ def default_extractor(info: DataInfo) -> tuple[Extractor, list[str]]:
         )
     domain = DOMAIN_EXTRACTORS.get(info.name)
     if domain is not None:
-        if domain in EXTRACTORS:
-            return build_extractor(domain), []
-        return build_extractor("pixels"), [
-            f"the {domain} extractor is not available in this installation; falling back to "
-            "raw pixels (numbers comparable only with other pixel-feature numbers)"
-        ]
+        comparable = "numbers comparable only with other pixel-feature numbers"
+        if domain not in EXTRACTORS:
+            return _fallback(f"the {domain} extractor is not available", comparable)
+        accepted = parameters(EXTRACTORS.get(domain))
+        shared = {k: v for k, v in (data_params or {}).items() if k == "root" and k in accepted}
+        try:
+            return build_extractor(domain, **shared), []
+        except GanforgeError as exc:
+            return _fallback(f"the {domain} extractor could not be built ({exc})", comparable)
     if INCEPTION not in EXTRACTORS:
         reason = f"the {INCEPTION} extractor is not available in this installation"
     else:
@@ -58,9 +72,7 @@ def default_extractor(info: DataInfo) -> tuple[Extractor, list[str]]:
             return build_extractor(INCEPTION), []
         except GanforgeError as exc:
             reason = f"Inception weights are not available ({exc})"
-    return build_extractor("pixels"), [
-        f"{reason}; falling back to raw pixels (not comparable with published FID/IS)"
-    ]
+    return _fallback(reason, "not comparable with published FID/IS")
 
 
 def default_metrics(info: DataInfo, extractor: Extractor) -> list[str]:
@@ -89,6 +101,7 @@ def make_plan(
     info: DataInfo,
     metrics: str | Iterable[str] | None = None,
     extractor: str | None = None,
+    data_params: dict[str, Any] | None = None,
 ) -> Plan:
     """Resolve metrics and extractor ("auto"/None: dataset defaults).
 
@@ -98,7 +111,7 @@ def make_plan(
     """
     automatic = extractor in (None, "auto")
     if automatic:
-        chosen, notes = default_extractor(info)
+        chosen, notes = default_extractor(info, data_params)
     else:
         chosen, notes = build_extractor(extractor), []  # type: ignore[arg-type]
     wanted = metrics if metrics else default_metrics(info, chosen)

@@ -187,7 +187,8 @@ def dataset_stats(
         params = config_mod.bind(builder, {**choice.params, "split": split}, choice.name)
         choice = Choice(choice.name, params)
     if extractor in (None, "auto"):
-        chosen, notes = default_extractor(build_dataset(choice.name, choice.params).info)
+        info = build_dataset(choice.name, choice.params).info
+        chosen, notes = default_extractor(info, choice.params)
         for note in notes:
             log.warning("%s", note)
     else:

@@ -83,7 +83,7 @@ def select(
     seed = cfg.eval.seed if seed is None else seed
     first = load(checkpoints[0][1], use_ema=use_ema)
     spec = name if not cfg.eval.metrics else _spec_from(cfg.eval.metrics, name)
-    plan = make_plan(first.info, [spec], extractor or cfg.eval.extractor)
+    plan = make_plan(first.info, [spec], extractor or cfg.eval.extractor, cfg.data.params)
     real_set = None
     if needs_real(plan):
         real_set = real_side(
