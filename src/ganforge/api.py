@@ -20,7 +20,7 @@ from ganforge.metrics.stats import FeatureStats
 from ganforge.registry import DATASETS, LOSSES, METRICS, MODELS, PRESETS
 from ganforge.report import save_samples, write_report
 from ganforge.runs import DEFAULT_ROOT, Loaded, RunDir, load
-from ganforge.train import TrainResult
+from ganforge.train import RESUMABLE_SECTIONS, TrainResult
 from ganforge.train import train as _train
 
 
@@ -39,10 +39,7 @@ def train(
     if not progress:
         sets.append("train.progress=false")
     if resume is not None:
-        saved = config_mod.load(RunDir.find(resume, runs_root).config_path)
-        evaluator = _evaluator(
-            config_mod.from_dict(config_mod.apply_overrides(config_mod.to_dict(saved), sets))
-        )
+        evaluator = _resume_evaluator(resume, sets, runs_root)
         result = _train(resume=resume, overrides=sets, runs_root=runs_root, evaluator=evaluator)
         return _with_floors(result, evaluator)
     cfg = config if config is not None else config_mod.resolve(preset, sets)
@@ -61,6 +58,21 @@ def _evaluator(cfg: config_mod.Config) -> TrainingEvaluator | None:
     evaluator = TrainingEvaluator(cfg)
     evaluator.prepare()
     return evaluator
+
+
+def _resume_evaluator(
+    resume: str | Path, sets: list[str], runs_root: str | Path
+) -> TrainingEvaluator | None:
+    """The evaluator of a run to resume; None where resuming will fail (train says why)."""
+    if any(o.split(".", 1)[0] not in RESUMABLE_SECTIONS for o in sets):
+        return None
+    try:
+        saved = config_mod.load(RunDir.find(resume, runs_root).config_path)
+    except GanforgeError:
+        return None
+    return _evaluator(
+        config_mod.from_dict(config_mod.apply_overrides(config_mod.to_dict(saved), sets))
+    )
 
 
 def _with_floors(result: TrainResult, evaluator: TrainingEvaluator | None) -> TrainResult:

@@ -90,10 +90,17 @@ def inception_score_metric(
     *,
     splits: int = 10,
     shuffle: bool = False,
+    output: str | None = None,
 ) -> MetricResult:
-    """Inception Score from the extractor's logits: mean (and std) over splits."""
-    mean, std = inception_score(fake.get("logits", "is"), splits, shuffle, ctx.seed)
-    return MetricResult({"is": mean}, {"is_std": std, "splits": splits, "n_fake": fake.count})
+    """Inception Score from the extractor's logits: mean (and std) over splits.
+
+    ``output`` defaults to ``logits_unbiased`` when the extractor gives it (the original IS
+    code's bias-free fc product on the FID Inception network), else ``logits``.
+    """
+    key = output or ("logits_unbiased" if fake.has("logits_unbiased") else "logits")
+    mean, std = inception_score(fake.get(key, "is"), splits, shuffle, ctx.seed)
+    extra = {"is_std": std, "splits": splits, "output": key, "n_fake": fake.count}
+    return MetricResult({"is": mean}, extra)
 
 
 @METRICS.register("kid", needs=("features",), real="features", better={"kid": "lower"})

@@ -42,14 +42,16 @@ class TrainingEvaluator:
         """Choose the extractor and metrics and extract the real features."""
         if self.plan is not None:
             return
-        ev = self.cfg.eval
-        self.info = build_dataset(self.cfg.data.name, self.cfg.data.params).info
-        self.plan = make_plan(self.info, ev.metrics, ev.extractor, self.cfg.data.params)
+        ev, data = self.cfg.eval, self.cfg.data
+        dataset = build_dataset(data.name, data.params)
+        self.info = dataset.info
+        self.plan = make_plan(self.info, ev.metrics, ev.extractor, data.params)
         for note in self.plan.notes:
             log.warning("eval: %s", note)
         if needs_real(self.plan):
+            extractor = self.plan.extractor
             self.real = real_side(
-                ev.real, self.cfg.data, self.info, self.plan.extractor, seed=ev.seed
+                ev.real, data, self.info, extractor, seed=ev.seed, run_dataset=dataset
             )
 
     def __call__(self, step: int, sample_fn: Callable[[int], torch.Tensor]) -> dict[str, float]:

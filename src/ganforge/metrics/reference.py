@@ -88,10 +88,16 @@ def choose(count: int, limit: int | None, seed: int) -> np.ndarray:
 
 
 def dataset_samples(
-    choice: Choice, limit: int | None = DEFAULT_REAL_LIMIT, seed: int = 0
+    choice: Choice,
+    limit: int | None = DEFAULT_REAL_LIMIT,
+    seed: int = 0,
+    dataset: Dataset | None = None,
 ) -> tuple[torch.Tensor, dict[str, Any]]:
-    """Up to ``limit`` samples of a dataset (drawn with ``seed``) and where they came from."""
-    dataset = build_dataset(choice.name, choice.params)
+    """Up to ``limit`` samples of a dataset (drawn with ``seed``) and where they came from.
+
+    ``dataset`` is the already built ``choice``, if the caller has it.
+    """
+    dataset = dataset if dataset is not None else build_dataset(choice.name, choice.params)
     if dataset.info.kind not in ("image", "points"):
         raise GanforgeError(
             f"dataset {choice.name} holds {dataset.info.kind} data; use the paired metrics"
@@ -111,9 +117,10 @@ def dataset_features(
     extractor: Extractor,
     limit: int | None = DEFAULT_REAL_LIMIT,
     seed: int = 0,
+    dataset: Dataset | None = None,
 ) -> FeatureSet:
     """Features of (up to ``limit`` samples of) a dataset; cached by content hash."""
-    samples, provenance = dataset_samples(choice, limit, seed)
+    samples, provenance = dataset_samples(choice, limit, seed, dataset)
     return extract(extractor, samples, provenance, cache=True)
 
 
@@ -132,11 +139,15 @@ def real_side(
     extractor: Extractor,
     limit: int | None = DEFAULT_REAL_LIMIT,
     seed: int = 0,
+    run_dataset: Dataset | None = None,
 ) -> FeatureSet:
-    """The real side named by ``--real`` (a dataset, a folder, a stats file) or the run's data."""
+    """The real side named by ``--real`` (a dataset, a folder, a stats file) or the run's data
+    (``run_dataset``: that data already built)."""
     if is_stats_file(spec):
         return stats_side(spec)  # type: ignore[arg-type]
-    return dataset_features(dataset_choice(spec, run_data, info), extractor, limit, seed)
+    choice = dataset_choice(spec, run_data, info)
+    built = run_dataset if choice is run_data else None
+    return dataset_features(choice, extractor, limit, seed, built)
 
 
 def write_stats(
