@@ -110,9 +110,7 @@ def test_select_command_copies_the_best_checkpoint(digits_run: Path, capsys) -> 
 
 def test_stats_command_and_stats_file_as_real_side(digits_run: Path, tmp_path, capsys) -> None:
     stats = tmp_path / "digits8.npz"
-    code, stdout, _ = run_cli(
-        ["stats", "digits:size=8", "--out", str(stats)], capsys
-    )
+    code, stdout, _ = run_cli(["stats", "digits:size=8", "--out", str(stats)], capsys)
     assert code == 0 and "1797 samples" in stdout and "128-d" in stdout
     with np.load(stats) as data:
         assert {"mu", "sigma", "count", "provenance"} <= set(data.files)
