@@ -173,3 +173,13 @@ def test_real_side_resolution(tmp_path) -> None:
     with pytest.raises(GanforgeError, match="does not exist"):
         dataset_choice(str(tmp_path / "missing.npz"), run_data, info)
     assert isinstance(side, FeatureSet)
+
+
+def test_extractor_identity_ignores_file_locations() -> None:
+    images = torch.randint(0, 256, (10, 1, 8, 8), dtype=torch.uint8)
+    a = extract(PixelExtractor(8), images, {})
+    b = extract(PixelExtractor(8), images, {})
+    a.provenance["extractor"] = {**a.provenance["extractor"], "cache": "/home/a/x.pt"}
+    b.provenance["extractor"] = {**b.provenance["extractor"], "cache": "/home/b/x.pt"}
+    record = run_metrics(resolve("fid"), a, b, Context())[0]  # same network elsewhere: accepted
+    assert record["values"]["fid"] == pytest.approx(0.0, abs=1e-9)

@@ -117,12 +117,22 @@ def provenance(real: FeatureSet | None, fake: FeatureSet, ctx: Context) -> dict[
     }
 
 
+LOCAL_KEYS = ("weights", "cache")  # file locations: the same network may sit anywhere
+
+
+def _identity(provenance: Any) -> Any:
+    if not isinstance(provenance, dict):
+        return provenance
+    return {k: v for k, v in provenance.items() if k not in LOCAL_KEYS}
+
+
 def check_sides(real: FeatureSet | None, fake: FeatureSet) -> None:
-    """Both sides must come from the same extractor (a stats file records which one)."""
+    """Both sides must come from the same extractor (a stats file records which one); where
+    its files lie does not matter, its hashes, settings and preprocessing do."""
     if real is None:
         return
     a, b = real.provenance.get("extractor"), fake.provenance.get("extractor")
-    if a and b and a != b:
+    if a and b and _identity(a) != _identity(b):
         raise GanforgeError(
             f"the real side was computed with extractor {a} but the fake side with {b}; "
             "recompute the real statistics with the same extractor (`ganforge stats`)"
