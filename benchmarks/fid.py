@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -98,6 +99,8 @@ def main() -> None:
         "numpy": np.__version__,
         "scipy": scipy.__version__,
         "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "load_average_1min": round(os.getloadavg()[0], 1),  # the machine may be shared
         "python": platform.python_version(),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

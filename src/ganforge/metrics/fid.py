@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg
 
 from ganforge.errors import GanforgeError
 from ganforge.metrics.stats import FeatureStats
@@ -33,7 +34,15 @@ def trace_sqrt_product(a: FeatureStats, b: FeatureStats) -> float:
     other = b if side is a else a
     root = side.root()
     sigma = other.sigma + root.offset * np.eye(other.dim) if root.offset else other.sigma
-    eigenvalues = np.linalg.eigvalsh(root.sandwich(sigma))
+    # eigenvalues only, from the lower triangle (LAPACK syevr: faster here than numpy's syevd)
+    eigenvalues = scipy.linalg.eigh(
+        root.sandwich(sigma),
+        lower=True,
+        eigvals_only=True,
+        driver="evr",
+        overwrite_a=True,
+        check_finite=False,
+    )
     return float(np.sqrt(np.clip(eigenvalues, 0.0, None)).sum())
 
 

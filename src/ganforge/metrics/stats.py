@@ -45,14 +45,17 @@ class CovRoot:
         return self.matrix.shape[0]
 
     def sandwich(self, other: np.ndarray) -> np.ndarray:
-        """``R @ other @ R^T`` (symmetric), using triangular BLAS for a Cholesky root."""
+        """A matrix whose lower triangle is ``R @ other @ R^T`` (``other`` symmetric).
+
+        For a Cholesky root this is LAPACK's ``sygst`` (L^T A L in half the flops of two
+        triangular products); the upper triangle is then not meaningful.
+        """
         if self.kind == "cholesky":
-            trmm = scipy.linalg.blas.get_blas_funcs("trmm", (self.matrix, other))
-            right = trmm(1.0, self.matrix, other, side=1, lower=1)  # other @ L
-            out = trmm(1.0, self.matrix, right, side=0, lower=1, trans_a=1)  # L^T @ (other @ L)
-        else:
-            out = self.matrix @ other @ self.matrix.T
-        return (out + out.T) * 0.5
+            out, info = scipy.linalg.lapack.dsygst(other, self.matrix, itype=2, lower=1)
+            if info != 0:  # pragma: no cover - sygst only fails on invalid arguments
+                raise GanforgeError(f"LAPACK sygst failed (info={info})")
+            return out
+        return self.matrix @ other @ self.matrix.T
 
 
 def covariance_root(sigma: np.ndarray) -> CovRoot:
