@@ -14,7 +14,13 @@ from ganforge.data import build_dataset
 from ganforge.data.base import DataInfo
 from ganforge.errors import GanforgeError
 from ganforge.metrics.base import Context
-from ganforge.metrics.evaluate import as_samples, compute_floors, needs_real, write_floors
+from ganforge.metrics.evaluate import (
+    as_samples,
+    check_stats_only,
+    compute_floors,
+    needs_real,
+    write_floors,
+)
 from ganforge.metrics.featureset import FeatureSet, extract
 from ganforge.metrics.plan import Plan, make_plan
 from ganforge.metrics.reference import real_side
@@ -53,6 +59,7 @@ class TrainingEvaluator:
             self.real = real_side(
                 ev.real, data, self.info, extractor, seed=ev.seed, run_dataset=dataset
             )
+            check_stats_only(self.plan, self.real)
 
     def __call__(self, step: int, sample_fn: Callable[[int], torch.Tensor]) -> dict[str, float]:
         """Scores of the current generator (what the engine logs as an "eval" record)."""
