@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from ganforge import api
-from ganforge.cli import main
+
+from .test_extractors_cli import run as run_cli  # the in-process CLI runner
 
 TINY_DIGITS = [
     "data.size=8",
@@ -32,16 +33,6 @@ def digits_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("runs")
     result = api.train("dcgan-digits", TINY_DIGITS, runs_root=root, name="tiny", progress=False)
     return result.run.path
-
-
-def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def test_training_logs_metrics_and_the_real_floor(digits_run: Path) -> None:
