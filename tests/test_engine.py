@@ -164,6 +164,13 @@ def test_ema_tracks_the_exponential_average() -> None:
     assert ema.shadow["g"].weight.item() == pytest.approx(0.75)  # 0 -> 0.5 -> 0.75
 
 
+def test_ema_warm_up_shortens_the_horizon_early_on() -> None:
+    ema = EMA({"g": torch.nn.Linear(1, 1)}, decay=0.999)
+    assert ema.decay_at(0) == pytest.approx(0.1)
+    assert ema.decay_at(90) == pytest.approx(0.91)
+    assert ema.decay_at(10**6) == 0.999
+
+
 def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tmp_path: Path) -> None:
     cmd = [
         sys.executable,

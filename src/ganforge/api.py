@@ -10,7 +10,10 @@ import torch
 
 from ganforge import config as config_mod
 from ganforge import rate as _rate
-from ganforge.errors import GanforgeError
+from ganforge.bayes.naive_bayes import MODELS as _NB_MODELS
+from ganforge.bayes.naive_bayes import NaiveBayesError
+from ganforge.bayes.nb_cli_support import NaiveBayesRun, run_naive_bayes
+from ganforge.errors import DataError, GanforgeError
 from ganforge.metrics.evaluate import Evaluation, evaluate, table
 from ganforge.metrics.evaluator import TrainingEvaluator
 from ganforge.metrics.features import extractor_rows, inception_weights
@@ -157,6 +160,47 @@ def stats(
     return dataset_stats(dataset, extractor, out, split, limit)
 
 
+NAIVE_BAYES_MODELS = tuple(_NB_MODELS)
+
+
+def naive_bayes(
+    data: str | Path,
+    target: str,
+    *,
+    model: str = "gaussian",
+    cv: int = 5,
+    predict: str | Path | None = None,
+    seed: int = 0,
+    convention: str = "sklearn",
+    unseen: str = "error",
+    alpha: float = 1.0,
+    bandwidth: str | float = "scott",
+) -> NaiveBayesRun:
+    """Cross-validate a Naive Bayes classifier on a CSV file; ``predict`` classifies new rows."""
+    if isinstance(bandwidth, str) and bandwidth not in ("scott", "silverman"):
+        try:
+            bandwidth = float(bandwidth)
+        except ValueError:
+            raise DataError(
+                f"--bandwidth must be scott, silverman or a number, got {bandwidth!r}"
+            ) from None
+    try:
+        return run_naive_bayes(
+            data,
+            target,
+            model=model,
+            cv=cv,
+            predict=predict,
+            seed=seed,
+            convention=convention,
+            unseen=unseen,
+            alpha=alpha,
+            bandwidth=bandwidth,
+        )
+    except NaiveBayesError as exc:
+        raise DataError(str(exc)) from exc
+
+
 def rate(
     sources: Sequence[str | Path] = (),
     study: str | Path | None = None,
@@ -228,7 +272,9 @@ def extractor_listing() -> list[tuple[str, str]]:
 
 
 __all__ = [
+    "NAIVE_BAYES_MODELS",
     "Loaded",
+    "NaiveBayesRun",
     "RunDir",
     "evaluate",
     "evaluation_table",
@@ -236,6 +282,7 @@ __all__ = [
     "fetch_weights",
     "listing",
     "load",
+    "naive_bayes",
     "rate",
     "rate_report",
     "sample",
