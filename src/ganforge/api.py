@@ -1,4 +1,4 @@
-"""The public Python surface: train, load, sample, list. The CLI calls only this module."""
+"""The public Python surface: train, load, sample, evaluate, list. The CLI calls only this."""
 
 from __future__ import annotations
 
@@ -21,12 +21,17 @@ from ganforge.bayes.nb_cli_support import NaiveBayesRun, run_naive_bayes
 from ganforge.data.folder import list_images, scan_and_load
 from ganforge.data.grid import to_uint8
 from ganforge.errors import DataError, GanforgeError
+from ganforge.metrics.evaluate import Evaluation, evaluate, table
+from ganforge.metrics.evaluator import TrainingEvaluator
 from ganforge.metrics.features import extractor_rows, inception_weights
+from ganforge.metrics.reference import dataset_stats
+from ganforge.metrics.select import select
+from ganforge.metrics.stats import FeatureStats
 from ganforge.metrics.translation import evaluate as evaluate_translator
-from ganforge.registry import DATASETS, LOSSES, MODELS, PRESETS
-from ganforge.report import save_samples
+from ganforge.registry import DATASETS, LOSSES, METRICS, MODELS, PRESETS
+from ganforge.report import save_samples, write_report
 from ganforge.runs import DEFAULT_ROOT, Loaded, RunDir, load
-from ganforge.train import TrainResult, resolve_device
+from ganforge.train import RESUMABLE_SECTIONS, TrainResult, resolve_device
 from ganforge.train import train as _train
 
 
@@ -45,13 +50,48 @@ def train(
     if not progress:
         sets.append("train.progress=false")
     if resume is not None:
-        return _train(resume=resume, overrides=sets, runs_root=runs_root)
+        evaluator = _resume_evaluator(resume, sets, runs_root)
+        result = _train(resume=resume, overrides=sets, runs_root=runs_root, evaluator=evaluator)
+        return _with_floors(result, evaluator)
     cfg = config if config is not None else config_mod.resolve(preset, sets)
     if config is not None and sets:
         cfg = config_mod.from_dict(config_mod.apply_overrides(config_mod.to_dict(cfg), sets))
     if name:
         cfg.name = name
-    return _train(cfg, runs_root=runs_root)
+    evaluator = _evaluator(cfg)
+    return _with_floors(_train(cfg, runs_root=runs_root, evaluator=evaluator), evaluator)
+
+
+def _evaluator(cfg: config_mod.Config) -> TrainingEvaluator | None:
+    """The metrics evaluator for ``eval.metrics`` (prepared now, so bad settings fail early)."""
+    if not cfg.eval.metrics:
+        return None
+    evaluator = TrainingEvaluator(cfg)
+    evaluator.prepare()
+    return evaluator
+
+
+def _resume_evaluator(
+    resume: str | Path, sets: list[str], runs_root: str | Path
+) -> TrainingEvaluator | None:
+    """The evaluator of a run to resume; None where resuming will fail (train says why)."""
+    if any(o.split(".", 1)[0] not in RESUMABLE_SECTIONS for o in sets):
+        return None
+    try:
+        saved = config_mod.load(RunDir.find(resume, runs_root).config_path)
+    except GanforgeError:
+        return None
+    return _evaluator(
+        config_mod.from_dict(config_mod.apply_overrides(config_mod.to_dict(saved), sets))
+    )
+
+
+def _with_floors(result: TrainResult, evaluator: TrainingEvaluator | None) -> TrainResult:
+    """After a completed run with metrics: the real-vs-real floor and a refreshed report."""
+    completed = evaluator is not None and result.status == "completed"
+    if completed and evaluator.write_floors(result.run.path) is not None:  # type: ignore[union-attr]
+        write_report(result.run.path)
+    return result
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -101,9 +141,31 @@ def _interpolation(model: Loaded, seed: int, steps: int, out: Path) -> Path:
 
 
 def listing(kind: str) -> list[tuple[str, str]]:
-    """(name, one-line summary) for presets, datasets, models or losses."""
-    registry = {"presets": PRESETS, "datasets": DATASETS, "models": MODELS, "losses": LOSSES}[kind]
+    """(name, one-line summary) for presets, datasets, models, losses or metrics."""
+    registry = {
+        "presets": PRESETS,
+        "datasets": DATASETS,
+        "models": MODELS,
+        "losses": LOSSES,
+        "metrics": METRICS,
+    }[kind]
     return [(e.name, e.summary) for e in registry]
+
+
+def evaluation_table(result: Evaluation) -> list[tuple[str, str, str, str]]:
+    """Printable rows (score, value, spread, real-vs-real) of an evaluation."""
+    return table(result)
+
+
+def stats(
+    dataset: str,
+    extractor: str = "auto",
+    out: str | Path | None = None,
+    split: str | None = None,
+    limit: int | None = None,
+) -> tuple[Path, FeatureStats]:
+    """Reference statistics (mu, sigma, count, provenance) of a dataset as a cached .npz."""
+    return dataset_stats(dataset, extractor, out, split, limit)
 
 
 NAIVE_BAYES_MODELS = tuple(_NB_MODELS)
@@ -303,7 +365,9 @@ __all__ = [
     "NaiveBayesRun",
     "RunDir",
     "Translated",
+    "evaluate",
     "evaluate_translation",
+    "evaluation_table",
     "extractor_listing",
     "fetch_weights",
     "listing",
@@ -312,7 +376,9 @@ __all__ = [
     "rate",
     "rate_report",
     "sample",
+    "select",
     "slerp",
+    "stats",
     "train",
     "translate",
 ]

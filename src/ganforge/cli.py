@@ -201,6 +201,103 @@ def naive_bayes(
 
 
 @cli.command()
+def metrics() -> None:
+    """List the metrics (use with evaluate --metrics and eval.metrics)."""
+    _print_listing("metrics")
+
+
+def _print_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  ".join(f"{c!s:<{w}}" for c, w in zip(row, widths)).rstrip())
+
+
+@cli.command()
+@click.argument("source", metavar="RUN|CKPT")
+@click.option("--metrics", help="Comma-separated metrics, e.g. fid,kid:subsets=10,pr.")
+@click.option("--real", metavar="DATASET|STATS", help="Real data: dataset[:k=v], folder or .npz.")
+@click.option("--n", "n", type=int, help="Generated samples (default: eval.n_samples).")
+@click.option("--extractor", help="Feature extractor (default: chosen for the dataset).")
+@click.option("--seed", type=int, help="Sampling seed (default: eval.seed).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write results here.")
+@click.option("--floors", is_flag=True, help="Also score held-out real data (real-vs-real floor).")
+@click.option("--bootstrap", default=0, show_default=True, help="Bootstrap rounds for 95% CIs.")
+@click.option("--no-ema", is_flag=True, help="Use the raw generator weights, not the EMA.")
+def evaluate(
+    source: str,
+    metrics: str | None,
+    real: str | None,
+    n: int | None,
+    extractor: str | None,
+    seed: int | None,
+    json_path: str | None,
+    floors: bool,
+    bootstrap: int,
+    no_ema: bool,
+) -> None:
+    """Score a run or checkpoint; prints a table and writes JSON with provenance."""
+    result = api.evaluate(
+        source, metrics, real, n, extractor, seed, json_path, floors, bootstrap, not no_ema
+    )
+    for note in result.notes:
+        click.echo(f"note: {note}")
+    rows = api.evaluation_table(result)
+    if result.floors is None:
+        _print_table([row[:3] for row in rows], ("score", "value", "spread"))
+    else:
+        _print_table(rows, ("score", "value", "spread", "real vs real"))
+    click.echo(f"step {result.step}; results: {result.json_path}")
+
+
+@cli.command()
+@click.argument("run", metavar="RUN")
+@click.option("--metric", default="fid", show_default=True, help="Score to choose by.")
+@click.option("--n", "n", type=int, help="Generated samples per checkpoint.")
+@click.option("--real", metavar="DATASET|STATS", help="Real data (default: the run's).")
+@click.option("--extractor", help="Feature extractor (default: chosen for the dataset).")
+@click.option("--seed", type=int, help="Sampling seed (default: eval.seed).")
+@click.option("--no-ema", is_flag=True, help="Use the raw generator weights, not the EMA.")
+def select(
+    run: str,
+    metric: str,
+    n: int | None,
+    real: str | None,
+    extractor: str | None,
+    seed: int | None,
+    no_ema: bool,
+) -> None:
+    """Score every saved checkpoint of RUN and copy the best to checkpoints/best-<score>.pt."""
+    chosen = api.select(run, metric, n, real, extractor, seed, not no_ema)
+    rows = [
+        (str(step), f"{value:.4g}", "best" if step == chosen.best_step else "")
+        for step, value in chosen.scores
+    ]
+    _print_table(rows, ("step", chosen.key, ""))
+    click.echo(
+        f"best: step {chosen.best_step} ({chosen.key}={chosen.best_value:.4g}, "
+        f"{chosen.better} is better) -> {chosen.best_path}"
+    )
+    click.echo(f"plot: {chosen.plot}; results: {chosen.json_path}")
+
+
+@cli.command()
+@click.argument("dataset", metavar="DATASET")
+@click.option("--extractor", default="auto", show_default=True, help="Feature extractor.")
+@click.option("--split", help="Dataset split (train, test, all).")
+@click.option("--limit", type=int, help="Use at most this many samples (seeded draw).")
+@click.option("--out", type=click.Path(dir_okay=False), help="Also copy the .npz here.")
+def stats(
+    dataset: str, extractor: str, split: str | None, limit: int | None, out: str | None
+) -> None:
+    """Write reference statistics (mu, sigma; pytorch-fid compatible) of DATASET[:key=value]."""
+    path, result = api.stats(dataset, extractor, out, split, limit)
+    click.echo(
+        f"{path}  ({result.count} samples, {result.dim}-d, "
+        f"extractor {(result.provenance.get('extractor') or {}).get('extractor', '?')})"
+    )
+
+
+@cli.command()
 @click.argument("sources", nargs=-1, metavar="[RUN_OR_FOLDER]...")
 @click.option(
     "--real",

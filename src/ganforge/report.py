@@ -23,7 +23,17 @@ LOSS_PANELS = {
     "critic estimate / penalties": ("wasserstein", "gp", "penalty", "r1"),
     "BEGAN equilibrium": ("k", "m_global", "l_real", "l_fake"),
 }
-NOT_PLOTTED = {"step", "epoch", "time", "kind", "images_per_s", "sec_per_step", "lr_g", "lr_d"}
+NOT_PLOTTED = {
+    "step",
+    "epoch",
+    "time",
+    "kind",
+    "images_per_s",
+    "sec_per_step",
+    "lr_g",
+    "lr_d",
+    "eval_seconds",
+}
 
 
 def _pyplot() -> Any:
