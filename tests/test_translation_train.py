@@ -60,6 +60,9 @@ def test_cyclegan_run_reports_domain_rates_and_cycle_error(cyclegan_run: Path) -
         assert 0.0 <= record[key] <= 1.0
     assert record["target_rate_ab_real"] > 0.9  # the classifier knows the domains
     assert record["target_rate_ab_identity"] < 0.1
+    for direction in ("ab", "ba"):  # FID in the classifier's features: real vs real is far closer
+        assert 0 <= record[f"fid_{direction}_real"] < record[f"fid_{direction}_identity"]
+        assert record[f"fid_{direction}"] >= 0
     state = load_checkpoint(cyclegan_run / "checkpoints" / "latest.pt")
     assert set(state["recipe"]["models"]) == {"g_ab", "g_ba", "d_a", "d_b"}
     assert len(state["recipe"]["extra"]["pool_b"]["images"]) == 6  # 3 steps x batch 2

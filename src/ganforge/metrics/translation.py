@@ -3,8 +3,9 @@
 Paired tasks: L1, PSNR, SSIM and sharpness difference between translations and targets, next
 to the same measures for the untranslated inputs. Unpaired tasks: the rate at which a domain
 classifier assigns translations to the target domain (next to the inputs' rate and real target
-images' rate) and the cycle reconstruction error in both directions.
-Images are compared as 8-bit images scaled to [0, 1], as they would be saved.
+images' rate), the cycle reconstruction error in both directions, and FID in the classifier's
+feature space to the target domain. Images are compared as 8-bit images scaled to [0, 1], as
+they would be saved.
 """
 
 from __future__ import annotations
@@ -20,10 +21,16 @@ from ganforge.data.base import DataInfo
 from ganforge.data.grid import to_uint8
 from ganforge.data.translation import TranslationDataset, held_out_dataset
 from ganforge.metrics import paired as measures
+from ganforge.metrics.fid import fid
 from ganforge.metrics.two_domain import DomainClassifier, domain_classifier, matched_channels
 from ganforge.models.base import Translator
 
 Distance = Callable[[torch.Tensor, torch.Tensor], float]
+
+
+def feature_fid(fake: torch.Tensor, real: torch.Tensor) -> float:
+    """FID between two sets of features (here the two-domain classifier's pooled features)."""
+    return fid(real.double().numpy(), fake.double().numpy())
 
 
 def _unit(images: torch.Tensor) -> torch.Tensor:
@@ -61,13 +68,15 @@ def unpaired_scores(
     g_ba: Translator,
     data: TranslationDataset,
     classifier: DomainClassifier,
-    distance: Distance | None = None,
+    distance: Distance | None = feature_fid,
     seed: int = 0,
+    train: TranslationDataset | None = None,
 ) -> dict[str, float]:
     """Target-domain rates, cycle errors and (with ``distance``) feature distances, both ways.
 
-    ``distance(features_x, features_y)`` compares classifier features of two image sets (an
-    FID-style distance); it is reported for translations and for the untranslated inputs.
+    ``distance(features, target_features)`` compares classifier features of two image sets (by
+    default FID on them); it is reported for translations and for the untranslated inputs, and
+    with ``train`` for the training images of the target domain (a real-vs-real reference).
     Seeds torch's global generator with ``seed`` first.
     """
     torch.manual_seed(seed)
@@ -94,6 +103,9 @@ def unpaired_scores(
         out["fid_ab_identity"] = distance(fa, fb)
         out["fid_ba"] = distance(classifier.embed(fake_a), fa)
         out["fid_ba_identity"] = distance(fb, fa)
+        if train is not None:
+            out["fid_ab_real"] = distance(classifier.embed(train.b), fb)
+            out["fid_ba_real"] = distance(classifier.embed(train.a), fa)
     return out
 
 
@@ -104,7 +116,7 @@ def evaluate(
     generators: dict[str, nn.Module],
     held_out: TranslationDataset | None = None,
     seed: int = 0,
-    distance: Distance | None = None,
+    distance: Distance | None = feature_fid,
 ) -> dict[str, float]:
     """Held-out scores of a paired ("g") or unpaired ("g_ab", "g_ba") translator.
 
@@ -123,4 +135,5 @@ def evaluate(
         classifier,
         distance,
         seed,
+        train,  # type: ignore[arg-type]
     )
