@@ -13,6 +13,7 @@ from ganforge import rate as _rate
 from ganforge.bayes.naive_bayes import MODELS as _NB_MODELS
 from ganforge.bayes.naive_bayes import NaiveBayesError
 from ganforge.bayes.nb_cli_support import NaiveBayesRun, run_naive_bayes
+from ganforge.data import Dataset
 from ganforge.errors import DataError, GanforgeError
 from ganforge.metrics.evaluate import Evaluation, evaluate, table
 from ganforge.metrics.evaluator import TrainingEvaluator
@@ -23,7 +24,7 @@ from ganforge.metrics.stats import FeatureStats
 from ganforge.registry import DATASETS, LOSSES, METRICS, MODELS, PRESETS
 from ganforge.report import save_samples, write_report
 from ganforge.runs import DEFAULT_ROOT, Loaded, RunDir, load
-from ganforge.train import RESUMABLE_SECTIONS, TrainResult
+from ganforge.train import TrainResult
 from ganforge.train import train as _train
 
 
@@ -37,51 +38,33 @@ def train(
     name: str | None = None,
     progress: bool = True,
 ) -> TrainResult:
-    """Train a preset (default ``dcgan-digits``) or a Config; ``resume`` continues a run."""
+    """Train a preset (default ``dcgan-digits``) or a Config; ``resume`` continues a run.
+
+    With ``eval.metrics`` set, the metrics are computed during training and, once the run
+    completes, the real-vs-real floor is written to ``floors.json`` and drawn in the report.
+    """
     sets = list(overrides)
     if not progress:
         sets.append("train.progress=false")
+    made: list[TrainingEvaluator] = []
+
+    def evaluator(cfg: config_mod.Config, dataset: Dataset) -> TrainingEvaluator | None:
+        if not cfg.eval.metrics:
+            return None
+        made.append(TrainingEvaluator(cfg, dataset))
+        made[-1].prepare()  # bad metric settings fail before training starts
+        return made[-1]
+
     if resume is not None:
-        evaluator = _resume_evaluator(resume, sets, runs_root)
         result = _train(resume=resume, overrides=sets, runs_root=runs_root, evaluator=evaluator)
-        return _with_floors(result, evaluator)
-    cfg = config if config is not None else config_mod.resolve(preset, sets)
-    if config is not None and sets:
-        cfg = config_mod.from_dict(config_mod.apply_overrides(config_mod.to_dict(cfg), sets))
-    if name:
-        cfg.name = name
-    evaluator = _evaluator(cfg)
-    return _with_floors(_train(cfg, runs_root=runs_root, evaluator=evaluator), evaluator)
-
-
-def _evaluator(cfg: config_mod.Config) -> TrainingEvaluator | None:
-    """The metrics evaluator for ``eval.metrics`` (prepared now, so bad settings fail early)."""
-    if not cfg.eval.metrics:
-        return None
-    evaluator = TrainingEvaluator(cfg)
-    evaluator.prepare()
-    return evaluator
-
-
-def _resume_evaluator(
-    resume: str | Path, sets: list[str], runs_root: str | Path
-) -> TrainingEvaluator | None:
-    """The evaluator of a run to resume; None where resuming will fail (train says why)."""
-    if any(o.split(".", 1)[0] not in RESUMABLE_SECTIONS for o in sets):
-        return None
-    try:
-        saved = config_mod.load(RunDir.find(resume, runs_root).config_path)
-    except GanforgeError:
-        return None
-    return _evaluator(
-        config_mod.from_dict(config_mod.apply_overrides(config_mod.to_dict(saved), sets))
-    )
-
-
-def _with_floors(result: TrainResult, evaluator: TrainingEvaluator | None) -> TrainResult:
-    """After a completed run with metrics: the real-vs-real floor and a refreshed report."""
-    completed = evaluator is not None and result.status == "completed"
-    if completed and evaluator.write_floors(result.run.path) is not None:  # type: ignore[union-attr]
+    else:
+        cfg = config if config is not None else config_mod.resolve(preset, sets)
+        if config is not None and sets:
+            cfg = config_mod.from_dict(config_mod.apply_overrides(config_mod.to_dict(cfg), sets))
+        if name:
+            cfg.name = name
+        result = _train(cfg, runs_root=runs_root, evaluator=evaluator)
+    if made and result.status == "completed" and made[0].write_floors(result.run.path):
         write_report(result.run.path)
     return result
 
