@@ -8,6 +8,8 @@ from pathlib import Path
 import torch
 
 from ganforge import config as config_mod
+from ganforge.data.faces import FacesReport
+from ganforge.data.faces import prepare_faces as _prepare_faces
 from ganforge.errors import GanforgeError
 from ganforge.registry import DATASETS, LOSSES, MODELS, PRESETS
 from ganforge.report import save_samples
@@ -57,32 +59,35 @@ def sample(
     interpolate: bool = False,
     steps: int = 10,
     use_ema: bool = True,
+    truncation: float | None = None,
 ) -> list[Path]:
-    """Write a grid of ``n`` samples (and a latent interpolation strip) from a run or checkpoint."""
+    """Write a grid of ``n`` samples (and a latent interpolation strip) from a run or checkpoint.
+
+    ``truncation`` is the truncation psi for generators that have the trick (StyleGAN).
+    """
     if n < 1:
         raise GanforgeError(f"--n must be at least 1, got {n}")
     model = load(path, use_ema=use_ema)
     if out is None:
-        base = (
-            model.checkpoint.parent.parent
-            if model.checkpoint.parent.name == "checkpoints"
-            else Path(".")
-        )
-        out = base / f"sample-step{model.step}-seed{seed}.png"
+        out = _beside_run(model) / f"sample-step{model.step}-seed{seed}.png"
     out = Path(out)
-    written = [save_samples(model.sample(n, seed), model.info, out, nrow=None)]
+    samples = model.sample(n, seed, truncation=truncation)
+    written = [save_samples(samples, model.info, out, nrow=None)]
     if interpolate:
-        written.append(_interpolation(model, seed, steps, out.with_name(out.stem + "-interp.png")))
+        strip = out.with_name(out.stem + "-interp.png")
+        written.append(_interpolation(model, seed, steps, strip, truncation))
     return written
 
 
-def _interpolation(model: Loaded, seed: int, steps: int, out: Path) -> Path:
+def _interpolation(
+    model: Loaded, seed: int, steps: int, out: Path, truncation: float | None = None
+) -> Path:
     g = model.g
     z0 = g.latent(1, torch.Generator().manual_seed(seed))
     z1 = g.latent(1, torch.Generator().manual_seed(seed + 1))
     z = slerp(z0.expand(steps, -1), z1.expand(steps, -1), torch.linspace(0, 1, steps))
     labels = [0] * steps if getattr(g, "n_classes", 0) else None
-    samples = model.sample(steps, labels=labels, z=z)
+    samples = model.sample(steps, labels=labels, z=z, truncation=truncation)
     return save_samples(samples, model.info, out, nrow=steps)
 
 
@@ -92,4 +97,59 @@ def listing(kind: str) -> list[tuple[str, str]]:
     return [(e.name, e.summary) for e in registry]
 
 
-__all__ = ["Loaded", "RunDir", "listing", "load", "sample", "slerp", "train"]
+def _beside_run(model: Loaded) -> Path:
+    """The run directory of a loaded checkpoint (or the current folder for a loose file)."""
+    ckpt = model.checkpoint
+    return ckpt.parent.parent if ckpt.parent.name == "checkpoints" else Path(".")
+
+
+def style_mix(
+    path: str | Path,
+    out_dir: str | Path | None = None,
+    columns: int = 5,
+    rows: int = 2,
+    seed: int = 0,
+    truncation: float | None = None,
+    use_ema: bool = True,
+) -> list[Path]:
+    """Write StyleGAN's style-mixing grid, truncation sweep and noise figure for a checkpoint."""
+    from ganforge import style_figures
+
+    if columns < 1 or rows < 1:
+        raise GanforgeError("--columns and --rows must be at least 1")
+    model = load(path, use_ema=use_ema)
+    folder = Path(out_dir) if out_dir is not None else _beside_run(model) / "figures"
+    tag = model.checkpoint.stem if model.checkpoint.stem != "latest" else f"step{model.step}"
+    return [
+        style_figures.style_mixing_figure(
+            model, folder / f"style-mixing-{tag}.png", columns, rows, seed, truncation
+        ),
+        style_figures.truncation_figure(model, folder / f"truncation-{tag}.png", seed=seed),
+        style_figures.noise_figure(model, folder / f"noise-{tag}.png", seed=seed),
+    ]
+
+
+def prepare_faces(
+    folder: str | Path,
+    size: int = 128,
+    out: str | Path = "faces.npz",
+    margin: float = 0.25,
+    detector: str = "auto",
+) -> FacesReport:
+    """Detect, crop and resize the main face of every photo in ``folder`` into an .npz dataset."""
+    if detector not in ("auto", "haar", "mtcnn"):
+        raise GanforgeError(f"--detector must be auto, haar or mtcnn, got {detector!r}")
+    return _prepare_faces(folder, size, out, margin, detector)  # type: ignore[arg-type]
+
+
+__all__ = [
+    "Loaded",
+    "RunDir",
+    "listing",
+    "load",
+    "prepare_faces",
+    "sample",
+    "slerp",
+    "style_mix",
+    "train",
+]

@@ -21,8 +21,8 @@ def adaptive_instance_norm(
 class AdaIN(nn.Module):
     """AdaIN whose per-channel scale and bias are a learned affine map of the style vector w.
 
-    The affine map is an equalised dense layer with gain 1 whose scale half starts at 1 and bias
-    half at 0, so at initialisation AdaIN is plain instance normalisation.
+    The affine map is an equalised dense layer with gain 1; the scale half's bias starts at 1 and
+    the bias half's at 0, so a zero style is plain instance normalisation.
     """
 
     def __init__(self, channels: int, w_dim: int) -> None:

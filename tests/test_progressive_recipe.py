@@ -1,0 +1,168 @@
+"""Progressive recipe through the engine: snapshots per phase, exact mid-phase resume, presets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ganforge import config
+from ganforge.data import Dataset, build_dataset
+from ganforge.errors import GanforgeError
+from ganforge.runs import load
+from ganforge.train import train, with_defaults
+from ganforge.train.engine import Engine
+from ganforge.train.recipes.progressive import ProgressiveRecipe
+
+TINY = [
+    "data.size=16",
+    "data.limit=64",
+    "model.z_dim=8",
+    "model.fmap_base=32",
+    "model.fmap_max=8",
+    "model.phase_images=16",
+    "model.batch_sizes=[8, 4]",
+    "train.batch_size=8",
+    "train.ema=0.9",
+    "train.sample_every=0",
+    "train.checkpoint_every=0",
+    "train.log_every=1",
+    "train.grid_size=4",
+    "train.progress=false",
+]
+# phases: 4x4 tuned (2 steps), 8x8 faded (4), 8x8 tuned (4), 16x16 faded (4), 16x16 tuned (4)
+FAMILIES = {
+    "progan": ["model.name=progan", "loss.name=wgan-gp", "loss.drift=0.001", *TINY],
+    "stylegan": ["model.name=stylegan", "model.w_dim=8", "loss.r1_gamma=10", *TINY],
+}
+STOP = 2 + 4 + 4 + 1  # one step into the 16x16 fade-in
+Seen = list[tuple[int, int, float]]
+
+
+def run(
+    overrides: list[str], root: Path, name: str, stop_at: int | None = None, resume: bool = False
+):
+    """Train to the end (or stop after ``stop_at`` steps), recording each step's growth state."""
+    seen: Seen = []
+
+    def record(engine: Engine, step: int, logs: dict[str, float]) -> None:
+        g = engine.recipe.g
+        seen.append((step, g.current_level, g.current_alpha))
+        if stop_at is not None and step == stop_at:
+            engine.request_stop("test")
+
+    if resume:
+        return train(resume=root / name, runs_root=root, callbacks=[record]), seen
+    cfg = config.resolve(None, [*overrides, f"name={name}"])
+    return train(cfg, runs_root=root, callbacks=[record]), seen
+
+
+@pytest.fixture(scope="module", params=sorted(FAMILIES))
+def full_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """One uninterrupted tiny run per family (shared by the tests below)."""
+    root = tmp_path_factory.mktemp(request.param)
+    result, seen = run(FAMILIES[request.param], root, "full")
+    return request.param, root, result, seen
+
+
+def weights(path: Path) -> dict[str, torch.Tensor]:
+    state = torch.load(path, weights_only=False)
+    flat = {f"ema.{k}": v for k, v in state["ema"]["g"].items()}
+    for net, sd in state["recipe"]["models"].items():
+        flat.update({f"{net}.{k}": v for k, v in sd.items()})
+    return flat
+
+
+def test_snapshots_are_named_for_resolution_and_phase(full_run) -> None:
+    _, _, result, seen = full_run
+    names = sorted(p.stem for p in result.run.samples.glob("0*.png"))
+    expected = ["004x004-tuned", "008x008-faded", "008x008-tuned", "016x016-faded"]
+    assert names == [*expected, "016x016-tuned"]
+    assert sorted(p.stem for p in result.run.checkpoints.glob("0*.pt")) == names
+    # alpha rises linearly from 0 over each fade-in and is 1 when stabilising
+    assert [a for _, _, a in seen[2:6]] == pytest.approx([0, 0.25, 0.5, 0.75], abs=1e-6)
+    assert [level for _, level, _ in seen] == [0] * 2 + [1] * 8 + [2] * 8
+    assert all(a == 1.0 for _, _, a in seen[6:10])
+    snap = load(result.run.checkpoints / "008x008-faded.pt")
+    assert snap.g.current_level == 1 and snap.g(snap.g.latent(2)).shape == (2, 1, 16, 16)
+
+
+def test_checkpoint_saved_mid_fade_in_resumes_at_the_same_level_and_alpha(full_run) -> None:
+    family, root, full, seen_full = full_run
+    part, seen_part = run(FAMILIES[family], root, "part", stop_at=STOP)
+    assert part.status == "interrupted" and part.step == STOP
+    saved = torch.load(part.checkpoint, weights_only=False)["recipe"]["models"]
+    assert int(saved["g"]["level"]) == 2 == int(saved["d"]["level"])
+    assert float(saved["g"]["alpha"]) == float(saved["d"]["alpha"]) == 0.0
+    assert seen_part == seen_full[:STOP]
+    resumed, seen_resumed = run([], root, "part", resume=True)
+    assert resumed.status == "completed" and resumed.step == full.step
+    # the steps after resuming ran at the same level and alpha as the uninterrupted ones
+    assert seen_resumed[0] == (STOP + 1, 2, 0.25)
+    assert seen_part + seen_resumed == seen_full
+    final_full, final_resumed = weights(full.checkpoint), weights(resumed.checkpoint)
+    assert final_full.keys() == final_resumed.keys()
+    for key, value in final_full.items():
+        torch.testing.assert_close(final_resumed[key], value, rtol=0, atol=0, msg=key)
+
+
+def test_stylegan_logs_r1_and_samples_with_truncation(full_run) -> None:
+    family, _, result, _ = full_run
+    model = load(result.run.path)
+    if family != "stylegan":
+        with pytest.raises(GanforgeError, match="no truncation trick"):
+            model.sample(2, truncation=0.7)
+        return
+    assert any("r1" in r for r in result.run.read_metrics())
+    torch.testing.assert_close(model.sample(3, truncation=1.0), model.sample(3))
+    assert not torch.allclose(model.sample(3, truncation=0.5), model.sample(3))
+
+
+FULL_SIZE = ["progan-faces128", "stylegan-faces128", "progan-faces1024", "stylegan-faces1024"]
+
+
+@pytest.fixture(scope="module")
+def face_npz(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("faces") / "faces.npz"
+    rng = np.random.default_rng(0)
+    np.savez(path, images=rng.integers(0, 256, (8, 3, 16, 16), dtype=np.uint8))
+    return path
+
+
+def full_size_recipe(preset: str, face_npz: Path) -> tuple[ProgressiveRecipe, Dataset, int]:
+    """The preset's recipe on a tiny random .npz (resized to the preset's size), batch 2."""
+    torch.manual_seed(0)
+    sets = [f"data.path={face_npz}", "model.batch_sizes=[2]"]
+    cfg = with_defaults(config.resolve(preset, sets))
+    data = build_dataset(cfg.data.name, cfg.data.params)
+    side = int(preset.split("faces")[1])
+    assert data.info.size == (side, side)
+    return ProgressiveRecipe(cfg, data.info, torch.device("cpu")), data, side
+
+
+def step_at(recipe: ProgressiveRecipe, data: Dataset, phase: int) -> None:
+    """One training step in ``phase`` (half-way through it); all logged values finite."""
+    recipe.set_progress(phase, 0.5, 0.5)
+    logs = recipe.step([data.get(torch.arange(2))])
+    assert logs and all(np.isfinite(v) for v in logs.values())
+
+
+@pytest.mark.parametrize("preset", FULL_SIZE)
+def test_full_size_presets_build_and_run_a_step(preset: str, face_npz: Path) -> None:
+    recipe, data, side = full_size_recipe(preset, face_npz)
+    assert recipe.schedule.resolutions[-1] == side
+    phases = recipe.phases(1)
+    assert phases[-1].name == f"{side:03d}x{side:03d}-tuned"
+    assert len(phases) == 2 * len(recipe.schedule.resolutions) - 1
+    step_at(recipe, data, 0)
+    assert recipe.g.current_size == 4
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", ["progan-faces128", "stylegan-faces128"])
+def test_full_size_presets_run_a_step_at_full_resolution(preset: str, face_npz: Path) -> None:
+    recipe, data, side = full_size_recipe(preset, face_npz)
+    step_at(recipe, data, len(recipe.phases(1)) - 2)  # the last fade-in: both paths active
+    assert recipe.g.current_size == side and recipe.d.current_alpha == 0.5
