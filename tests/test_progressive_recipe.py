@@ -7,8 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from ganforge import config
+from ganforge.cli import main
 from ganforge.data import Dataset, build_dataset
 from ganforge.errors import GanforgeError
 from ganforge.runs import load
@@ -18,13 +20,13 @@ from ganforge.train.recipes.progressive import ProgressiveRecipe
 
 TINY = [
     "data.size=16",
-    "data.limit=64",
+    "data.limit=32",
     "model.z_dim=8",
     "model.fmap_base=32",
     "model.fmap_max=8",
-    "model.phase_images=16",
-    "model.batch_sizes=[8, 4]",
-    "train.batch_size=8",
+    "model.phase_images=8",
+    "model.batch_sizes=[4]",
+    "train.batch_size=4",
     "train.ema=0.9",
     "train.sample_every=0",
     "train.checkpoint_every=0",
@@ -32,12 +34,12 @@ TINY = [
     "train.grid_size=4",
     "train.progress=false",
 ]
-# phases: 4x4 tuned (2 steps), 8x8 faded (4), 8x8 tuned (4), 16x16 faded (4), 16x16 tuned (4)
+# five phases of 2 steps: 4x4 tuned, 8x8 faded and tuned, 16x16 faded and tuned
 FAMILIES = {
     "progan": ["model.name=progan", "loss.name=wgan-gp", "loss.drift=0.001", *TINY],
     "stylegan": ["model.name=stylegan", "model.w_dim=8", "loss.r1_gamma=10", *TINY],
 }
-STOP = 2 + 4 + 4 + 1  # one step into the 16x16 fade-in
+STOP = 2 + 2 + 2 + 1  # one step into the 16x16 fade-in
 Seen = list[tuple[int, int, float]]
 
 
@@ -82,9 +84,8 @@ def test_snapshots_are_named_for_resolution_and_phase(full_run) -> None:
     assert names == [*expected, "016x016-tuned"]
     assert sorted(p.stem for p in result.run.checkpoints.glob("0*.pt")) == names
     # alpha rises linearly from 0 over each fade-in and is 1 when stabilising
-    assert [a for _, _, a in seen[2:6]] == pytest.approx([0, 0.25, 0.5, 0.75], abs=1e-6)
-    assert [level for _, level, _ in seen] == [0] * 2 + [1] * 8 + [2] * 8
-    assert all(a == 1.0 for _, _, a in seen[6:10])
+    assert [a for _, _, a in seen] == [1, 1, 0, 0.5, 1, 1, 0, 0.5, 1, 1]
+    assert [level for _, level, _ in seen] == [0] * 2 + [1] * 4 + [2] * 4
     snap = load(result.run.checkpoints / "008x008-faded.pt")
     assert snap.g.current_level == 1 and snap.g(snap.g.latent(2)).shape == (2, 1, 16, 16)
 
@@ -100,7 +101,7 @@ def test_checkpoint_saved_mid_fade_in_resumes_at_the_same_level_and_alpha(full_r
     resumed, seen_resumed = run([], root, "part", resume=True)
     assert resumed.status == "completed" and resumed.step == full.step
     # the steps after resuming ran at the same level and alpha as the uninterrupted ones
-    assert seen_resumed[0] == (STOP + 1, 2, 0.25)
+    assert seen_resumed[0] == (STOP + 1, 2, 0.5)
     assert seen_part + seen_resumed == seen_full
     final_full, final_resumed = weights(full.checkpoint), weights(resumed.checkpoint)
     assert final_full.keys() == final_resumed.keys()
@@ -166,3 +167,32 @@ def test_full_size_presets_run_a_step_at_full_resolution(preset: str, face_npz: 
     recipe, data, side = full_size_recipe(preset, face_npz)
     step_at(recipe, data, len(recipe.phases(1)) - 2)  # the last fade-in: both paths active
     assert recipe.g.current_size == side and recipe.d.current_alpha == 0.5
+
+
+def test_style_mix_and_truncated_sampling_from_the_cli(
+    full_run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    family, _, result, _ = full_run
+    ckpt = result.run.checkpoints / "016x016-tuned.pt"
+    out = tmp_path / "figures"
+    if family != "stylegan":
+        with pytest.raises(SystemExit) as done:
+            main(["style-mix", str(ckpt), "--out", str(out)])
+        assert done.value.code == 2 and "need a stylegan checkpoint" in capsys.readouterr().err
+        return
+    main(["style-mix", str(ckpt), "--out", str(out), "--columns", "3", "--rows", "1"])
+    written = [Path(p) for p in capsys.readouterr().out.split()]
+    assert [p.name for p in written] == [
+        "style-mixing-016x016-tuned.png",
+        "truncation-016x016-tuned.png",
+        "noise-016x016-tuned.png",
+    ]
+    cell = 16 * 4 + 2 + 12  # 16x16 images shown 4x, padding, caption
+    with Image.open(written[0]) as grid:  # 1 + 3 bands x 1 row, 1 + 3 columns
+        assert grid.size == (4 * (16 * 4 + 2) + 2, 4 * cell + 2)
+    with Image.open(written[1]) as grid:  # 4 latents x 6 psi values
+        assert grid.size == (6 * (16 * 4 + 2) + 2, 4 * cell + 2)
+    with Image.open(written[2]) as grid:  # 4 latents x 8 panels
+        assert grid.size == (8 * (16 * 4 + 2) + 2, 4 * cell + 2)
+    main(["sample", str(ckpt), "--n", "4", "--truncation", "0.7", "--out", str(tmp_path / "s.png")])
+    assert (tmp_path / "s.png").is_file()

@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from ganforge import config as config_mod
+from ganforge import style_figures
 from ganforge.data.faces import FacesReport
 from ganforge.data.faces import prepare_faces as _prepare_faces
 from ganforge.errors import GanforgeError
@@ -113,8 +114,6 @@ def style_mix(
     use_ema: bool = True,
 ) -> list[Path]:
     """Write StyleGAN's style-mixing grid, truncation sweep and noise figure for a checkpoint."""
-    from ganforge import style_figures
-
     if columns < 1 or rows < 1:
         raise GanforgeError("--columns and --rows must be at least 1")
     model = load(path, use_ema=use_ema)
