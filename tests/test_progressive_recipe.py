@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -61,12 +63,25 @@ def run(
     return train(cfg, runs_root=root, callbacks=[record]), seen
 
 
-@pytest.fixture(scope="module", params=sorted(FAMILIES))
-def full_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    """One uninterrupted tiny run per family (shared by the tests below)."""
-    root = tmp_path_factory.mktemp(request.param)
-    result, seen = run(FAMILIES[request.param], root, "full")
-    return request.param, root, result, seen
+FullRun = tuple[str, Path, Any, Seen]
+
+
+@pytest.fixture(scope="module")
+def full_runs(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], FullRun]:
+    """One uninterrupted tiny run per family, made on first use and shared by the tests."""
+    cache: dict[str, FullRun] = {}
+
+    def get(family: str) -> FullRun:
+        if family not in cache:
+            root = tmp_path_factory.mktemp(family)
+            result, seen = run(FAMILIES[family], root, "full")
+            cache[family] = (family, root, result, seen)
+        return cache[family]
+
+    return get
+
+
+BOTH = pytest.mark.parametrize("family", sorted(FAMILIES))
 
 
 def weights(path: Path) -> dict[str, torch.Tensor]:
@@ -77,8 +92,9 @@ def weights(path: Path) -> dict[str, torch.Tensor]:
     return flat
 
 
-def test_snapshots_are_named_for_resolution_and_phase(full_run) -> None:
-    _, _, result, seen = full_run
+@BOTH
+def test_snapshots_are_named_for_resolution_and_phase(full_runs, family: str) -> None:
+    _, _, result, seen = full_runs(family)
     names = sorted(p.stem for p in result.run.samples.glob("0*.png"))
     expected = ["004x004-tuned", "008x008-faded", "008x008-tuned", "016x016-faded"]
     assert names == [*expected, "016x016-tuned"]
@@ -90,8 +106,12 @@ def test_snapshots_are_named_for_resolution_and_phase(full_run) -> None:
     assert snap.g.current_level == 1 and snap.g(snap.g.latent(2)).shape == (2, 1, 16, 16)
 
 
-def test_checkpoint_saved_mid_fade_in_resumes_at_the_same_level_and_alpha(full_run) -> None:
-    family, root, full, seen_full = full_run
+# StyleGAN carries the most state (w average, fixed noise, mixing draws); ProGAN's twin is slow
+@pytest.mark.parametrize("family", ["stylegan", pytest.param("progan", marks=pytest.mark.slow)])
+def test_checkpoint_saved_mid_fade_in_resumes_at_the_same_level_and_alpha(
+    full_runs, family: str
+) -> None:
+    _, root, full, seen_full = full_runs(family)
     part, seen_part = run(FAMILIES[family], root, "part", stop_at=STOP)
     assert part.status == "interrupted" and part.step == STOP
     saved = torch.load(part.checkpoint, weights_only=False)["recipe"]["models"]
@@ -109,8 +129,9 @@ def test_checkpoint_saved_mid_fade_in_resumes_at_the_same_level_and_alpha(full_r
         torch.testing.assert_close(final_resumed[key], value, rtol=0, atol=0, msg=key)
 
 
-def test_stylegan_logs_r1_and_samples_with_truncation(full_run) -> None:
-    family, _, result, _ = full_run
+@BOTH
+def test_stylegan_logs_r1_and_samples_with_truncation(full_runs, family: str) -> None:
+    _, _, result, _ = full_runs(family)
     model = load(result.run.path)
     if family != "stylegan":
         with pytest.raises(GanforgeError, match="no truncation trick"):
@@ -169,10 +190,11 @@ def test_full_size_presets_run_a_step_at_full_resolution(preset: str, face_npz: 
     assert recipe.g.current_size == side and recipe.d.current_alpha == 0.5
 
 
+@BOTH
 def test_style_mix_and_truncated_sampling_from_the_cli(
-    full_run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    full_runs, family: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    family, _, result, _ = full_run
+    _, _, result, _ = full_runs(family)
     ckpt = result.run.checkpoints / "016x016-tuned.pt"
     out = tmp_path / "figures"
     if family != "stylegan":
