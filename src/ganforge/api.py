@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as _dt
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import torch
 
 from ganforge import config as config_mod
+from ganforge import rate as _rate
 from ganforge import style_figures
+from ganforge.bayes.naive_bayes import MODELS as _NB_MODELS
+from ganforge.bayes.naive_bayes import NaiveBayesError
+from ganforge.bayes.nb_cli_support import NaiveBayesRun, run_naive_bayes
 from ganforge.data.faces import FacesReport
 from ganforge.data.faces import prepare_faces as _prepare_faces
-from ganforge.errors import GanforgeError
+from ganforge.errors import DataError, GanforgeError
+from ganforge.metrics.features import extractor_rows, inception_weights
 from ganforge.registry import DATASETS, LOSSES, MODELS, PRESETS
 from ganforge.report import save_samples
 from ganforge.runs import DEFAULT_ROOT, Loaded, RunDir, load
@@ -98,6 +104,117 @@ def listing(kind: str) -> list[tuple[str, str]]:
     return [(e.name, e.summary) for e in registry]
 
 
+NAIVE_BAYES_MODELS = tuple(_NB_MODELS)
+
+
+def naive_bayes(
+    data: str | Path,
+    target: str,
+    *,
+    model: str = "gaussian",
+    cv: int = 5,
+    predict: str | Path | None = None,
+    seed: int = 0,
+    convention: str = "sklearn",
+    unseen: str = "error",
+    alpha: float = 1.0,
+    bandwidth: str | float = "scott",
+) -> NaiveBayesRun:
+    """Cross-validate a Naive Bayes classifier on a CSV file; ``predict`` classifies new rows."""
+    if isinstance(bandwidth, str) and bandwidth not in ("scott", "silverman"):
+        try:
+            bandwidth = float(bandwidth)
+        except ValueError:
+            raise DataError(
+                f"--bandwidth must be scott, silverman or a number, got {bandwidth!r}"
+            ) from None
+    try:
+        return run_naive_bayes(
+            data,
+            target,
+            model=model,
+            cv=cv,
+            predict=predict,
+            seed=seed,
+            convention=convention,
+            unseen=unseen,
+            alpha=alpha,
+            bandwidth=bandwidth,
+        )
+    except NaiveBayesError as exc:
+        raise DataError(str(exc)) from exc
+
+
+def rate(
+    sources: Sequence[str | Path] = (),
+    study: str | Path | None = None,
+    real: str | None = None,
+    real_overrides: Iterable[str] = (),
+    n_images: int = 64,
+    seed: int = 0,
+    db: str | None = None,
+    size: int | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    exposure_ms: int | None = None,
+    feedback: bool | None = None,
+    announce: Callable[[str], None] = print,
+    verbose: bool = False,
+) -> None:
+    """Create a rating study from runs or folders (or reopen ``study``) and serve its web page."""
+    if sources:
+        params = {}
+        for text in real_overrides:
+            key, value = config_mod.parse_override(text)
+            params[".".join(key)] = value
+        folder = (
+            Path(study)
+            if study
+            else Path("studies") / _dt.datetime.now().strftime("rate-%Y%m%d-%H%M%S")
+        )
+        announce(f"sampling {n_images} images per model into {folder} ...")
+        opened = _rate.create_study(
+            sources,
+            folder,
+            real=real,
+            real_params=params,
+            n_images=n_images,
+            seed=seed,
+            db_url=db,
+            size=size,
+            exposure_ms=exposure_ms or _rate.study.DEFAULT_EXPOSURE_MS,
+            feedback=True if feedback is None else feedback,
+        )
+    elif study is not None:
+        if real or db or size:
+            raise GanforgeError(
+                "--real, --db and --size apply when creating a study, not when reopening one"
+            )
+        opened = _rate.open_study(study)
+    else:
+        raise GanforgeError("give runs or image folders to compare, or --study DIR to reopen one")
+    announce(f"study folder: {opened.path}")
+    _rate.serve(opened, host, port, exposure_ms, feedback, announce=announce, verbose=verbose)
+
+
+def rate_report(study: str | Path) -> tuple[str, Path]:
+    """Text tables of a study's results; also writes its report.html and results.json."""
+    return _rate.write_report(study)
+
+
+def fetch_weights(name: str = "inception", path: str | Path | None = None) -> Path:
+    """Download named pretrained weights (SHA-256 checked) to ``path`` or the user cache."""
+    fetchers = {"inception": inception_weights.fetch}
+    if name not in fetchers:
+        raise GanforgeError(f"unknown weights {name!r}; valid: {', '.join(sorted(fetchers))}")
+    return fetchers[name](path)
+
+
+def extractor_listing() -> list[tuple[str, str]]:
+    """(name, summary and availability) for every feature extractor."""
+    return extractor_rows()
+
+
 def _beside_run(model: Loaded) -> Path:
     """The run directory of a loaded checkpoint (or the current folder for a loose file)."""
     ckpt = model.checkpoint
@@ -142,11 +259,18 @@ def prepare_faces(
 
 
 __all__ = [
+    "NAIVE_BAYES_MODELS",
     "Loaded",
+    "NaiveBayesRun",
     "RunDir",
+    "extractor_listing",
+    "fetch_weights",
     "listing",
     "load",
+    "naive_bayes",
     "prepare_faces",
+    "rate",
+    "rate_report",
     "sample",
     "slerp",
     "style_mix",

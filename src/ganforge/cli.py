@@ -159,7 +159,10 @@ def prepare_faces(folder: str, size: int, out: str, margin: float, detector: str
 
 
 def _print_listing(kind: str) -> None:
-    rows = api.listing(kind)
+    _print_rows(api.listing(kind))
+
+
+def _print_rows(rows: list[tuple[str, str]]) -> None:
     width = max(len(name) for name, _ in rows)
     for name, summary in rows:
         click.echo(f"{name:<{width}}  {summary}")
@@ -187,6 +190,200 @@ def models() -> None:
 def losses() -> None:
     """List the adversarial losses."""
     _print_listing("losses")
+
+
+@cli.command("naive-bayes")
+@click.argument("data", type=click.Path(dir_okay=False))
+@click.option("--target", required=True, help="The column holding the class labels.")
+@click.option(
+    "--model",
+    type=click.Choice(api.NAIVE_BAYES_MODELS),
+    default="gaussian",
+    show_default=True,
+    help="mixed takes numeric and text columns together.",
+)
+@click.option("--cv", default=5, show_default=True, help="Cross-validation folds (0: none).")
+@click.option(
+    "--predict",
+    "predict_path",
+    type=click.Path(dir_okay=False),
+    help="CSV of rows to classify with a model fitted on all of DATA.",
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False), help="Write the predictions here, not to stdout."
+)
+@click.option("--seed", default=0, show_default=True, help="Seed of the fold shuffle.")
+@click.option(
+    "--convention",
+    type=click.Choice(["sklearn", "walkthrough"]),
+    default="sklearn",
+    show_default=True,
+    help="Gaussian variances: scikit-learn's (smoothed) or the textbook n-1, unsmoothed.",
+)
+@click.option(
+    "--unseen",
+    type=click.Choice(["error", "ignore", "smooth"]),
+    default="error",
+    show_default=True,
+    help="A text value never seen in training: fail, leave it out, or count it as zero.",
+)
+@click.option("--alpha", default=1.0, show_default=True, help="Laplace/Lidstone smoothing.")
+@click.option(
+    "--bandwidth", default="scott", show_default=True, help="kernel: scott, silverman or a factor."
+)
+def naive_bayes(
+    data: str,
+    target: str,
+    model: str,
+    cv: int,
+    predict_path: str | None,
+    out: str | None,
+    seed: int,
+    convention: str,
+    unseen: str,
+    alpha: float,
+    bandwidth: str,
+) -> None:
+    """Cross-validate a Naive Bayes classifier on a CSV file and classify new rows."""
+    result = api.naive_bayes(
+        data,
+        target,
+        model=model,
+        cv=cv,
+        predict=predict_path,
+        seed=seed,
+        convention=convention,
+        unseen=unseen,
+        alpha=alpha,
+        bandwidth=bandwidth,
+    )
+    to_stdout = result.predictions is not None and out is None
+    for line in result.summary():
+        click.echo(line, err=to_stdout)
+    if result.predictions is not None:
+        if out is None:
+            click.echo(result.predictions, nl=False)
+        else:
+            Path(out).write_text(result.predictions, encoding="utf-8")
+            click.echo(f"predictions: {out}")
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, metavar="[RUN_OR_FOLDER]...")
+@click.option(
+    "--real",
+    metavar="DATASET",
+    help="Real images (a dataset name such as digits, or a folder); enables the real/fake task.",
+)
+@click.option(
+    "--real-set",
+    "real_overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A parameter of the real dataset, e.g. --real-set split=test (repeatable).",
+)
+@click.option(
+    "--study",
+    type=click.Path(file_okay=False),
+    help="Study folder (default: studies/rate-<time>); give it alone to reopen a study.",
+)
+@click.option("--images", "n_images", default=64, show_default=True, help="Images per model.")
+@click.option("--seed", default=0, show_default=True, help="Seed for sampling the images.")
+@click.option(
+    "--db", metavar="URL", help="SQLite file (default STUDY/study.db) or postgresql://..."
+)
+@click.option(
+    "--size", type=int, help="Image size in pixels [default: the first run's; 64 for folders]."
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, help="Port (0 picks a free one).")
+@click.option(
+    "--exposure-ms", type=int, help="Rapid real/fake exposure in ms [default: 500 or the study's]."
+)
+@click.option(
+    "--feedback/--no-feedback",
+    default=None,
+    help="Tell raters whether each rapid answer was right [default: on].",
+)
+@click.option(
+    "--report",
+    "report_study",
+    metavar="STUDY",
+    type=click.Path(file_okay=False),
+    help="Print the results of STUDY and write STUDY/report.html; starts no server.",
+)
+@click.option("--verbose", is_flag=True, help="Log every request.")
+def rate(
+    sources: tuple[str, ...],
+    real: str | None,
+    real_overrides: tuple[str, ...],
+    study: str | None,
+    n_images: int,
+    seed: int,
+    db: str | None,
+    size: int | None,
+    host: str,
+    port: int,
+    exposure_ms: int | None,
+    feedback: bool | None,
+    report_study: str | None,
+    verbose: bool,
+) -> None:
+    """Judge images in a browser: pairwise preference, 1-5 rating, rapid real/fake."""
+    if report_study:
+        if sources:
+            raise click.UsageError("--report STUDY takes no runs or folders")
+        text, path = api.rate_report(report_study)
+        click.echo(text, nl=False)
+        click.echo(f"\nreport: {path}")
+        return
+
+    def announce(line: str) -> None:
+        click.echo(line)
+        sys.stdout.flush()
+
+    api.rate(
+        sources,
+        study,
+        real,
+        real_overrides,
+        n_images,
+        seed,
+        db,
+        size,
+        host,
+        port,
+        exposure_ms,
+        feedback,
+        announce=announce,
+        verbose=verbose,
+    )
+
+
+@cli.command()
+def extractors() -> None:
+    """List the feature extractors and whether their weights are present."""
+    _print_rows(api.extractor_listing())
+
+
+@cli.group()
+def weights() -> None:
+    """Explicit, checksummed downloads of pretrained weights."""
+
+
+@weights.command("fetch")
+@click.argument("name", type=click.Choice(["inception"]))
+@click.option(
+    "--path",
+    type=click.Path(dir_okay=False),
+    help="Save here instead of the user cache (then point GANFORGE_INCEPTION_WEIGHTS at it).",
+)
+def weights_fetch(name: str, path: str | None) -> None:
+    """Download NAME's published weights and verify their SHA-256."""
+    file = api.fetch_weights(name, path)
+    click.echo(f"{file} (SHA-256 verified)")
+    if path:
+        click.echo(f"use it with: export GANFORGE_INCEPTION_WEIGHTS={file}")
 
 
 def main(argv: list[str] | None = None) -> None:
