@@ -10,10 +10,13 @@ import torch
 
 from ganforge import config as config_mod
 from ganforge import rate as _rate
+from ganforge import style_figures
 from ganforge.bayes.naive_bayes import MODELS as _NB_MODELS
 from ganforge.bayes.naive_bayes import NaiveBayesError
 from ganforge.bayes.nb_cli_support import NaiveBayesRun, run_naive_bayes
 from ganforge.data import Dataset
+from ganforge.data.faces import FacesReport
+from ganforge.data.faces import prepare_faces as _prepare_faces
 from ganforge.errors import DataError, GanforgeError
 from ganforge.metrics.evaluate import Evaluation, evaluate, table
 from ganforge.metrics.evaluator import TrainingEvaluator
@@ -86,32 +89,35 @@ def sample(
     interpolate: bool = False,
     steps: int = 10,
     use_ema: bool = True,
+    truncation: float | None = None,
 ) -> list[Path]:
-    """Write a grid of ``n`` samples (and a latent interpolation strip) from a run or checkpoint."""
+    """Write a grid of ``n`` samples (and a latent interpolation strip) from a run or checkpoint.
+
+    ``truncation`` is the truncation psi for generators that have the trick (StyleGAN).
+    """
     if n < 1:
         raise GanforgeError(f"--n must be at least 1, got {n}")
     model = load(path, use_ema=use_ema)
     if out is None:
-        base = (
-            model.checkpoint.parent.parent
-            if model.checkpoint.parent.name == "checkpoints"
-            else Path(".")
-        )
-        out = base / f"sample-step{model.step}-seed{seed}.png"
+        out = _beside_run(model) / f"sample-step{model.step}-seed{seed}.png"
     out = Path(out)
-    written = [save_samples(model.sample(n, seed), model.info, out, nrow=None)]
+    samples = model.sample(n, seed, truncation=truncation)
+    written = [save_samples(samples, model.info, out, nrow=None)]
     if interpolate:
-        written.append(_interpolation(model, seed, steps, out.with_name(out.stem + "-interp.png")))
+        strip = out.with_name(out.stem + "-interp.png")
+        written.append(_interpolation(model, seed, steps, strip, truncation))
     return written
 
 
-def _interpolation(model: Loaded, seed: int, steps: int, out: Path) -> Path:
+def _interpolation(
+    model: Loaded, seed: int, steps: int, out: Path, truncation: float | None = None
+) -> Path:
     g = model.g
     z0 = g.latent(1, torch.Generator().manual_seed(seed))
     z1 = g.latent(1, torch.Generator().manual_seed(seed + 1))
     z = slerp(z0.expand(steps, -1), z1.expand(steps, -1), torch.linspace(0, 1, steps))
     labels = [0] * steps if getattr(g, "n_classes", 0) else None
-    samples = model.sample(steps, labels=labels, z=z)
+    samples = model.sample(steps, labels=labels, z=z, truncation=truncation)
     return save_samples(samples, model.info, out, nrow=steps)
 
 
@@ -254,6 +260,49 @@ def extractor_listing() -> list[tuple[str, str]]:
     return extractor_rows()
 
 
+def _beside_run(model: Loaded) -> Path:
+    """The run directory of a loaded checkpoint (or the current folder for a loose file)."""
+    ckpt = model.checkpoint
+    return ckpt.parent.parent if ckpt.parent.name == "checkpoints" else Path(".")
+
+
+def style_mix(
+    path: str | Path,
+    out_dir: str | Path | None = None,
+    columns: int = 5,
+    rows: int = 2,
+    seed: int = 0,
+    truncation: float | None = None,
+    use_ema: bool = True,
+) -> list[Path]:
+    """Write StyleGAN's style-mixing grid, truncation sweep and noise figure for a checkpoint."""
+    if columns < 1 or rows < 1:
+        raise GanforgeError("--columns and --rows must be at least 1")
+    model = load(path, use_ema=use_ema)
+    folder = Path(out_dir) if out_dir is not None else _beside_run(model) / "figures"
+    tag = model.checkpoint.stem if model.checkpoint.stem != "latest" else f"step{model.step}"
+    return [
+        style_figures.style_mixing_figure(
+            model, folder / f"style-mixing-{tag}.png", columns, rows, seed, truncation
+        ),
+        style_figures.truncation_figure(model, folder / f"truncation-{tag}.png", seed=seed),
+        style_figures.noise_figure(model, folder / f"noise-{tag}.png", seed=seed),
+    ]
+
+
+def prepare_faces(
+    folder: str | Path,
+    size: int = 128,
+    out: str | Path = "faces.npz",
+    margin: float = 0.25,
+    detector: str = "auto",
+) -> FacesReport:
+    """Detect, crop and resize the main face of every photo in ``folder`` into an .npz dataset."""
+    if detector not in ("auto", "haar", "mtcnn"):
+        raise GanforgeError(f"--detector must be auto, haar or mtcnn, got {detector!r}")
+    return _prepare_faces(folder, size, out, margin, detector)  # type: ignore[arg-type]
+
+
 __all__ = [
     "NAIVE_BAYES_MODELS",
     "Loaded",
@@ -266,11 +315,13 @@ __all__ = [
     "listing",
     "load",
     "naive_bayes",
+    "prepare_faces",
     "rate",
     "rate_report",
     "sample",
     "select",
     "slerp",
     "stats",
+    "style_mix",
     "train",
 ]
