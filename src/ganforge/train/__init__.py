@@ -7,14 +7,14 @@ import json
 import logging
 import platform
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import torch
 
 from ganforge import config as config_mod
 from ganforge.config import SELECTABLE, Choice, Config
-from ganforge.data import build_dataset
+from ganforge.data import Dataset, build_dataset
 from ganforge.device import resolve_device
 from ganforge.errors import ConfigError
 from ganforge.registry import LOSSES, MODELS, RECIPES
@@ -26,6 +26,9 @@ from ganforge.train.rng import seed_everything
 log = logging.getLogger("ganforge.train")
 
 RESUMABLE_SECTIONS = ("train", "eval")
+
+# Builds the engine's evaluator from the resolved config and the training dataset (or None).
+EvaluatorFactory = Callable[[Config, Dataset], Evaluator | None]
 
 
 def with_defaults(cfg: Config) -> Config:
@@ -82,7 +85,7 @@ def train(
     resume: str | Path | None = None,
     overrides: Iterable[str] = (),
     runs_root: str | Path = DEFAULT_ROOT,
-    evaluator: Evaluator | None = None,
+    evaluator: EvaluatorFactory | None = None,
     callbacks: list[Callback] | None = None,
 ) -> TrainResult:
     """Train a config in a new run directory, or continue the run at ``resume`` exactly."""
@@ -127,7 +130,7 @@ def train(
         (run.path / "env.json").write_text(json.dumps(_environment(cfg, device), indent=1))
         for note in dataset.info.notes:
             log.warning("data: %s", note)
-        engine = Engine(cfg, run, dataset, recipe, evaluator, callbacks)
+        engine = Engine(cfg, run, dataset, recipe, evaluator and evaluator(cfg, dataset), callbacks)
         if checkpoint is not None:
             engine.restore(checkpoint)
             run.truncate_metrics(engine.step)
