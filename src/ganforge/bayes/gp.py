@@ -18,6 +18,7 @@ from scipy.linalg import cho_solve, cholesky, solve_triangular
 from scipy.optimize import minimize
 
 from ganforge.bayes.kernels import Kernel, get_kernel
+from ganforge.bayes.threads import single_threaded_blas
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -189,7 +190,8 @@ class GaussianProcess:
         self.y_std = (y - self.y_mean) / self.y_scale
         d = x.shape[1]
         if self.optimize:
-            self.theta = self._fit_hyperparameters(d)
+            with single_threaded_blas():
+                self.theta = self._fit_hyperparameters(d)
         elif self.theta is None or len(self.theta) != d + 2:
             self.theta = self._default_theta(d)
         amp, lengths, noise = self._unpack(self.theta)

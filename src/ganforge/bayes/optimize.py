@@ -27,6 +27,7 @@ from ganforge.bayes.gp import GaussianProcess
 from ganforge.bayes.kernels import KERNELS
 from ganforge.bayes.proposal import Acquisition, SearchSettings, maximize
 from ganforge.bayes.space import Space
+from ganforge.bayes.threads import single_threaded_blas
 
 STATE_VERSION = 1
 # fitted noise variance (relative to the targets' variance) below which the objective is treated
@@ -153,7 +154,8 @@ class Optimizer:
     def ask(self) -> list[Any]:
         """The next point to evaluate (the same one again until it is told)."""
         if self.pending is None:
-            point, source = self._propose()
+            with single_threaded_blas():
+                point, source = self._propose()
             self.pending = {"point": point, "source": source}
         return list(self.pending["point"])
 
@@ -172,20 +174,25 @@ class Optimizer:
         if self.portfolio is not None and self.last_proposals is not None:
             means = self.model.predict(np.array(self.last_proposals), return_std=False)
             self.portfolio.update((means - self.model.y_mean) / self.model.y_scale)
-        proposals = [self._maximize(name, incumbent, exclude_seen=True)[0] for name in members]
+        proposals = [
+            self._maximize(self._acquisition(name, incumbent), self.rng, exclude_seen=True)[0]
+            for name in members
+        ]
         pick = self.portfolio.choose(self.rng) if self.portfolio is not None else 0
         if self.portfolio is not None:
             self.last_proposals = [p.tolist() for p in proposals]
         return self.space.decode(proposals[pick][None, :])[0], members[pick]
 
-    def _maximize(
-        self, name: str, incumbent: float, exclude_seen: bool, kappa: float | None = None
-    ) -> tuple[np.ndarray, float]:
-        kappa = self.settings["kappa"] if kappa is None else kappa
+    def _acquisition(self, name: str, incumbent: float) -> Acquisition:
         noise_std = self._effective_noise_std() if self.settings["augmented"] else 0.0
-        acq = Acquisition(
-            name, self.model, incumbent, xi=self.settings["xi"], kappa=kappa, noise_std=noise_std
+        s = self.settings
+        return Acquisition(
+            name, self.model, incumbent, xi=s["xi"], kappa=s["kappa"], noise_std=noise_std
         )
+
+    def _maximize(
+        self, acq: Acquisition, rng: np.random.Generator, exclude_seen: bool
+    ) -> tuple[np.ndarray, float]:
         search = SearchSettings(
             n_candidates=self.settings["n_candidates"], n_local=self.settings["n_local"]
         )
@@ -194,7 +201,7 @@ class Optimizer:
         return maximize(
             acq,
             self.space,
-            self.rng,
+            rng,
             centres=(encoded, values),
             exclude=encoded if exclude_seen else None,
             settings=search,
@@ -225,7 +232,8 @@ class Optimizer:
         xs, ys = self._ok()
         if len(ys) < 2:
             return None
-        return self._fit(self.space.encode(xs), ys, np.random.default_rng(0))
+        with single_threaded_blas():
+            return self._fit(self.space.encode(xs), ys, np.random.default_rng(0))
 
     def expected_minimum(self) -> tuple[list[Any], float]:
         """The point where the GP mean is lowest and that mean: the best estimate when the
@@ -233,15 +241,12 @@ class Optimizer:
         model = self.fit_model()
         if model is None:
             raise ValueError("expected_minimum needs at least two successful evaluations")
-        saved_model, saved_rng = self.model, self.rng
-        try:
-            self.model, self.rng = model, np.random.default_rng(0)
-            u, _ = self._maximize("lcb", 0.0, exclude_seen=False, kappa=0.0)  # minus the mean
-        finally:
-            self.model, self.rng = saved_model, saved_rng
-        return self.space.decode(u[None, :])[0], float(
-            model.predict(u[None, :], return_std=False)[0]
-        )
+        with single_threaded_blas():
+            # LCB with kappa 0 is minus the mean; nothing of the optimiser's own state is used
+            acq = Acquisition("lcb", model, 0.0, kappa=0.0)
+            u, _ = self._maximize(acq, np.random.default_rng(0), exclude_seen=False)
+            value = float(model.predict(u[None, :], return_std=False)[0])
+        return self.space.decode(u[None, :])[0], value
 
     def _random_new(self) -> list[Any]:
         for _ in range(100):
