@@ -121,7 +121,7 @@ class GaussianProcess:
         theta = self.theta if theta is None else np.asarray(theta, dtype=float)
         x, y = self.x_train, self.y_std
         amp, lengths, noise = self._unpack(theta)
-        kern, dk = self.kernel.with_length_grads(x, lengths)
+        kern, gw = self.kernel.length_grad_weights(self._sqdiff, lengths)
         k = amp * kern + noise * np.eye(len(x))
         chol, _ = stable_cholesky(k)
         alpha = cho_solve((chol, True), y, check_finite=False)
@@ -131,7 +131,8 @@ class GaussianProcess:
         w = np.outer(alpha, alpha) - cho_solve((chol, True), np.eye(len(x)), check_finite=False)
         g = np.empty(len(theta))
         g[0] = 0.5 * np.sum(w * (amp * kern))
-        g[1:-1] = 0.5 * amp * np.einsum("ij,dij->d", w, dk)
+        d = x.shape[1]
+        g[1:-1] = 0.5 * amp * ((w * gw).reshape(-1) @ self._sqdiff.reshape(-1, d)) / lengths**2
         g[-1] = 0.5 * noise * np.trace(w) if self.fixed_noise is None else 0.0
         return float(lml), g
 
@@ -185,6 +186,7 @@ class GaussianProcess:
         if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
             raise ValueError("GP inputs and targets must be finite")
         self.x_train = x
+        self._sqdiff = (x[:, None, :] - x[None, :, :]) ** 2
         self.y_mean = float(y.mean())
         self.y_scale = float(y.std()) if y.std() > 0 else 1.0
         self.y_std = (y - self.y_mean) / self.y_scale

@@ -30,14 +30,13 @@ class Kernel:
         """Correlation matrix between rows of ``a`` (m, D) and ``b`` (n, D)."""
         return self.k(scaled_sqdist(a / lengths, b / lengths))
 
-    def with_length_grads(
-        self, x: np.ndarray, lengths: np.ndarray
+    def length_grad_weights(
+        self, sqdiff: np.ndarray, lengths: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """K(x, x) and its derivatives with respect to each log length scale, (D, n, n)."""
-        diff = (x[:, None, :] - x[None, :, :]) / lengths
-        sq = diff**2
-        r2 = sq.sum(-1)
-        return self.k(r2), np.moveaxis(self.g(r2)[:, :, None] * sq, -1, 0)
+        """From raw squared differences (n, n, D): K and ``g``, where
+        dK/dlog l_d = g * sqdiff[..., d] / l_d^2 (kept implicit: no (D, n, n) array is built)."""
+        r2 = sqdiff @ (1.0 / lengths**2)
+        return self.k(r2), self.g(r2)
 
     def with_input_grads(
         self, a: np.ndarray, b: np.ndarray, lengths: np.ndarray
