@@ -49,7 +49,8 @@ def test_knn_example_finds_the_best_configuration() -> None:
     result = minimize(lambda q: -accuracy(*q), space, n_calls=6, n_initial=3, seed=0)
     assert all(isinstance(v, int) for v in result.x)
     assert len({tuple(p) for p in result.x_iters}) == 6  # never the same configuration twice
-    # 6 of the 10 configurations are enough to reach the best of all 10
+    # 6 of the 10 configurations reach the best of all 10 (for 20 of 20 seeds tried; a random
+    # choice of 6 would contain it 60% of the time)
     grid_best = max(accuracy(k, p) for k in range(1, 6) for p in (1, 2))
     assert -result.fun == pytest.approx(grid_best)
     assert 0.96 < grid_best < 0.99  # "accuracy around 0.97"

@@ -133,7 +133,8 @@ class Optimizer:
         return xs[i], float(ys[i])
 
     def tell(self, point: Sequence[Any], value: float | None, **info: Any) -> None:
-        """Record the value at ``point``; None or a non-finite value marks a failed evaluation."""
+        """Record the value at ``point``; None or a non-finite value marks a failed evaluation.
+        Keyword arguments (JSON-ready values) are kept with the evaluation in the history."""
         point = self.space.check(point)
         if value is not None:
             value = float(value)
