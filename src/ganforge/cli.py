@@ -91,7 +91,10 @@ def sample(
 
 
 def _print_listing(kind: str) -> None:
-    rows = api.listing(kind)
+    _print_rows(api.listing(kind))
+
+
+def _print_rows(rows: list[tuple[str, str]]) -> None:
     width = max(len(name) for name, _ in rows)
     for name, summary in rows:
         click.echo(f"{name:<{width}}  {summary}")
@@ -119,6 +122,297 @@ def models() -> None:
 def losses() -> None:
     """List the adversarial losses."""
     _print_listing("losses")
+
+
+@cli.command("naive-bayes")
+@click.argument("data", type=click.Path(dir_okay=False))
+@click.option("--target", required=True, help="The column holding the class labels.")
+@click.option(
+    "--model",
+    type=click.Choice(api.NAIVE_BAYES_MODELS),
+    default="gaussian",
+    show_default=True,
+    help="mixed takes numeric and text columns together.",
+)
+@click.option("--cv", default=5, show_default=True, help="Cross-validation folds (0: none).")
+@click.option(
+    "--predict",
+    "predict_path",
+    type=click.Path(dir_okay=False),
+    help="CSV of rows to classify with a model fitted on all of DATA.",
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False), help="Write the predictions here, not to stdout."
+)
+@click.option("--seed", default=0, show_default=True, help="Seed of the fold shuffle.")
+@click.option(
+    "--convention",
+    type=click.Choice(["sklearn", "walkthrough"]),
+    default="sklearn",
+    show_default=True,
+    help="Gaussian variances: scikit-learn's (smoothed) or the textbook n-1, unsmoothed.",
+)
+@click.option(
+    "--unseen",
+    type=click.Choice(["error", "ignore", "smooth"]),
+    default="error",
+    show_default=True,
+    help="A text value never seen in training: fail, leave it out, or count it as zero.",
+)
+@click.option("--alpha", default=1.0, show_default=True, help="Laplace/Lidstone smoothing.")
+@click.option(
+    "--bandwidth", default="scott", show_default=True, help="kernel: scott, silverman or a factor."
+)
+def naive_bayes(
+    data: str,
+    target: str,
+    model: str,
+    cv: int,
+    predict_path: str | None,
+    out: str | None,
+    seed: int,
+    convention: str,
+    unseen: str,
+    alpha: float,
+    bandwidth: str,
+) -> None:
+    """Cross-validate a Naive Bayes classifier on a CSV file and classify new rows."""
+    result = api.naive_bayes(
+        data,
+        target,
+        model=model,
+        cv=cv,
+        predict=predict_path,
+        seed=seed,
+        convention=convention,
+        unseen=unseen,
+        alpha=alpha,
+        bandwidth=bandwidth,
+    )
+    to_stdout = result.predictions is not None and out is None
+    for line in result.summary():
+        click.echo(line, err=to_stdout)
+    if result.predictions is not None:
+        if out is None:
+            click.echo(result.predictions, nl=False)
+        else:
+            Path(out).write_text(result.predictions, encoding="utf-8")
+            click.echo(f"predictions: {out}")
+
+
+@cli.command()
+def metrics() -> None:
+    """List the metrics (use with evaluate --metrics and eval.metrics)."""
+    _print_listing("metrics")
+
+
+def _print_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  ".join(f"{c!s:<{w}}" for c, w in zip(row, widths)).rstrip())
+
+
+@cli.command()
+@click.argument("source", metavar="RUN|CKPT")
+@click.option("--metrics", help="Comma-separated metrics, e.g. fid,kid:subsets=10,pr.")
+@click.option("--real", metavar="DATASET|STATS", help="Real data: dataset[:k=v], folder or .npz.")
+@click.option("--n", "n", type=int, help="Generated samples (default: eval.n_samples).")
+@click.option("--extractor", help="Feature extractor (default: chosen for the dataset).")
+@click.option("--seed", type=int, help="Sampling seed (default: eval.seed).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write results here.")
+@click.option("--floors", is_flag=True, help="Also score held-out real data (real-vs-real floor).")
+@click.option("--bootstrap", default=0, show_default=True, help="Bootstrap rounds for 95% CIs.")
+@click.option("--no-ema", is_flag=True, help="Use the raw generator weights, not the EMA.")
+def evaluate(
+    source: str,
+    metrics: str | None,
+    real: str | None,
+    n: int | None,
+    extractor: str | None,
+    seed: int | None,
+    json_path: str | None,
+    floors: bool,
+    bootstrap: int,
+    no_ema: bool,
+) -> None:
+    """Score a run or checkpoint; prints a table and writes JSON with provenance."""
+    result = api.evaluate(
+        source, metrics, real, n, extractor, seed, json_path, floors, bootstrap, not no_ema
+    )
+    for note in result.notes:
+        click.echo(f"note: {note}")
+    rows = api.evaluation_table(result)
+    if result.floors is None:
+        _print_table([row[:3] for row in rows], ("score", "value", "spread"))
+    else:
+        _print_table(rows, ("score", "value", "spread", "real vs real"))
+    click.echo(f"step {result.step}; results: {result.json_path}")
+
+
+@cli.command()
+@click.argument("run", metavar="RUN")
+@click.option("--metric", default="fid", show_default=True, help="Score to choose by.")
+@click.option("--n", "n", type=int, help="Generated samples per checkpoint.")
+@click.option("--real", metavar="DATASET|STATS", help="Real data (default: the run's).")
+@click.option("--extractor", help="Feature extractor (default: chosen for the dataset).")
+@click.option("--seed", type=int, help="Sampling seed (default: eval.seed).")
+@click.option("--no-ema", is_flag=True, help="Use the raw generator weights, not the EMA.")
+def select(
+    run: str,
+    metric: str,
+    n: int | None,
+    real: str | None,
+    extractor: str | None,
+    seed: int | None,
+    no_ema: bool,
+) -> None:
+    """Score every saved checkpoint of RUN and copy the best to checkpoints/best-<score>.pt."""
+    chosen = api.select(run, metric, n, real, extractor, seed, not no_ema)
+    rows = [
+        (str(step), f"{value:.4g}", "best" if step == chosen.best_step else "")
+        for step, value in chosen.scores
+    ]
+    _print_table(rows, ("step", chosen.key, ""))
+    click.echo(
+        f"best: step {chosen.best_step} ({chosen.key}={chosen.best_value:.4g}, "
+        f"{chosen.better} is better) -> {chosen.best_path}"
+    )
+    click.echo(f"plot: {chosen.plot}; results: {chosen.json_path}")
+
+
+@cli.command()
+@click.argument("dataset", metavar="DATASET")
+@click.option("--extractor", default="auto", show_default=True, help="Feature extractor.")
+@click.option("--split", help="Dataset split (train, test, all).")
+@click.option("--limit", type=int, help="Use at most this many samples (seeded draw).")
+@click.option("--out", type=click.Path(dir_okay=False), help="Also copy the .npz here.")
+def stats(
+    dataset: str, extractor: str, split: str | None, limit: int | None, out: str | None
+) -> None:
+    """Write reference statistics (mu, sigma; pytorch-fid compatible) of DATASET[:key=value]."""
+    path, result = api.stats(dataset, extractor, out, split, limit)
+    click.echo(
+        f"{path}  ({result.count} samples, {result.dim}-d, "
+        f"extractor {(result.provenance.get('extractor') or {}).get('extractor', '?')})"
+    )
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, metavar="[RUN_OR_FOLDER]...")
+@click.option(
+    "--real",
+    metavar="DATASET",
+    help="Real images (a dataset name such as digits, or a folder); enables the real/fake task.",
+)
+@click.option(
+    "--real-set",
+    "real_overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A parameter of the real dataset, e.g. --real-set split=test (repeatable).",
+)
+@click.option(
+    "--study",
+    type=click.Path(file_okay=False),
+    help="Study folder (default: studies/rate-<time>); give it alone to reopen a study.",
+)
+@click.option("--images", "n_images", default=64, show_default=True, help="Images per model.")
+@click.option("--seed", default=0, show_default=True, help="Seed for sampling the images.")
+@click.option(
+    "--db", metavar="URL", help="SQLite file (default STUDY/study.db) or postgresql://..."
+)
+@click.option(
+    "--size", type=int, help="Image size in pixels [default: the first run's; 64 for folders]."
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, help="Port (0 picks a free one).")
+@click.option(
+    "--exposure-ms", type=int, help="Rapid real/fake exposure in ms [default: 500 or the study's]."
+)
+@click.option(
+    "--feedback/--no-feedback",
+    default=None,
+    help="Tell raters whether each rapid answer was right [default: on].",
+)
+@click.option(
+    "--report",
+    "report_study",
+    metavar="STUDY",
+    type=click.Path(file_okay=False),
+    help="Print the results of STUDY and write STUDY/report.html; starts no server.",
+)
+@click.option("--verbose", is_flag=True, help="Log every request.")
+def rate(
+    sources: tuple[str, ...],
+    real: str | None,
+    real_overrides: tuple[str, ...],
+    study: str | None,
+    n_images: int,
+    seed: int,
+    db: str | None,
+    size: int | None,
+    host: str,
+    port: int,
+    exposure_ms: int | None,
+    feedback: bool | None,
+    report_study: str | None,
+    verbose: bool,
+) -> None:
+    """Judge images in a browser: pairwise preference, 1-5 rating, rapid real/fake."""
+    if report_study:
+        if sources:
+            raise click.UsageError("--report STUDY takes no runs or folders")
+        text, path = api.rate_report(report_study)
+        click.echo(text, nl=False)
+        click.echo(f"\nreport: {path}")
+        return
+
+    def announce(line: str) -> None:
+        click.echo(line)
+        sys.stdout.flush()
+
+    api.rate(
+        sources,
+        study,
+        real,
+        real_overrides,
+        n_images,
+        seed,
+        db,
+        size,
+        host,
+        port,
+        exposure_ms,
+        feedback,
+        announce=announce,
+        verbose=verbose,
+    )
+
+
+@cli.command()
+def extractors() -> None:
+    """List the feature extractors and whether their weights are present."""
+    _print_rows(api.extractor_listing())
+
+
+@cli.group()
+def weights() -> None:
+    """Explicit, checksummed downloads of pretrained weights."""
+
+
+@weights.command("fetch")
+@click.argument("name", type=click.Choice(["inception"]))
+@click.option(
+    "--path",
+    type=click.Path(dir_okay=False),
+    help="Save here instead of the user cache (then point GANFORGE_INCEPTION_WEIGHTS at it).",
+)
+def weights_fetch(name: str, path: str | None) -> None:
+    """Download NAME's published weights and verify their SHA-256."""
+    file = api.fetch_weights(name, path)
+    click.echo(f"{file} (SHA-256 verified)")
+    if path:
+        click.echo(f"use it with: export GANFORGE_INCEPTION_WEIGHTS={file}")
 
 
 def main(argv: list[str] | None = None) -> None:

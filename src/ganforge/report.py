@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,17 @@ LOSS_PANELS = {
     "critic estimate / penalties": ("wasserstein", "gp", "penalty", "r1"),
     "BEGAN equilibrium": ("k", "m_global", "l_real", "l_fake"),
 }
-NOT_PLOTTED = {"step", "epoch", "time", "kind", "images_per_s", "sec_per_step", "lr_g", "lr_d"}
+NOT_PLOTTED = {
+    "step",
+    "epoch",
+    "time",
+    "kind",
+    "images_per_s",
+    "sec_per_step",
+    "lr_g",
+    "lr_d",
+    "eval_seconds",
+}
 
 
 def _pyplot() -> Any:
@@ -51,6 +62,7 @@ def save_samples(
 
 def scatter_points(points: np.ndarray, path: str | Path, info: DataInfo) -> Path:
     """Generated 2-D points over the true mixture means (the VEEGAN/PacGAN figure)."""
+    path = Path(path)
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(4.5, 4.5), dpi=100)
     ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.4, color="tab:blue", label="generated")
@@ -67,6 +79,21 @@ def scatter_points(points: np.ndarray, path: str | Path, info: DataInfo) -> Path
     fig.savefig(path)
     plt.close(fig)
     return Path(path)
+
+
+@contextlib.contextmanager
+def _panels(n: int, height: float, path: str | Path) -> Iterator[list[Any]]:
+    """A column of ``n`` panels over generator steps; legends, grid and saving on exit."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(n, 1, figsize=(7, height * n), dpi=100, squeeze=False)
+    yield list(axes[:, 0])
+    for ax in axes[:, 0]:
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    axes[-1, 0].set_xlabel("generator step")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
 
 
 def _series(records: list[dict[str, Any]], kind: str) -> dict[str, tuple[list[int], list[float]]]:
@@ -98,18 +125,11 @@ def plot_losses(records: list[dict[str, Any]], path: str | Path) -> Path | None:
     other = sorted(set(series) - used)
     if other:
         panels.append(("other", other))
-    plt = _pyplot()
-    fig, axes = plt.subplots(len(panels), 1, figsize=(7, 2.4 * len(panels)), dpi=100, squeeze=False)
-    for ax, (title, keys) in zip(axes[:, 0], panels):
-        for key in keys:
-            ax.plot(*series[key], label=key, linewidth=1)
-        ax.set_title(title, fontsize=9)
-        ax.legend(fontsize=7)
-        ax.grid(alpha=0.3)
-    axes[-1, 0].set_xlabel("generator step")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    with _panels(len(panels), 2.4, path) as axes:
+        for ax, (title, keys) in zip(axes, panels):
+            for key in keys:
+                ax.plot(*series[key], label=key, linewidth=1)
+            ax.set_title(title, fontsize=9)
     return Path(path)
 
 
@@ -120,20 +140,13 @@ def plot_metrics(
     series = _series(records, "eval")
     if not series:
         return None
-    plt = _pyplot()
     keys = sorted(series)
-    fig, axes = plt.subplots(len(keys), 1, figsize=(7, 2.2 * len(keys)), dpi=100, squeeze=False)
-    for ax, key in zip(axes[:, 0], keys):
-        ax.plot(*series[key], marker="o", markersize=3, label=key)
-        if floors and key in floors:
-            ax.axhline(floors[key], linestyle="--", color="gray", label="real vs real")
-        ax.set_title(key, fontsize=9)
-        ax.legend(fontsize=7)
-        ax.grid(alpha=0.3)
-    axes[-1, 0].set_xlabel("generator step")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    with _panels(len(keys), 2.2, path) as axes:
+        for ax, key in zip(axes, keys):
+            ax.plot(*series[key], marker="o", markersize=3, label=key)
+            if floors and key in floors:
+                ax.axhline(floors[key], linestyle="--", color="gray", label="real vs real")
+            ax.set_title(key, fontsize=9)
     return Path(path)
 
 

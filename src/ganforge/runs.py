@@ -83,7 +83,7 @@ class RunDir:
             if (candidate / "config.yaml").is_file():
                 return cls(candidate)
         raise GanforgeError(
-            f"no run at {name_or_path!r} (looked for config.yaml there and under {root}/); "
+            f"no run at '{name_or_path}' (looked for config.yaml there and under {root}/); "
             "pass the run directory printed by `ganforge train`"
         )
 

@@ -57,6 +57,20 @@ class Dataset:
         raise DataError(f"dataset {self.info.name!r} has no images")
 
 
+def image_batch(
+    images: torch.Tensor, labels: torch.Tensor | None, index: torch.Tensor, flip: bool
+) -> dict[str, torch.Tensor]:
+    """A batch dict from uint8 images: ``x`` in [-1, 1] (randomly mirrored), ``y`` if labelled."""
+    x = images.float().div_(127.5).sub_(1.0)
+    if flip:
+        mirror = torch.rand(len(x)) < 0.5
+        x[mirror] = x[mirror].flip(-1)
+    batch = {"x": x}
+    if labels is not None:
+        batch["y"] = labels[index]
+    return batch
+
+
 class ImageArrayDataset(Dataset):
     """uint8 NCHW images in memory with optional int64 labels and optional horizontal flips."""
 
@@ -86,14 +100,7 @@ class ImageArrayDataset(Dataset):
 
     def get(self, index: torch.Tensor) -> dict[str, torch.Tensor]:
         """Images scaled to [-1, 1] (randomly mirrored when ``flip``) and labels."""
-        x = self.images[index].float().div_(127.5).sub_(1.0)
-        if self.flip:
-            mirror = torch.rand(len(x)) < 0.5
-            x[mirror] = x[mirror].flip(-1)
-        batch = {"x": x}
-        if self.labels is not None:
-            batch["y"] = self.labels[index]
-        return batch
+        return image_batch(self.images[index], self.labels, index, self.flip)
 
 
 class PointDataset(Dataset):

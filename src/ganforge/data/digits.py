@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ganforge.data.base import DataInfo, ImageArrayDataset, Split, channels_to, split_indices
@@ -9,8 +11,9 @@ from ganforge.data.images import as_size, resize_batch
 from ganforge.registry import DATASETS
 
 
+@functools.cache
 def digits_uint8() -> tuple[np.ndarray, np.ndarray]:
-    """All 1,797 digits as uint8 (N, 1, 8, 8) in [0, 255] with their labels."""
+    """All 1,797 digits as uint8 (N, 1, 8, 8) in [0, 255] with their labels (read once)."""
     from sklearn.datasets import load_digits
 
     bunch = load_digits()
@@ -28,7 +31,7 @@ def digits(
     flip: bool = False,
 ) -> ImageArrayDataset:
     """scikit-learn's 1,797 bundled 8x8 digits (10 classes), upsampled; works offline."""
-    images, labels = digits_uint8()
+    images, labels = (a.copy() for a in digits_uint8())
     keep = split_indices(len(images), split)[:limit]
     images = channels_to(resize_batch(images[keep], as_size(size)), channels)
     info = DataInfo(

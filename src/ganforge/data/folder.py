@@ -11,7 +11,14 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ganforge.data.base import DataInfo, Dataset, ImageArrayDataset, Split, split_indices
+from ganforge.data.base import (
+    DataInfo,
+    Dataset,
+    ImageArrayDataset,
+    Split,
+    image_batch,
+    split_indices,
+)
 from ganforge.data.images import IMAGE_EXTENSIONS, as_size, load_image, resize_center_crop
 from ganforge.errors import DataError
 from ganforge.registry import DATASETS
@@ -109,19 +116,12 @@ class LazyFolderDataset(Dataset):
             if isinstance(result, str):
                 log.warning("skipping %s during training: %s", self.files[i], result)
                 result = _decode(self.files[(i + 1) % len(self.files)], self.size, self.channels)
-            out.append(torch.from_numpy(np.ascontiguousarray(result).transpose(2, 0, 1)))
+            out.append(torch.from_numpy(np.array(result.transpose(2, 0, 1))))
         return torch.stack(out)
 
     def get(self, index: torch.Tensor) -> dict[str, torch.Tensor]:
         """Decoded images in [-1, 1] (optionally mirrored) and labels."""
-        x = self.real_uint8(index).float().div_(127.5).sub_(1.0)
-        if self.flip:
-            mirror = torch.rand(len(x)) < 0.5
-            x[mirror] = x[mirror].flip(-1)
-        batch = {"x": x}
-        if self.labels is not None:
-            batch["y"] = self.labels[index]
-        return batch
+        return image_batch(self.real_uint8(index), self.labels, index, self.flip)
 
 
 @DATASETS.register("folder", kind="image")

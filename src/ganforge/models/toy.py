@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Literal
 
 import torch
 from torch import nn
@@ -13,12 +14,16 @@ from ganforge.models.base import DOutput, GANModels, Generator
 from ganforge.registry import MODELS
 
 
-def mlp(sizes: list[int], activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:
-    """Linear layers with ``activation`` between them (none after the last)."""
+def mlp(
+    sizes: list[int], activation: type[nn.Module] = nn.ReLU, batch_norm: bool = False
+) -> nn.Sequential:
+    """Linear layers with (batch norm and) ``activation`` between them (none after the last)."""
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(itertools.pairwise(sizes)):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(b))
             layers.append(activation())
     return nn.Sequential(*layers)
 
@@ -26,10 +31,10 @@ def mlp(sizes: list[int], activation: type[nn.Module] = nn.ReLU) -> nn.Sequentia
 class MLPGenerator(Generator):
     """z -> hidden ReLU layers -> a point (no output squashing: toy data is not in [-1, 1])."""
 
-    def __init__(self, z_dim: int, dim: int, hidden: int, layers: int) -> None:
+    def __init__(self, z_dim: int, dim: int, hidden: int, layers: int, norm: str = "none") -> None:
         super().__init__()
         self.z_dim = z_dim
-        self.net = mlp([z_dim, *[hidden] * layers, dim])
+        self.net = mlp([z_dim, *[hidden] * layers, dim], batch_norm=norm == "batch")
 
     def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Points of shape (N, dim)."""
@@ -77,6 +82,7 @@ def mlp_gan(
     z_dim: int = 2,
     g_hidden: int = 400,
     g_layers: int = 4,
+    g_norm: Literal["none", "batch"] = "none",
     d_hidden: int = 200,
     d_layers: int = 3,
     pack: int = 1,
@@ -88,7 +94,7 @@ def mlp_gan(
     if pack < 1:
         raise ConfigError(f"model.pack must be >= 1, got {pack}")
     dim = info.shape[0]
-    g = MLPGenerator(z_dim, dim, g_hidden, g_layers)
+    g = MLPGenerator(z_dim, dim, g_hidden, g_layers, g_norm)
     if d_output == "reconstruction":
         if pack != 1:
             raise ConfigError("BEGAN's auto-encoder discriminator does not support packing")

@@ -26,4 +26,35 @@ for _file in sorted(HERE.glob("*.yaml")):
     )
     PRESETS.add(_file.stem, _yaml_loader(_file), summary=_summary)
 
+
+# Per-loss adjustments of the toy presets (everything else comes from toy-ring / toy-grid).
+TOY_TWEAKS: dict[str, dict[str, Any]] = {}
+
+
+def _toy_loader(loss: str, dataset: str) -> Callable[[], dict[str, Any]]:
+    def load() -> dict[str, Any]:
+        tweaks = TOY_TWEAKS.get(loss, {})
+        return {
+            "base": f"toy-{dataset}",
+            **tweaks,
+            "loss": {"name": loss, **tweaks.get("loss", {})},
+        }
+
+    return load
+
+
+def _register_toy_presets() -> None:
+    from ganforge.registry import LOSSES
+
+    for loss in LOSSES.names():
+        for dataset, what in (("ring", "8-Gaussian ring"), ("grid", "25-Gaussian grid")):
+            PRESETS.add(
+                f"{loss}-{dataset}",
+                _toy_loader(loss, dataset),
+                summary=f"MLP GAN with the {loss} loss on the {what}.",
+            )
+
+
+_register_toy_presets()
+
 __all__ = ["first_line"]

@@ -15,6 +15,7 @@ import torch
 from ganforge import config as config_mod
 from ganforge.config import SELECTABLE, Choice, Config
 from ganforge.data import build_dataset
+from ganforge.device import resolve_device
 from ganforge.errors import ConfigError
 from ganforge.registry import MODELS, RECIPES
 from ganforge.report import write_report
@@ -25,21 +26,6 @@ from ganforge.train.rng import seed_everything
 log = logging.getLogger("ganforge.train")
 
 RESUMABLE_SECTIONS = ("train", "eval")
-
-
-def resolve_device(spec: str) -> torch.device:
-    """``auto`` picks CUDA when present, else CPU; other values are checked."""
-    if spec == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(spec)
-    except RuntimeError as exc:
-        raise ConfigError(
-            f"train.device={spec!r} is not a device (use auto, cpu, cuda, cuda:N)"
-        ) from exc
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"train.device={spec!r} but CUDA is not available; use auto or cpu")
-    return device
 
 
 def with_defaults(cfg: Config) -> Config:
@@ -91,13 +77,13 @@ def train(
     """Train a config in a new run directory, or continue the run at ``resume`` exactly."""
     overrides = list(overrides)
     if resume is not None:
-        run = RunDir.find(resume, runs_root)
         bad = [o for o in overrides if o.split(".", 1)[0] not in RESUMABLE_SECTIONS]
         if bad:
             raise ConfigError(
                 f"--resume can only change {', '.join(RESUMABLE_SECTIONS)} settings "
                 f"(got {', '.join(bad)}); start a new run to change the rest"
             )
+        run = RunDir.find(resume, runs_root)
         raw = config_mod.apply_overrides(
             config_mod.to_dict(config_mod.load(run.config_path)), overrides
         )
@@ -113,7 +99,7 @@ def train(
         run, checkpoint = None, None
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
-    device = resolve_device(cfg.train.device)
+    device = resolve_device(cfg.train.device, "train.device")
     seed_everything(cfg.train.seed)
     dataset = build_dataset(cfg.data.name, cfg.data.params)
     entry = MODELS.entry(cfg.model.name)
@@ -150,4 +136,4 @@ def train(
         handler.close()
 
 
-__all__ = ["Engine", "TrainResult", "resolve_device", "train", "with_defaults"]
+__all__ = ["Engine", "TrainResult", "train", "with_defaults"]

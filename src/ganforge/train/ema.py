@@ -20,6 +20,14 @@ class EMA:
             name: copy.deepcopy(m).eval().requires_grad_(False) for name, m in modules.items()
         }
 
+    def decay_at(self, updates: int) -> float:
+        """The decay after ``updates`` updates: min(decay, (1 + t) / (10 + t)).
+
+        The warm-up keeps the average's horizon shorter than the training done so far, so a
+        short run is not averaged with its first, untrained weights.
+        """
+        return min(self.decay, (1.0 + updates) / (10.0 + updates))
+
     @torch.no_grad()
     def update(self, decay: float | None = None) -> None:
         """Blend live weights into the shadow copies; ``decay=0`` copies them."""

@@ -346,7 +346,8 @@ class Engine:
                     current_phase = -1
                     continue
                 if self.ema:
-                    self.ema.update(0.0 if self.step <= t.ema_start else None)
+                    tracked = self.step - t.ema_start
+                    self.ema.update(0.0 if tracked <= 0 else self.ema.decay_at(tracked))
                 for k, v in logs.items():
                     acc[k] = acc.get(k, 0.0) + v
                 acc_n += 1

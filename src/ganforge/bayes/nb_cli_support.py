@@ -1,0 +1,224 @@
+"""The naive-bayes command's workflow: a CSV in, cross-validated accuracy and predictions out."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from .naive_bayes import MODELS, make_model
+from .nb_base import NaiveBayes
+from .nb_columns import stack_columns
+from .nb_csv import CsvTable, read_csv
+from .nb_cv import cross_val_accuracy, kfold_indices
+from .nb_errors import NaiveBayesError
+
+NUMERIC_ONLY = ("gaussian", "kernel", "bernoulli", "multinomial")
+# The command-line options each model uses (the summary names them with their values).
+RELEVANT = {
+    "gaussian": ("convention",),
+    "kernel": ("bandwidth",),
+    "bernoulli": ("alpha",),
+    "multinomial": ("alpha",),
+    "categorical": ("alpha", "unseen"),
+    "mixed": ("convention", "alpha", "unseen"),
+}
+CONVENTIONS = ("sklearn", "walkthrough")
+
+
+@dataclass(frozen=True)
+class Features:
+    """Which columns feed the model and how: numeric columns as floats, nominal ones as text."""
+
+    target: str
+    names: list[str]
+    nominal: list[str]
+    categories: dict[str, list[str]]
+
+    @classmethod
+    def from_table(cls, table: CsvTable, target: str, model: str) -> Features:
+        """Pick the feature columns of ``table`` and check they suit ``model``."""
+        if target not in table.columns:
+            raise NaiveBayesError(
+                f"{table.path} has no column {target!r}; its columns are {table.columns}"
+            )
+        names = [c for c in table.columns if c != target]
+        if not names:
+            raise NaiveBayesError(f"{table.path} has only the target column; add feature columns")
+        if model == "categorical":
+            nominal = names
+        else:
+            nominal = [c for c in names if table.numeric(c) is None]
+        if model in NUMERIC_ONLY and nominal:
+            raise NaiveBayesError(
+                f"--model {model} needs numeric columns, but {nominal} hold text; use --model "
+                "mixed (numeric and nominal together) or --model categorical"
+            )
+        categories = {c: sorted(set(table.column(c))) for c in nominal}
+        return cls(target, names, nominal, categories)
+
+    def matrix(self, table: CsvTable) -> np.ndarray:
+        """The feature columns of ``table`` (training or new rows) as the model's input array."""
+        missing = [c for c in self.names if c not in table.columns]
+        extra = [c for c in table.columns if c not in self.names and c != self.target]
+        if missing or extra:
+            raise NaiveBayesError(
+                f"{table.path} must have the training columns {self.names}"
+                + (f"; missing {missing}" if missing else "")
+                + (f"; unknown {extra} (remove them)" if extra else "")
+            )
+        columns = []
+        for name in self.names:
+            if name in self.nominal:
+                columns.append(np.array(table.column(name), dtype=object))
+                continue
+            values = table.numeric(name)
+            if values is None:
+                bad = next(r for r in table.column(name) if _not_number(r))
+                raise NaiveBayesError(
+                    f"{table.path}: column {name!r} is numeric in the training data but holds "
+                    f"{bad!r}; give it numbers"
+                )
+            columns.append(values)
+        if not self.nominal:
+            return np.column_stack(columns)
+        return stack_columns(columns)
+
+
+def _not_number(cell: str) -> bool:
+    try:
+        return not np.isfinite(float(cell))
+    except ValueError:
+        return True
+
+
+def build_model(
+    name: str,
+    features: Features,
+    *,
+    convention: Literal["sklearn", "walkthrough"] = "sklearn",
+    unseen: Literal["error", "ignore", "smooth"] = "error",
+    alpha: float = 1.0,
+    bandwidth: str | float = "scott",
+) -> NaiveBayes:
+    """An unfitted model of kind ``name`` configured for the columns in ``features``."""
+    if name not in MODELS:
+        raise NaiveBayesError(f"unknown model {name!r}; choose from {sorted(MODELS)}")
+    if convention not in CONVENTIONS:
+        raise NaiveBayesError(f"convention must be one of {CONVENTIONS}, got {convention!r}")
+    gaussian: dict[str, Any] = (
+        {"ddof": 1, "var_smoothing": 0.0} if convention == "walkthrough" else {}
+    )
+    categories = [features.categories[c] for c in features.nominal]
+    params: dict[str, dict[str, Any]] = {
+        "gaussian": gaussian,
+        "kernel": {"bandwidth": bandwidth},
+        "bernoulli": {"alpha": alpha},
+        "multinomial": {"alpha": alpha},
+        "categorical": {"alpha": alpha, "categories": categories, "unseen": unseen},
+        "mixed": {
+            "nominal": [features.names.index(c) for c in features.nominal],
+            "categories": categories,
+            "alpha": alpha,
+            "unseen": unseen,
+            **gaussian,
+        },
+    }
+    model = make_model(name, **params[name])
+    model.feature_names = list(features.names)
+    return model
+
+
+@dataclass
+class NaiveBayesRun:
+    """What the command measured: accuracy per fold and, when asked, predictions as CSV text."""
+
+    data: Path
+    model: str
+    features: Features
+    n_rows: int
+    classes: list[Any]
+    settings: dict[str, Any] = field(default_factory=dict)
+    fold_sizes: list[int] = field(default_factory=list)
+    fold_accuracies: list[float] = field(default_factory=list)
+    predictions: str | None = None
+
+    @property
+    def mean_accuracy(self) -> float | None:
+        """Mean of the fold accuracies (None without cross-validation)."""
+        return float(np.mean(self.fold_accuracies)) if self.fold_accuracies else None
+
+    def summary(self) -> list[str]:
+        """Human-readable lines: data, model, each fold and the mean accuracy."""
+        f = self.features
+        numeric = len(f.names) - len(f.nominal)
+        lines = [
+            f"data: {self.data} ({self.n_rows} rows, {numeric} numeric and {len(f.nominal)} "
+            f"nominal features), target {f.target!r} with {len(self.classes)} classes",
+            f"model: {self.model}"
+            + (
+                f" ({', '.join(f'{k}={v}' for k, v in self.settings.items())})"
+                if self.settings
+                else ""
+            ),
+        ]
+        k = len(self.fold_accuracies)
+        for i, (acc, size) in enumerate(zip(self.fold_accuracies, self.fold_sizes), 1):
+            lines.append(f"fold {i}/{k}: accuracy {acc:.4f} ({round(acc * size)}/{size})")
+        if self.mean_accuracy is not None:
+            spread = float(np.std(self.fold_accuracies))
+            lines.append(f"mean accuracy: {self.mean_accuracy:.4f} (std {spread:.4f}, {k} folds)")
+        return lines
+
+
+def predictions_csv(model: NaiveBayes, features: Features, table: CsvTable) -> str:
+    """The rows of ``table`` with the predicted class and one probability column per class."""
+    proba = model.predict_proba(features.matrix(table))
+    labels = model.classes_[np.argmax(proba, axis=1)].tolist()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    classes = model.classes_.tolist()
+    writer.writerow([*table.columns, f"predicted_{features.target}", *(f"p_{c}" for c in classes)])
+    for row, label, p in zip(table.rows, labels, proba):
+        writer.writerow([*row, label, *(f"{v:.6g}" for v in p)])
+    return out.getvalue()
+
+
+def run_naive_bayes(
+    data: str | Path,
+    target: str,
+    *,
+    model: str = "gaussian",
+    cv: int = 5,
+    predict: str | Path | None = None,
+    seed: int = 0,
+    **options: Any,
+) -> NaiveBayesRun:
+    """Cross-validate ``model`` on a CSV file (``cv`` folds, 0 for none) and predict new rows.
+
+    ``options`` go to ``build_model`` (convention, unseen, alpha, bandwidth).
+    """
+    if cv == 1 or cv < 0:
+        raise NaiveBayesError(f"--cv must be 0 (no cross-validation) or at least 2, got {cv}")
+    if cv == 0 and predict is None:
+        raise NaiveBayesError("nothing to do: give --cv 2 or more, or --predict ROWS.csv")
+    table = read_csv(data)
+    features = Features.from_table(table, target, model)
+    X = features.matrix(table)
+    y = np.array(table.column(target), dtype=object)
+    run = NaiveBayesRun(Path(data), model, features, len(table.rows), sorted(set(y.tolist())))
+    run.settings = {k: options[k] for k in RELEVANT.get(model, ()) if k in options}
+    if cv:
+        folds = kfold_indices(len(y), cv, seed)
+        run.fold_sizes = [len(test) for _, test in folds]
+        run.fold_accuracies = cross_val_accuracy(
+            lambda: build_model(model, features, **options), X, y, cv, seed
+        )
+    if predict is not None:
+        fitted = build_model(model, features, **options).fit(X, y)
+        run.predictions = predictions_csv(fitted, features, read_csv(predict))
+    return run

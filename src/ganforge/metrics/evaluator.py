@@ -1,0 +1,85 @@
+"""The evaluator the training engine calls every ``eval.every`` steps (and at the end)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ganforge.config import Config
+from ganforge.data import build_dataset
+from ganforge.data.base import DataInfo
+from ganforge.errors import GanforgeError
+from ganforge.metrics.base import Context
+from ganforge.metrics.evaluate import (
+    as_samples,
+    check_stats_only,
+    compute_floors,
+    needs_real,
+    write_floors,
+)
+from ganforge.metrics.featureset import FeatureSet, extract
+from ganforge.metrics.plan import Plan, make_plan
+from ganforge.metrics.reference import real_side
+from ganforge.metrics.suite import flat_values, run_metrics
+
+log = logging.getLogger("ganforge.metrics")
+
+
+class TrainingEvaluator:
+    """Scores ``eval.n_samples`` samples with ``eval.metrics`` against the real features.
+
+    The plan and the real features are prepared once (``prepare``, before training starts, so a
+    bad setting fails early); each call extracts the fake features once and runs every metric.
+    A metric that fails is logged and left out; it does not stop training.
+    """
+
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+        self.info: DataInfo | None = None
+        self.plan: Plan | None = None
+        self.real: FeatureSet | None = None
+        self.records: list[dict[str, Any]] = []
+
+    def prepare(self) -> None:
+        """Choose the extractor and metrics and extract the real features."""
+        if self.plan is not None:
+            return
+        ev, data = self.cfg.eval, self.cfg.data
+        dataset = build_dataset(data.name, data.params)
+        self.info = dataset.info
+        self.plan = make_plan(self.info, ev.metrics, ev.extractor, data.params)
+        for note in self.plan.notes:
+            log.warning("eval: %s", note)
+        if needs_real(self.plan):
+            extractor = self.plan.extractor
+            self.real = real_side(
+                ev.real, data, self.info, extractor, seed=ev.seed, run_dataset=dataset
+            )
+            check_stats_only(self.plan, self.real)
+
+    def __call__(self, step: int, sample_fn: Callable[[int], torch.Tensor]) -> dict[str, float]:
+        """Scores of the current generator (what the engine logs as an "eval" record)."""
+        self.prepare()
+        assert self.plan is not None and self.info is not None
+        ev = self.cfg.eval
+        samples = as_samples(sample_fn(ev.n_samples), self.info)
+        fake = extract(self.plan.extractor, samples, {"source": "training", "step": step})
+        ctx = Context(self.info, ev.seed, None, f"step-{step:07d}")
+        self.records = run_metrics(self.plan.calls, self.real, fake, ctx, strict=False)
+        return flat_values(self.records)
+
+    def write_floors(self, run: Path) -> Path | None:
+        """Compute the real-vs-real floor of the planned metrics into ``run/floors.json``."""
+        self.prepare()
+        assert self.plan is not None and self.info is not None
+        ev = self.cfg.eval
+        try:
+            records = compute_floors(self.plan, self.cfg.data, self.info, ev.n_samples, ev.seed)
+        except GanforgeError as exc:  # e.g. a dataset without a held-out split
+            log.warning("no real-vs-real floor: %s", exc)
+            return None
+        return write_floors(run, flat_values(records))

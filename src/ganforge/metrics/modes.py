@@ -1,0 +1,78 @@
+"""Mode coverage: modes of a 2-D Gaussian mixture, and classes of labelled data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ganforge.errors import GanforgeError
+
+
+def kl_divergence(p: np.ndarray, q: np.ndarray) -> float:
+    """KL(p || q) of two histograms (normalised here); inf where q = 0 < p."""
+    p = np.asarray(p, dtype=np.float64) / np.sum(p)
+    q = np.asarray(q, dtype=np.float64) / np.sum(q)
+    mask = p > 0
+    with np.errstate(divide="ignore"):
+        return float(np.sum(p[mask] * (np.log(p[mask]) - np.log(q[mask]))))
+
+
+@dataclass
+class ModeCoverage:
+    """Modes captured, share of high-quality samples, KL of their mode histogram to uniform."""
+
+    modes: int
+    total: int
+    high_quality: float
+    kl_uniform: float
+    histogram: list[int]
+
+
+def toy_mode_coverage(
+    points: np.ndarray, means: np.ndarray, std: float, threshold: float = 3.0
+) -> ModeCoverage:
+    """The VEEGAN/PacGAN protocol for 2-D mixtures.
+
+    A sample is high quality when it lies within ``threshold`` standard deviations of its
+    nearest mean; a mode is captured when it is the nearest mean of at least one high-quality
+    sample. The KL is nan when no sample is high quality.
+    """
+    means = np.asarray(means, dtype=np.float64)
+    if means.ndim != 2 or points.shape[1] != means.shape[1]:
+        raise GanforgeError(f"points of shape {points.shape} do not match means {means.shape}")
+    d = np.linalg.norm(points[:, None, :] - means[None, :, :], axis=2)
+    closest = d.argmin(axis=1)
+    good = d[np.arange(len(points)), closest] <= threshold * std
+    histogram = np.bincount(closest[good], minlength=len(means))
+    kl = kl_divergence(histogram, np.ones(len(means))) if good.any() else float("nan")
+    return ModeCoverage(
+        int((histogram > 0).sum()), len(means), float(good.mean()), kl, histogram.tolist()
+    )
+
+
+@dataclass
+class ClassCoverage:
+    """Classes predicted for at least one fake sample, and KL of fake to real class histograms."""
+
+    classes: int
+    total: int
+    kl: float
+    fake_histogram: list[int]
+    real_histogram: list[int]
+
+
+def class_coverage(real_logits: np.ndarray, fake_logits: np.ndarray) -> ClassCoverage:
+    """Class coverage from a classifier's logits (arg-max labels on both sides)."""
+    n_classes = real_logits.shape[1]
+    if fake_logits.shape[1] != n_classes:
+        raise GanforgeError("real and fake logits have different numbers of classes")
+    real_hist = np.bincount(real_logits.argmax(axis=1), minlength=n_classes)
+    fake_hist = np.bincount(fake_logits.argmax(axis=1), minlength=n_classes)
+    return ClassCoverage(
+        int((fake_hist > 0).sum()),
+        n_classes,
+        kl_divergence(fake_hist, real_hist),
+        fake_hist.tolist(),
+        real_hist.tolist(),
+    )

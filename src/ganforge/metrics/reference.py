@@ -1,0 +1,207 @@
+"""The real side of an evaluation: a dataset's features (cached by content hash) or a stats file,
+and reference statistics for ``ganforge stats``."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ganforge import config as config_mod
+from ganforge.config import Choice
+from ganforge.data import build_dataset
+from ganforge.data.base import DataInfo, Dataset
+from ganforge.data.download import cache_dir
+from ganforge.errors import GanforgeError
+from ganforge.metrics.base import parse_spec
+from ganforge.metrics.features.base import Extractor
+from ganforge.metrics.featureset import FeatureSet, content_hash, extract
+from ganforge.metrics.stats import FeatureStats
+from ganforge.registry import DATASETS
+
+log = logging.getLogger("ganforge.metrics")
+
+DEFAULT_REAL_LIMIT = 50_000  # the usual cap for reference sets (e.g. "FID 50k full")
+CHUNK = 1000
+
+
+def is_stats_file(spec: str | None) -> bool:
+    """Whether ``--real`` names a statistics file rather than a dataset."""
+    return spec is not None and spec.endswith(".npz") and Path(spec).is_file()
+
+
+def dataset_choice(spec: str | None, run_data: Choice | None, info: DataInfo | None) -> Choice:
+    """The dataset named by ``--real`` (``name[:key=value...]`` or a folder of images).
+
+    Nothing given: the run's own data. The run's dataset again: its parameters plus the given
+    ones. Another dataset: its defaults, with the run's image size and channels when it takes them.
+    """
+    if spec is None:
+        if run_data is None:
+            raise GanforgeError("no real data: pass --real DATASET or a statistics .npz file")
+        return run_data
+    if spec.endswith(".npz") and not Path(spec).is_file() and ":" not in spec:
+        raise GanforgeError(f"statistics file {spec} does not exist")
+    if Path(spec).expanduser().is_dir():
+        name, params = "folder", {"root": str(Path(spec).expanduser())}
+    else:
+        name, params = parse_spec(spec)
+    builder = DATASETS.get(name)
+    accepted = config_mod.parameters(builder)
+    if run_data is not None and name == run_data.name:
+        params = {**run_data.params, **params}
+    elif info is not None and info.kind == "image":
+        if "size" in accepted and "size" not in params:
+            params["size"] = list(info.size)
+        if "channels" in accepted and "channels" not in params:
+            params["channels"] = info.channels
+    return Choice(name, config_mod.bind(builder, params, f"real data ({name})"))
+
+
+def split_of(choice: Choice) -> str | None:
+    """The split a dataset choice reads (its parameter or the builder's default)."""
+    builder = DATASETS.get(choice.name)
+    return choice.params.get("split", config_mod.defaults(builder).get("split"))
+
+
+def samples_of(dataset: Dataset, index: np.ndarray) -> torch.Tensor:
+    """uint8 NCHW images (or float points) at ``index``, read in chunks."""
+    parts = []
+    for start in range(0, len(index), CHUNK):
+        chunk = torch.as_tensor(index[start : start + CHUNK])
+        if dataset.info.kind == "points":
+            parts.append(dataset.get(chunk)["x"])
+        else:
+            parts.append(dataset.real_uint8(chunk))
+    return torch.cat(parts)
+
+
+def choose(count: int, limit: int | None, seed: int) -> np.ndarray:
+    """All indices, or ``limit`` of them drawn with ``seed`` (sorted)."""
+    if limit is None or count <= limit:
+        return np.arange(count)
+    return np.sort(np.random.default_rng(seed).choice(count, limit, replace=False))
+
+
+def dataset_samples(
+    choice: Choice,
+    limit: int | None = DEFAULT_REAL_LIMIT,
+    seed: int = 0,
+    dataset: Dataset | None = None,
+) -> tuple[torch.Tensor, dict[str, Any]]:
+    """Up to ``limit`` samples of a dataset (drawn with ``seed``) and where they came from.
+
+    ``dataset`` is the already built ``choice``, if the caller has it.
+    """
+    dataset = dataset if dataset is not None else build_dataset(choice.name, choice.params)
+    if dataset.info.kind not in ("image", "points"):
+        raise GanforgeError(
+            f"dataset {choice.name} holds {dataset.info.kind} data; use the paired metrics"
+        )
+    index = choose(len(dataset), limit, seed)
+    provenance: dict[str, Any] = {
+        "source": choice.name,
+        "params": choice.params,
+        "split": split_of(choice),
+        "dataset_size": len(dataset),
+    }
+    return samples_of(dataset, index), provenance
+
+
+def dataset_features(
+    choice: Choice,
+    extractor: Extractor,
+    limit: int | None = DEFAULT_REAL_LIMIT,
+    seed: int = 0,
+    dataset: Dataset | None = None,
+) -> FeatureSet:
+    """Features of (up to ``limit`` samples of) a dataset; cached by content hash."""
+    samples, provenance = dataset_samples(choice, limit, seed, dataset)
+    return extract(extractor, samples, provenance, cache=True)
+
+
+def stats_side(path: str | Path) -> FeatureSet:
+    """A statistics file as the real side (FID and FID-infinity only)."""
+    stats = FeatureStats.load(path)
+    provenance = {**stats.provenance, "source": str(path), "count": stats.count}
+    provenance.setdefault("extractor", None)
+    return FeatureSet({}, provenance, None, stats)
+
+
+def real_side(
+    spec: str | None,
+    run_data: Choice | None,
+    info: DataInfo | None,
+    extractor: Extractor,
+    limit: int | None = DEFAULT_REAL_LIMIT,
+    seed: int = 0,
+    run_dataset: Dataset | None = None,
+) -> FeatureSet:
+    """The real side named by ``--real`` (a dataset, a folder, a stats file) or the run's data
+    (``run_dataset``: that data already built)."""
+    if is_stats_file(spec):
+        return stats_side(spec)  # type: ignore[arg-type]
+    choice = dataset_choice(spec, run_data, info)
+    built = run_dataset if choice is run_data else None
+    return dataset_features(choice, extractor, limit, seed, built)
+
+
+def write_stats(
+    choice: Choice,
+    extractor: Extractor,
+    out: str | Path | None = None,
+    limit: int | None = None,
+    seed: int = 0,
+) -> tuple[Path, FeatureStats]:
+    """Reference statistics of a dataset, cached by content hash; ``out`` gets a copy."""
+    from ganforge import __version__
+
+    samples, provenance = dataset_samples(choice, limit, seed)
+    key = content_hash(samples, extractor.provenance())
+    split = split_of(choice) or "all"
+    path = cache_dir("stats") / f"{choice.name}-{split}-{extractor.name}-{key[:16]}.npz"
+    if path.is_file():
+        stats = FeatureStats.load(path)
+    else:
+        stats = extract(extractor, samples, provenance).stats()
+        stats.provenance = {
+            **stats.provenance,
+            "content_hash": key,
+            "ganforge": __version__,
+        }
+        stats.save(path)
+    if out is not None:
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, out)
+        return out, stats
+    return path, stats
+
+
+def dataset_stats(
+    dataset: str,
+    extractor: str | None = "auto",
+    out: str | Path | None = None,
+    split: str | None = None,
+    limit: int | None = None,
+) -> tuple[Path, FeatureStats]:
+    """``ganforge stats``: statistics of ``name[:key=value...]`` (or a folder) with an extractor."""
+    from ganforge.metrics.plan import build_extractor, default_extractor
+
+    choice = dataset_choice(dataset, None, None)
+    if split is not None:
+        builder = DATASETS.get(choice.name)
+        params = config_mod.bind(builder, {**choice.params, "split": split}, choice.name)
+        choice = Choice(choice.name, params)
+    if extractor in (None, "auto"):
+        info = build_dataset(choice.name, choice.params).info
+        chosen, notes = default_extractor(info, choice.params)
+        for note in notes:
+            log.warning("%s", note)
+    else:
+        chosen = build_extractor(extractor)  # type: ignore[arg-type]
+    return write_stats(choice, chosen, out, limit)

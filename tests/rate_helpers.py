@@ -1,0 +1,249 @@
+"""Helpers for the rating-server tests: tiny image folders, a study, an HTTP rater client."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import pwd
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ganforge.rate import Limits, RatingApp, Study, create_study, make_server
+from ganforge.rate.server import RatingServer
+
+
+def image_folder(root: Path, n: int, seed: int, smooth: bool) -> Path:
+    """``n`` 16x16 RGB PNGs: smooth gradients (the 'real' look) or noise."""
+    root.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        if smooth:
+            ramp = np.linspace(0, 255, 16)
+            array = np.stack([np.add.outer(ramp, ramp) / 2] * 3, -1) * rng.uniform(0.3, 1.0)
+        else:
+            array = rng.integers(0, 256, (16, 16, 3))
+        Image.fromarray(array.astype(np.uint8)).save(root / f"{i:03d}.png")
+    return root
+
+
+def folder_study(tmp: Path, n: int = 6, db_url: str | None = None, **kwargs: Any) -> Study:
+    """A study of two image folders and a real folder (no training needed)."""
+    a = image_folder(tmp / "model-a", n, 1, smooth=False)
+    b = image_folder(tmp / "model-b", n, 2, smooth=False)
+    real = image_folder(tmp / "real-images", n, 3, smooth=True)
+    return create_study(
+        [a, b], tmp / "study", real=str(real), n_images=n, db_url=db_url, size=16, **kwargs
+    )
+
+
+@contextmanager
+def running(study: Study, limits: Limits | None = None, **kwargs: Any) -> Iterator[RatingServer]:
+    """Serve ``study`` on a free loopback port in a background thread."""
+    app = RatingApp(study, limits=limits or Limits(), seed=0, rounds=20, **kwargs)
+    server = make_server(app, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+class Rater:
+    """A scripted rater: joins with a link, keeps its cookie and CSRF token, calls the API."""
+
+    def __init__(self, base_url: str) -> None:
+        parts = urlsplit(base_url)
+        self.host, self.port = parts.hostname, parts.port
+        self.cookie: str | None = None
+        self.csrf: str | None = None
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], bytes]:
+        """One request on a fresh connection; returns (status, headers, body)."""
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        sent = dict(headers or {})
+        if self.cookie and "Cookie" not in sent:
+            sent["Cookie"] = self.cookie
+        try:
+            conn.request(method, path, body=body, headers=sent)
+            response = conn.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            conn.close()
+
+    def join(self, token: str) -> int:
+        """Open the study link; on success keep the session cookie and the page's CSRF token."""
+        status, headers, _ = self.request("GET", f"/join/{token}")
+        if status != 303:
+            return status
+        self.cookie = headers["Set-Cookie"].split(";", 1)[0]
+        status, _, page = self.request("GET", "/")
+        match = re.search(rb'data-csrf="([0-9a-f]+)"', page)
+        assert status == 200 and match, page[:200]
+        self.csrf = match.group(1).decode()
+        return 200
+
+    def post(
+        self, path: str, payload: Any, csrf: str | None = "own", extra: dict | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        """POST JSON with the session's CSRF token (``csrf=None`` leaves it out)."""
+        headers = {"Content-Type": "application/json", **(extra or {})}
+        token = self.csrf if csrf == "own" else csrf
+        if token is not None:
+            headers["X-CSRF-Token"] = token
+        status, _, body = self.request("POST", path, json.dumps(payload).encode(), headers)
+        return status, json.loads(body) if body else {}
+
+    def next(self, task: str) -> dict[str, Any]:
+        """Ask for a trial; fails the test unless it is granted."""
+        status, data = self.post("/api/next", {"task": task})
+        assert status == 200, data
+        return data
+
+    def answer(self, trial: dict[str, Any], **fields: Any) -> tuple[int, dict[str, Any]]:
+        """Answer ``trial`` with the shown images and the given fields."""
+        payload = {
+            "trial": trial["trial"],
+            "images": [im["id"] for im in trial["images"]],
+            "response_ms": 800,
+            **fields,
+        }
+        return self.post("/api/answer", payload)
+
+
+def _postgres_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1].parent if found else None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throw-away PostgreSQL server (Debian's package) on a Unix socket for this test session."""
+    pytest.importorskip("psycopg", reason="psycopg is not installed (pip install psycopg[binary])")
+    bindir = _postgres_bin()
+    if bindir is None:
+        pytest.skip("PostgreSQL server not installed (apt-get install postgresql)")
+    root = Path(tempfile.mkdtemp(prefix="gf-pg-"))
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root: run the server as 'postgres'
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no 'postgres' user to run the server")
+        os.chown(root, user.pw_uid, user.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    data, port = root / "data", _free_port()
+    options = f"-k {root} -c listen_addresses= -p {port} -c fsync=off"
+    try:
+        subprocess.run(
+            [
+                *prefix,
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            [
+                *prefix,
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-w",
+                "-l",
+                str(root / "log"),
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+        )
+    except subprocess.CalledProcessError as exc:
+        shutil.rmtree(root, ignore_errors=True)
+        pytest.skip(f"could not start PostgreSQL: {exc.stderr.decode()[-300:]}")
+    try:
+        yield f"postgresql://postgres@/postgres?host={root}&port={port}"
+    finally:
+        subprocess.run(
+            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each backend in turn: a SQLite file, then the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        return str(tmp_path / "db" / "study.db")
+    return request.getfixturevalue("postgres_url")
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Debian chromium headless as root on a closed network (see the machine notes): no sandbox, no
+# background networking, no GPU, a fresh profile per launch (Playwright makes one).
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """A headless Debian chromium driven by Playwright; skips when either is missing."""
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')"
+    )
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -1,0 +1,105 @@
+"""The command line: one-line errors with exit 2, train prints where everything went, sample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from ganforge.cli import main
+
+from .test_engine import TINY_DCGAN
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(argv))
+        raise SystemExit(0)
+    out, err = capsys.readouterr()
+    return int(exit_info.value.code or 0), out, err
+
+
+def test_user_errors_are_one_line_with_exit_code_two(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "train", "no-such-preset")
+    assert code == 2 and err.strip().startswith("error: unknown preset 'no-such-preset'")
+    code, _, err = _run(capsys, "train", "--set", "optim.lr_g")
+    assert code == 2 and "expected key=value" in err
+    code, _, err = _run(capsys, "sample", "nowhere")
+    assert code == 2 and "no run at 'nowhere'" in err and "Traceback" not in err
+
+
+def test_train_then_sample_with_interpolation(tmp_path: Path, capsys) -> None:
+    sets = [a for o in TINY_DCGAN for a in ("--set", o)]
+    code, out, _ = _run(
+        capsys,
+        "train",
+        "--runs-dir",
+        str(tmp_path),
+        "--name",
+        "r",
+        "--quiet",
+        *sets,
+        "--set",
+        "model.conditional=true",
+    )
+    assert code == 0
+    run = tmp_path / "r"
+    for label in (
+        "run directory:",
+        "samples:",
+        "checkpoints:",
+        "metrics:",
+        "loss plot:",
+        "report:",
+    ):
+        assert label in out
+    code, out, _ = _run(
+        capsys,
+        "sample",
+        str(run),
+        "--n",
+        "20",
+        "--seed",
+        "3",
+        "--out",
+        str(tmp_path / "g.png"),
+        "--interpolate",
+        "--steps",
+        "6",
+    )
+    assert code == 0
+    # 16 px images are shown 4x enlarged: 64 px cells plus 2 px padding
+    assert Image.open(tmp_path / "g.png").size == (5 * 66 + 2, 4 * 66 + 2)
+    assert Image.open(tmp_path / "g-interp.png").size == (6 * 66 + 2, 66 + 2)
+    code, _, _ = _run(
+        capsys,
+        "sample",
+        str(run / "checkpoints" / "step-0000008.pt"),
+        "--n",
+        "4",
+        "--out",
+        str(tmp_path / "h.png"),
+    )
+    assert code == 0 and (tmp_path / "h.png").is_file()
+
+
+def test_resume_refuses_to_change_the_model(tmp_path: Path, capsys) -> None:
+    code, _, err = _run(capsys, "train", "--resume", str(tmp_path), "--set", "model.z_dim=3")
+    assert code == 2 and "--resume can only change train, eval settings" in err
+
+
+def test_listings(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "losses")
+    assert code == 0
+    names = [line.split()[0] for line in out.splitlines()]
+    assert names == [
+        "began",
+        "dragan",
+        "hinge",
+        "least-squares",
+        "minimax",
+        "non-saturating",
+        "wgan",
+        "wgan-gp",
+    ]
