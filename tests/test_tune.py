@@ -51,6 +51,8 @@ def test_tune_runs_resumes_and_writes_a_best_preset_that_trains(
     assert again.files["convergence"].stat().st_size > 1000
     result = api.train(str(best), ["train.steps=2", *FAST], runs_root=tmp_path / "runs")
     assert result.status == "completed"
+    with pytest.raises(ConfigError, match="another space or setup"):
+        api.tune("toy-grid", space_file, 3, 5, "modes", out=out, overrides=FAST)
 
 
 def test_failed_trials_are_recorded_and_the_search_goes_on(
@@ -89,6 +91,10 @@ def test_metric_direction_and_bad_inputs(tmp_path: Path, space_file: Path) -> No
     bad.write_text("optim.not_a_key: {low: 0.1, high: 1.0}\n")
     with pytest.raises(ConfigError, match="not_a_key"):
         api.tune("toy-grid", bad, 2, 2, "modes", out=tmp_path / "x")
+    bad.write_text("loss.name: {choices: [hinge, no-such-loss]}\n")  # the second choice is bad
+    with pytest.raises(ConfigError, match="no-such-loss"):
+        api.tune("toy-grid", bad, 2, 2, "modes", out=tmp_path / "x")
+    assert not (tmp_path / "x").exists()
 
 
 def test_cli_tune_prints_the_table_and_errors_in_one_line(

@@ -30,6 +30,7 @@ from ganforge.registry import METRICS
 from ganforge.train import train
 
 JOURNAL = "journal.json"
+SETUP = "setup.json"
 
 
 @dataclass
@@ -95,6 +96,16 @@ def _tuple_ranges(spec: Any) -> Any:
     return spec
 
 
+def _corners(space: Space) -> list[list[Any]]:
+    """Both ends of every range and every categorical choice, a few points in all."""
+    low, high = space.decode([[0.0] * space.n_columns, [1.0] * space.n_columns])
+    points = [low, high]
+    for i, dim in enumerate(space.dimensions):
+        for choice in getattr(dim, "choices", ())[1:]:
+            points.append([*low[:i], choice, *low[i + 1 :]])
+    return points
+
+
 def overrides_for(params: Mapping[str, Any]) -> list[str]:
     """``--set`` strings for a trial's values (JSON literals are valid YAML)."""
     return [f"{key}={json.dumps(value)}" for key, value in params.items()]
@@ -132,20 +143,25 @@ def tune(
     space = space if isinstance(space, Space) else load_space(space)
     objective = objective_for(metric)
     base = list(overrides)
-    # a bad key or value in the space should fail now, not as N failed trials
-    for point in (space.decode([[0.0] * space.n_columns]), space.decode([[1.0] * space.n_columns])):
-        config_mod.resolve(preset, [*base, *overrides_for(space.as_dict(point[0]))])
+    for point in _corners(space):  # a typo should be one error now, not N failed trials
+        config_mod.resolve(preset, [*base, *overrides_for(space.as_dict(point))])
     folder = Path(folder) if folder else Path("runs") / f"tune-{Path(preset).stem}"
     journal = folder / JOURNAL
+    setup = {"preset": preset, "steps": steps, "metric": metric, "overrides": base}
     if journal.is_file():
         opt = Optimizer.load(journal)
-        if opt.space != space:
+        before = json.loads((folder / SETUP).read_text())
+        if opt.space != space or before != setup:
             raise ConfigError(
-                f"{journal} was written for another search space; use a new --out folder"
+                f"{folder} holds a search with another space or setup ({before}); "
+                "rerun with the same arguments to resume, or use a new --out folder"
             )
     else:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / SETUP).write_text(json.dumps(setup, indent=1))
         initial = n_initial if n_initial is not None else min(max(2, trials // 3), 10)
         opt = Optimizer(space, n_initial=initial, acquisition=acquisition, seed=seed)
+        opt.save(journal)
     status = "completed"
     while opt.n_told < trials:
         point = opt.ask()
@@ -182,7 +198,7 @@ def tune(
     return _finish(preset, base, folder, opt, objective, status)
 
 
-def _trials(opt: Optimizer, objective: Objective) -> list[dict[str, Any]]:
+def _trials(opt: Optimizer) -> list[dict[str, Any]]:
     out = []
     for entry in opt.history:
         row = {k: v for k, v in entry.items() if k not in ("point", "source", "value")}
@@ -200,13 +216,16 @@ def _finish(
     objective: Objective,
     status: str,
 ) -> TuneResult:
-    trials = _trials(opt, objective)
+    trials = _trials(opt)
     ok = [t for t in trials if t.get("status") == "ok"]
     best = None
     if ok:
         pick = max if objective.higher_is_better else min
         best = pick(ok, key=lambda t: t["score"])
-    files = {"journal": folder / JOURNAL, "results": _write_table(folder, trials, objective)}
+    files = {
+        "journal": folder / JOURNAL,
+        "results": _write_table(folder, opt.space.names, trials, objective),
+    }
     if any(t.get("status") == "ok" for t in trials):
         losses = [
             objective.to_loss(t["score"]) if t["score"] is not None else math.nan for t in trials
@@ -222,8 +241,9 @@ def _finish(
     return TuneResult(folder, trials, best, objective, files, status)
 
 
-def _write_table(folder: Path, trials: list[dict[str, Any]], objective: Objective) -> Path:
-    keys = list(trials[0]["params"]) if trials else []
+def _write_table(
+    folder: Path, keys: list[str], trials: list[dict[str, Any]], objective: Objective
+) -> Path:
     lines = [
         "| trial | " + " | ".join(keys) + f" | {objective.key} | status | seconds |",
         "|" + "---|" * (len(keys) + 4),
