@@ -152,8 +152,9 @@ def test_plots_are_written(tmp_path: Path) -> None:
     regret = plot_convergence(
         {"a": result, "b": list(result.func_vals[::-1])}, tmp_path / "r.png", minimum=-WIGGLY_MAX
     )
+    maxed = plot_convergence([0.1, 0.5, 0.3], tmp_path / "max.png", maximize=True)
     surrogate = plot_surrogate_1d(result.optimizer, tmp_path / "gp.png", truth=wiggly, sign=-1)
-    for path in (conv, regret, surrogate):
+    for path in (conv, regret, maxed, surrogate):
         image = matplotlib.image.imread(path)
         assert image.shape[0] > 200 and image.shape[1] > 300
         assert image[..., :3].std() > 0.05  # not a blank canvas

@@ -227,14 +227,13 @@ def _finish(
         "results": _write_table(folder, opt.space.names, trials, objective),
     }
     if any(t.get("status") == "ok" for t in trials):
-        losses = [
-            objective.to_loss(t["score"]) if t["score"] is not None else math.nan for t in trials
-        ]
+        scores = [t["score"] if t["score"] is not None else math.nan for t in trials]
         files["convergence"] = plot_convergence(
-            losses,
+            scores,
             folder / "convergence.png",
-            title=f"{'-' if objective.higher_is_better else ''}{objective.key} "
-            f"(best so far, minimised) over trials",
+            maximize=objective.higher_is_better,
+            title=f"{objective.metric} search over trials",
+            ylabel=f"best {objective.key} so far",
         )
     if best is not None:
         files["best"] = _write_best(preset, base, folder, best, objective)

@@ -27,17 +27,22 @@ def plot_convergence(
     path: str | Path,
     *,
     minimum: float | None = None,
+    maximize: bool = False,
     title: str = "convergence",
+    ylabel: str | None = None,
 ) -> Path:
     """Best value so far against evaluations (several runs: a dict of label -> run);
-    with a known ``minimum`` the y axis is the simple regret on a log scale."""
+    with a known ``minimum`` the y axis is the simple regret on a log scale; ``maximize`` plots
+    the running maximum of values that were maximised."""
+    sign = -1.0 if maximize else 1.0
     runs = results if isinstance(results, dict) else {"": results}
     fig = Figure(figsize=(6, 4), dpi=100)
     ax = fig.add_subplot()
     for label, run in runs.items():
         vals = run.func_vals if isinstance(run, OptimizeResult) else np.asarray(run, dtype=float)
-        vals = np.where(np.isfinite(vals), vals, np.inf)
-        best = np.minimum.accumulate(vals)
+        vals = np.where(np.isfinite(vals), sign * vals, np.inf)
+        best = sign * np.minimum.accumulate(vals)
+        vals = sign * vals
         n = np.arange(1, len(best) + 1)
         y = best - minimum if minimum is not None else best
         ax.plot(n, np.where(np.isfinite(y), y, np.nan), marker=".", label=label or None)
@@ -46,7 +51,9 @@ def plot_convergence(
     if minimum is not None:
         ax.set_yscale("log")
     ax.set_xlabel("evaluations")
-    ax.set_ylabel("simple regret" if minimum is not None else "best value so far (minimised)")
+    if ylabel is None:
+        ylabel = f"best value so far ({'maximised' if maximize else 'minimised'})"
+    ax.set_ylabel("simple regret" if minimum is not None else ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
     if len(runs) > 1:
