@@ -95,11 +95,13 @@ def test_listings(capsys: pytest.CaptureFixture[str]) -> None:
     names = [line.split()[0] for line in out.splitlines()]
     assert names == [
         "began",
+        "cyclegan",
         "dragan",
         "hinge",
         "least-squares",
         "minimax",
         "non-saturating",
+        "pix2pix",
         "wgan",
         "wgan-gp",
     ]

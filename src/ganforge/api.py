@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import datetime as _dt
+import json
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import torch
+from PIL import Image
 
 from ganforge import config as config_mod
 from ganforge import rate as _rate
+from ganforge import style_figures
 from ganforge import tune as _tune
 from ganforge.bayes.naive_bayes import MODELS as _NB_MODELS
 from ganforge.bayes.naive_bayes import NaiveBayesError
 from ganforge.bayes.nb_cli_support import NaiveBayesRun, run_naive_bayes
+from ganforge.data import Dataset
+from ganforge.data.faces import FacesReport
+from ganforge.data.faces import prepare_faces as _prepare_faces
+from ganforge.data.folder import list_images, scan_and_load
+from ganforge.data.grid import to_uint8
 from ganforge.errors import DataError, GanforgeError
 from ganforge.metrics.evaluate import Evaluation, evaluate, table
 from ganforge.metrics.evaluator import TrainingEvaluator
@@ -21,10 +32,11 @@ from ganforge.metrics.features import extractor_rows, inception_weights
 from ganforge.metrics.reference import dataset_stats
 from ganforge.metrics.select import select
 from ganforge.metrics.stats import FeatureStats
+from ganforge.metrics.translation import evaluate as evaluate_translator
 from ganforge.registry import DATASETS, LOSSES, METRICS, MODELS, PRESETS
 from ganforge.report import save_samples, write_report
 from ganforge.runs import DEFAULT_ROOT, Loaded, RunDir, load
-from ganforge.train import RESUMABLE_SECTIONS, TrainResult
+from ganforge.train import TrainResult, resolve_device
 from ganforge.train import train as _train
 
 
@@ -38,51 +50,33 @@ def train(
     name: str | None = None,
     progress: bool = True,
 ) -> TrainResult:
-    """Train a preset (default ``dcgan-digits``) or a Config; ``resume`` continues a run."""
+    """Train a preset (default ``dcgan-digits``) or a Config; ``resume`` continues a run.
+
+    With ``eval.metrics`` set, the metrics are computed during training and, once the run
+    completes, the real-vs-real floor is written to ``floors.json`` and drawn in the report.
+    """
     sets = list(overrides)
     if not progress:
         sets.append("train.progress=false")
+    made: list[TrainingEvaluator] = []
+
+    def evaluator(cfg: config_mod.Config, dataset: Dataset) -> TrainingEvaluator | None:
+        if not cfg.eval.metrics:
+            return None
+        made.append(TrainingEvaluator(cfg, dataset))
+        made[-1].prepare()  # bad metric settings fail before training starts
+        return made[-1]
+
     if resume is not None:
-        evaluator = _resume_evaluator(resume, sets, runs_root)
         result = _train(resume=resume, overrides=sets, runs_root=runs_root, evaluator=evaluator)
-        return _with_floors(result, evaluator)
-    cfg = config if config is not None else config_mod.resolve(preset, sets)
-    if config is not None and sets:
-        cfg = config_mod.from_dict(config_mod.apply_overrides(config_mod.to_dict(cfg), sets))
-    if name:
-        cfg.name = name
-    evaluator = _evaluator(cfg)
-    return _with_floors(_train(cfg, runs_root=runs_root, evaluator=evaluator), evaluator)
-
-
-def _evaluator(cfg: config_mod.Config) -> TrainingEvaluator | None:
-    """The metrics evaluator for ``eval.metrics`` (prepared now, so bad settings fail early)."""
-    if not cfg.eval.metrics:
-        return None
-    evaluator = TrainingEvaluator(cfg)
-    evaluator.prepare()
-    return evaluator
-
-
-def _resume_evaluator(
-    resume: str | Path, sets: list[str], runs_root: str | Path
-) -> TrainingEvaluator | None:
-    """The evaluator of a run to resume; None where resuming will fail (train says why)."""
-    if any(o.split(".", 1)[0] not in RESUMABLE_SECTIONS for o in sets):
-        return None
-    try:
-        saved = config_mod.load(RunDir.find(resume, runs_root).config_path)
-    except GanforgeError:
-        return None
-    return _evaluator(
-        config_mod.from_dict(config_mod.apply_overrides(config_mod.to_dict(saved), sets))
-    )
-
-
-def _with_floors(result: TrainResult, evaluator: TrainingEvaluator | None) -> TrainResult:
-    """After a completed run with metrics: the real-vs-real floor and a refreshed report."""
-    completed = evaluator is not None and result.status == "completed"
-    if completed and evaluator.write_floors(result.run.path) is not None:  # type: ignore[union-attr]
+    else:
+        cfg = config if config is not None else config_mod.resolve(preset, sets)
+        if config is not None and sets:
+            cfg = config_mod.from_dict(config_mod.apply_overrides(config_mod.to_dict(cfg), sets))
+        if name:
+            cfg.name = name
+        result = _train(cfg, runs_root=runs_root, evaluator=evaluator)
+    if made and result.status == "completed" and made[0].write_floors(result.run.path):
         write_report(result.run.path)
     return result
 
@@ -104,32 +98,35 @@ def sample(
     interpolate: bool = False,
     steps: int = 10,
     use_ema: bool = True,
+    truncation: float | None = None,
 ) -> list[Path]:
-    """Write a grid of ``n`` samples (and a latent interpolation strip) from a run or checkpoint."""
+    """Write a grid of ``n`` samples (and a latent interpolation strip) from a run or checkpoint.
+
+    ``truncation`` is the truncation psi for generators that have the trick (StyleGAN).
+    """
     if n < 1:
         raise GanforgeError(f"--n must be at least 1, got {n}")
     model = load(path, use_ema=use_ema)
     if out is None:
-        base = (
-            model.checkpoint.parent.parent
-            if model.checkpoint.parent.name == "checkpoints"
-            else Path(".")
-        )
-        out = base / f"sample-step{model.step}-seed{seed}.png"
+        out = _beside_run(model) / f"sample-step{model.step}-seed{seed}.png"
     out = Path(out)
-    written = [save_samples(model.sample(n, seed), model.info, out, nrow=None)]
+    samples = model.sample(n, seed, truncation=truncation)
+    written = [save_samples(samples, model.info, out, nrow=None)]
     if interpolate:
-        written.append(_interpolation(model, seed, steps, out.with_name(out.stem + "-interp.png")))
+        strip = out.with_name(out.stem + "-interp.png")
+        written.append(_interpolation(model, seed, steps, strip, truncation))
     return written
 
 
-def _interpolation(model: Loaded, seed: int, steps: int, out: Path) -> Path:
+def _interpolation(
+    model: Loaded, seed: int, steps: int, out: Path, truncation: float | None = None
+) -> Path:
     g = model.g
     z0 = g.latent(1, torch.Generator().manual_seed(seed))
     z1 = g.latent(1, torch.Generator().manual_seed(seed + 1))
     z = slerp(z0.expand(steps, -1), z1.expand(steps, -1), torch.linspace(0, 1, steps))
     labels = [0] * steps if getattr(g, "n_classes", 0) else None
-    samples = model.sample(steps, labels=labels, z=z)
+    samples = model.sample(steps, labels=labels, z=z, truncation=truncation)
     return save_samples(samples, model.info, out, nrow=steps)
 
 
@@ -272,6 +269,129 @@ def extractor_listing() -> list[tuple[str, str]]:
     return extractor_rows()
 
 
+def _beside_run(model: Loaded) -> Path:
+    """The run directory of a loaded checkpoint (or the current folder for a loose file)."""
+    ckpt = model.checkpoint
+    return ckpt.parent.parent if ckpt.parent.name == "checkpoints" else Path(".")
+
+
+def style_mix(
+    path: str | Path,
+    out_dir: str | Path | None = None,
+    columns: int = 5,
+    rows: int = 2,
+    seed: int = 0,
+    truncation: float | None = None,
+    use_ema: bool = True,
+) -> list[Path]:
+    """Write StyleGAN's style-mixing grid, truncation sweep and noise figure for a checkpoint."""
+    if columns < 1 or rows < 1:
+        raise GanforgeError("--columns and --rows must be at least 1")
+    model = load(path, use_ema=use_ema)
+    folder = Path(out_dir) if out_dir is not None else _beside_run(model) / "figures"
+    tag = model.checkpoint.stem if model.checkpoint.stem != "latest" else f"step{model.step}"
+    return [
+        style_figures.style_mixing_figure(
+            model, folder / f"style-mixing-{tag}.png", columns, rows, seed, truncation
+        ),
+        style_figures.truncation_figure(model, folder / f"truncation-{tag}.png", seed=seed),
+        style_figures.noise_figure(model, folder / f"noise-{tag}.png", seed=seed),
+    ]
+
+
+def prepare_faces(
+    folder: str | Path,
+    size: int = 128,
+    out: str | Path = "faces.npz",
+    margin: float = 0.25,
+    detector: str = "auto",
+) -> FacesReport:
+    """Detect, crop and resize the main face of every photo in ``folder`` into an .npz dataset."""
+    if detector not in ("auto", "haar", "mtcnn"):
+        raise GanforgeError(f"--detector must be auto, haar or mtcnn, got {detector!r}")
+    return _prepare_faces(folder, size, out, margin, detector)  # type: ignore[arg-type]
+
+
+@dataclass
+class Translated:
+    """What ``translate`` wrote: output files and the inputs it skipped (path, reason)."""
+
+    written: list[Path]
+    skipped: list[tuple[Path, str]]
+
+
+def _translator(model: Loaded, direction: str) -> Any:
+    """The generator of a translation run for ``direction`` (AtoB or BtoA)."""
+    if model.info.kind not in ("paired", "unpaired"):
+        raise GanforgeError(
+            f"{model.checkpoint} holds a {model.config.model.name} model, not a translation "
+            "model (pix2pix, cyclegan); use `ganforge sample` for it"
+        )
+    gens = model.generators
+    if direction not in ("AtoB", "BtoA"):
+        raise GanforgeError(f"--direction must be AtoB or BtoA, got {direction!r}")
+    if direction == "AtoB":
+        return gens["g"] if "g" in gens else gens["g_ab"]
+    if "g_ba" not in gens:
+        raise GanforgeError(
+            "this model learned one direction (A to B); to translate B to A, train another "
+            "with --set data.direction=BtoA"
+        )
+    return gens["g_ba"]
+
+
+def translate(
+    path: str | Path,
+    input_dir: str | Path,
+    out_dir: str | Path,
+    direction: str = "AtoB",
+    seed: int = 0,
+    use_ema: bool = True,
+    batch_size: int = 16,
+) -> Translated:
+    """Translate every image under ``input_dir`` (resized and centre-cropped to the training
+    size) and write ``<name>.png`` files, keeping sub-folders, under ``out_dir``."""
+    model = load(path, device=resolve_device("auto"), use_ema=use_ema)
+    g = _translator(model, direction)
+    source = Path(input_dir).expanduser()
+    files = list_images(source)
+    if not files:
+        raise GanforgeError(f"no images found under {source}")
+    images, kept, skipped = scan_and_load(files, model.info.size, g.in_channels, progress=False)
+    if not images:
+        raise GanforgeError(f"none of the {len(files)} images under {source} could be read")
+    batch = torch.from_numpy(np.stack(images).transpose(0, 3, 1, 2).copy())
+    torch.manual_seed(seed)
+    outputs = to_uint8(g.translate(batch, batch_size)).numpy().transpose(0, 2, 3, 1)
+    written = []
+    for i, array in zip(kept, outputs):
+        dest = Path(out_dir) / files[i].relative_to(source).with_suffix(".png")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array).save(dest)
+        written.append(dest)
+    return Translated(written, skipped)
+
+
+def evaluate_translation(
+    path: str | Path, use_ema: bool = True, out: str | Path | None = None
+) -> dict[str, float]:
+    """Held-out scores of a Pix2Pix/CycleGAN run or checkpoint next to the identity baseline;
+    also written as JSON to ``out`` (default: ``translation-eval-stepN.json`` in the run)."""
+    model = load(path, device=resolve_device("auto"), use_ema=use_ema)
+    _translator(model, "AtoB")
+    cfg = model.config
+    scores = evaluate_translator(
+        cfg.data.name, cfg.data.params, model.info, model.generators, seed=cfg.eval.seed
+    )
+    if out is None:
+        run = model.checkpoint.parent
+        run = run.parent if run.name == "checkpoints" else run
+        out = run / f"translation-eval-step{model.step}.json"
+    record = {"checkpoint": str(model.checkpoint), "step": model.step, **scores}
+    Path(out).write_text(json.dumps(record, indent=1) + "\n")
+    return scores
+
+
 def tune(
     preset: str,
     space: str | Path,
@@ -306,19 +426,24 @@ __all__ = [
     "Loaded",
     "NaiveBayesRun",
     "RunDir",
+    "Translated",
     "evaluate",
+    "evaluate_translation",
     "evaluation_table",
     "extractor_listing",
     "fetch_weights",
     "listing",
     "load",
     "naive_bayes",
+    "prepare_faces",
     "rate",
     "rate_report",
     "sample",
     "select",
     "slerp",
     "stats",
+    "style_mix",
     "train",
+    "translate",
     "tune",
 ]

@@ -82,12 +82,80 @@ def train(
 @click.option("--interpolate", is_flag=True, help="Also write a latent interpolation strip.")
 @click.option("--steps", default=10, show_default=True, help="Frames in the interpolation strip.")
 @click.option("--no-ema", is_flag=True, help="Use the raw generator weights, not the EMA.")
+@click.option(
+    "--truncation", type=float, metavar="PSI", help="Truncation psi in W (StyleGAN), e.g. 0.7."
+)
 def sample(
-    source: str, n: int, seed: int, out: str | None, interpolate: bool, steps: int, no_ema: bool
+    source: str,
+    n: int,
+    seed: int,
+    out: str | None,
+    interpolate: bool,
+    steps: int,
+    no_ema: bool,
+    truncation: float | None,
 ) -> None:
     """Write a grid of samples from a run or checkpoint."""
-    for path in api.sample(source, n, seed, out, interpolate, steps, use_ema=not no_ema):
+    paths = api.sample(
+        source, n, seed, out, interpolate, steps, use_ema=not no_ema, truncation=truncation
+    )
+    for path in paths:
         click.echo(path)
+
+
+@cli.command("style-mix")
+@click.argument("source", metavar="RUN|CKPT")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Folder for the figures.")
+@click.option("--columns", default=5, show_default=True, help="Column sources in the mixing grid.")
+@click.option("--rows", default=2, show_default=True, help="Rows per band (coarse/middle/fine).")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--truncation", type=float, metavar="PSI", help="Truncate the mixing grid's styles.")
+@click.option("--no-ema", is_flag=True, help="Use the raw generator weights, not the EMA.")
+def style_mix(
+    source: str,
+    out_dir: str | None,
+    columns: int,
+    rows: int,
+    seed: int,
+    truncation: float | None,
+    no_ema: bool,
+) -> None:
+    """StyleGAN figures: style-mixing grid, truncation sweep, noise (default: RUN/figures/)."""
+    paths = api.style_mix(source, out_dir, columns, rows, seed, truncation, use_ema=not no_ema)
+    for path in paths:
+        click.echo(path)
+
+
+@cli.group()
+def prepare() -> None:
+    """Prepare datasets (faces: detect, crop and resize into an .npz)."""
+
+
+@prepare.command("faces")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--size", default=128, show_default=True, help="Side of the square crops.")
+@click.option("--out", default="faces.npz", show_default=True, type=click.Path(dir_okay=False))
+@click.option("--margin", default=0.25, show_default=True, help="Box growth per side (fraction).")
+@click.option(
+    "--detector",
+    type=click.Choice(["auto", "haar", "mtcnn"]),
+    default="auto",
+    show_default=True,
+    help="auto: MTCNN when installed, else OpenCV's bundled Haar cascade.",
+)
+def prepare_faces(folder: str, size: int, out: str, margin: float, detector: str) -> None:
+    """Crop the main face of every photo under FOLDER into a size x size .npz dataset."""
+    report = api.prepare_faces(folder, size, out, margin, detector)
+    click.echo(
+        f"kept {report.kept} of {report.seen} images ({report.detector} detector); "
+        f"skipped {len(report.no_face)} without a face, {len(report.unreadable)} unreadable"
+    )
+    for name in report.no_face:
+        click.echo(f"  no face: {name}")
+    for name in report.unreadable:
+        click.echo(f"  unreadable: {name}")
+    click.echo(f"wrote {report.out}; train on it with e.g.")
+    click.echo(f"  ganforge train progan-faces128 --set data.path={report.out}")
 
 
 def _print_listing(kind: str) -> None:
@@ -413,6 +481,53 @@ def weights_fetch(name: str, path: str | None) -> None:
     click.echo(f"{file} (SHA-256 verified)")
     if path:
         click.echo(f"use it with: export GANFORGE_INCEPTION_WEIGHTS={file}")
+
+
+@cli.command()
+@click.argument("source", metavar="RUN|CKPT")
+@click.option(
+    "--input",
+    "input_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder of source images (searched recursively).",
+)
+@click.option(
+    "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Output folder."
+)
+@click.option(
+    "--direction",
+    type=click.Choice(["AtoB", "BtoA"]),
+    default="AtoB",
+    show_default=True,
+    help="BtoA uses CycleGAN's second generator.",
+)
+@click.option("--seed", default=0, show_default=True, help="Seed for test-time dropout.")
+@click.option("--no-ema", is_flag=True, help="Use the raw generator weights, not the EMA.")
+def translate(
+    source: str, input_dir: str, out_dir: str, direction: str, seed: int, no_ema: bool
+) -> None:
+    """Translate a folder of images with a Pix2Pix or CycleGAN run or checkpoint."""
+    result = api.translate(source, input_dir, out_dir, direction, seed, use_ema=not no_ema)
+    click.echo(f"wrote {len(result.written)} image(s) to {out_dir}")
+    for path, reason in result.skipped:
+        click.echo(f"skipped {path}: {reason}", err=True)
+
+
+@cli.command("translate-eval")
+@click.argument("source", metavar="RUN|CKPT")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Where to write JSON.")
+@click.option("--no-ema", is_flag=True, help="Use the raw generator weights, not the EMA.")
+def translate_eval(source: str, json_out: str | None, no_ema: bool) -> None:
+    """Held-out scores of a Pix2Pix or CycleGAN run next to the identity baseline."""
+    scores = api.evaluate_translation(source, use_ema=not no_ema, out=json_out)
+    suffixes = ("_identity", "_real")
+    names = [k for k in scores if not k.endswith(suffixes)]
+    click.echo(f"{'measure':<16}{'model':>10}{'identity':>10}{'real':>10}")
+    for name in names:
+        cells = [scores.get(name + s) for s in ("", *suffixes)]
+        text = "".join(f"{v:>10.4f}" if v is not None else f"{'':>10}" for v in cells)
+        click.echo(f"{name:<16}{text}")
 
 
 @cli.command()

@@ -137,8 +137,8 @@ def plot_metrics(
     records: list[dict[str, Any]], path: str | Path, floors: dict[str, float] | None = None
 ) -> Path | None:
     """Evaluation metrics over steps, with the real-vs-real floor as a dashed line."""
-    series = _series(records, "eval")
-    if not series:
+    series = {k: v for k, v in _series(records, "eval").items() if len(v[0]) > 1}
+    if not series:  # a curve needs two evaluations; a single one is in the report's table
         return None
     keys = sorted(series)
     with _panels(len(keys), 2.2, path) as axes:

@@ -178,9 +178,21 @@ class Loaded:
         seed: int = 0,
         labels: Iterable[int] | None = None,
         z: torch.Tensor | None = None,
+        truncation: float | None = None,
     ) -> torch.Tensor:
-        """``n`` samples in [-1, 1] from the generator (deterministic in ``seed``)."""
+        """``n`` samples in [-1, 1] from the generator (deterministic in ``seed``).
+
+        ``truncation`` (psi) is passed to generators that support the truncation trick.
+        """
         g = self.g
+        extra = {}
+        if truncation is not None:
+            if not getattr(g, "supports_truncation", False):
+                raise GanforgeError(
+                    f"model {self.config.model.name!r} has no truncation trick; "
+                    "--truncation works with stylegan checkpoints"
+                )
+            extra["truncation"] = truncation
         device = next(g.parameters()).device
         if z is None:
             z = g.latent(n, torch.Generator().manual_seed(seed))
@@ -192,7 +204,7 @@ class Loaded:
                 else torch.arange(n) % g.n_classes
             )
             y = y.to(device)
-        return g(z.to(device), y).float().cpu()
+        return g(z.to(device), y, **extra).float().cpu()
 
 
 def load(path: str | Path, device: str | torch.device = "cpu", use_ema: bool = True) -> Loaded:

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ganforge.data import arrays, digits, folder, mnist, toy  # noqa: F401  (registration)
+from ganforge.data import (  # noqa: F401  (registration)
+    arrays,
+    digit_shapes,
+    digits,
+    folder,
+    mnist,
+    paired,
+    photo_colour,
+    toy,
+    unpaired,
+)
 from ganforge.data.base import DataInfo, Dataset
 from ganforge.data.stream import BatchStream
 from ganforge.registry import DATASETS

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -63,13 +65,30 @@ def _decode(path: Path, size: tuple[int, int], channels: int) -> np.ndarray | st
 
 
 def scan_and_load(
-    files: list[Path], size: tuple[int, int], channels: int, progress: bool = True
-) -> tuple[list[np.ndarray], list[int], list[tuple[Path, str]]]:
-    """Decode every file once (threads); return images, kept positions and (path, reason) skips."""
+    files: Sequence[Any],
+    size: tuple[int, int],
+    channels: int,
+    progress: bool = True,
+    decode: Callable[[Any], np.ndarray] | None = None,
+) -> tuple[list[np.ndarray], list[int], list[tuple[Any, str]]]:
+    """Decode every file once (threads); return images, kept positions and (path, reason) skips.
+
+    ``decode`` replaces the default (load, resize and crop one file) for other layouts, e.g. a
+    pair of files or one side-by-side image; any exception it raises marks the item as skipped.
+    """
     images, kept, skipped = [], [], []
     workers = min(8, os.cpu_count() or 1)
+
+    def run(item: Any) -> np.ndarray | str:
+        if decode is None:
+            return _decode(item, size, channels)
+        try:
+            return decode(item)
+        except Exception as exc:  # a corrupt or unsupported file is reported, not fatal
+            return f"{type(exc).__name__}: {exc}"
+
     with ThreadPoolExecutor(workers) as pool:
-        results = pool.map(lambda p: _decode(p, size, channels), files)
+        results = pool.map(run, files)
         bar = tqdm(
             results,
             total=len(files),

@@ -11,7 +11,7 @@ import torch
 
 from ganforge.config import Config
 from ganforge.data import build_dataset
-from ganforge.data.base import DataInfo
+from ganforge.data.base import DataInfo, Dataset
 from ganforge.errors import GanforgeError
 from ganforge.metrics.base import Context
 from ganforge.metrics.evaluate import (
@@ -37,8 +37,9 @@ class TrainingEvaluator:
     A metric that fails is logged and left out; it does not stop training.
     """
 
-    def __init__(self, cfg: Config) -> None:
+    def __init__(self, cfg: Config, dataset: Dataset | None = None) -> None:
         self.cfg = cfg
+        self.dataset = dataset  # the training dataset, reused rather than built again
         self.info: DataInfo | None = None
         self.plan: Plan | None = None
         self.real: FeatureSet | None = None
@@ -49,7 +50,7 @@ class TrainingEvaluator:
         if self.plan is not None:
             return
         ev, data = self.cfg.eval, self.cfg.data
-        dataset = build_dataset(data.name, data.params)
+        dataset = self.dataset or build_dataset(data.name, data.params)
         self.info = dataset.info
         self.plan = make_plan(self.info, ev.metrics, ev.extractor, data.params)
         for note in self.plan.notes:

@@ -42,3 +42,20 @@ def init_dcgan(module: nn.Module) -> None:
         ):
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
+
+
+ImageNorm = Literal["batch", "instance", "instance-affine", "none"]
+
+
+def image_norm(kind: str, channels: int) -> nn.Module:
+    """Normalisation as the Pix2Pix/CycleGAN code names it: ``instance`` has no learned affine.
+
+    ``instance-affine`` adds the learned scale and shift (as the Keras tutorials do).
+    """
+    if kind == "instance":
+        return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
+    if kind == "instance-affine":
+        return nn.InstanceNorm2d(channels, affine=True, track_running_stats=False)
+    if kind in ("batch", "none"):
+        return norm_layer(kind, channels)
+    raise ValueError(f"unknown normalisation {kind!r}")

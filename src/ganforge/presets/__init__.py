@@ -43,10 +43,15 @@ def _toy_loader(loss: str, dataset: str) -> Callable[[], dict[str, Any]]:
     return load
 
 
-def _register_toy_presets() -> None:
+def toy_losses() -> list[str]:
+    """Losses the GAN recipe trains (not those tied to another recipe, such as pix2pix)."""
     from ganforge.registry import LOSSES
 
-    for loss in LOSSES.names():
+    return [e.name for e in LOSSES if e.meta.get("recipe") in (None, "gan")]
+
+
+def _register_toy_presets() -> None:
+    for loss in toy_losses():
         for dataset, what in (("ring", "8-Gaussian ring"), ("grid", "25-Gaussian grid")):
             PRESETS.add(
                 f"{loss}-{dataset}",
@@ -57,4 +62,4 @@ def _register_toy_presets() -> None:
 
 _register_toy_presets()
 
-__all__ = ["first_line"]
+__all__ = ["first_line", "toy_losses"]

@@ -7,17 +7,17 @@ import json
 import logging
 import platform
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import torch
 
 from ganforge import config as config_mod
 from ganforge.config import SELECTABLE, Choice, Config
-from ganforge.data import build_dataset
+from ganforge.data import Dataset, build_dataset
 from ganforge.device import resolve_device
 from ganforge.errors import ConfigError
-from ganforge.registry import MODELS, RECIPES
+from ganforge.registry import LOSSES, MODELS, RECIPES
 from ganforge.report import write_report
 from ganforge.runs import DEFAULT_ROOT, RunDir, default_run_name
 from ganforge.train.engine import Callback, Engine, Evaluator, TrainResult
@@ -26,6 +26,9 @@ from ganforge.train.rng import seed_everything
 log = logging.getLogger("ganforge.train")
 
 RESUMABLE_SECTIONS = ("train", "eval")
+
+# Builds the engine's evaluator from the resolved config and the training dataset (or None).
+EvaluatorFactory = Callable[[Config, Dataset], Evaluator | None]
 
 
 def with_defaults(cfg: Config) -> Config:
@@ -36,6 +39,17 @@ def with_defaults(cfg: Config) -> Config:
         full = {**config_mod.defaults(registry.get(choice.name)), **choice.params}
         setattr(out, section, Choice(choice.name, full))
     return out
+
+
+def check_loss_fits(cfg: Config, recipe: str) -> None:
+    """A loss tied to one recipe (``recipe=`` in its registration) only trains with that one."""
+    owner = LOSSES.entry(cfg.loss.name).meta.get("recipe")
+    if owner is not None and owner != recipe:
+        fitting = [e.name for e in LOSSES if e.meta.get("recipe") in (None, recipe)]
+        raise ConfigError(
+            f"loss {cfg.loss.name!r} belongs to the {owner} recipe, but model "
+            f"{cfg.model.name!r} trains with the {recipe} recipe; use one of: {', '.join(fitting)}"
+        )
 
 
 def _attach_log(run: RunDir) -> logging.Handler:
@@ -71,7 +85,7 @@ def train(
     resume: str | Path | None = None,
     overrides: Iterable[str] = (),
     runs_root: str | Path = DEFAULT_ROOT,
-    evaluator: Evaluator | None = None,
+    evaluator: EvaluatorFactory | None = None,
     callbacks: list[Callback] | None = None,
 ) -> TrainResult:
     """Train a config in a new run directory, or continue the run at ``resume`` exactly."""
@@ -103,7 +117,9 @@ def train(
     seed_everything(cfg.train.seed)
     dataset = build_dataset(cfg.data.name, cfg.data.params)
     entry = MODELS.entry(cfg.model.name)
-    recipe = RECIPES.get(entry.meta.get("recipe", "gan"))(cfg, dataset.info, device)
+    recipe_name = entry.meta.get("recipe", "gan")
+    check_loss_fits(cfg, recipe_name)
+    recipe = RECIPES.get(recipe_name)(cfg, dataset.info, device)
     for section, values in recipe.resolved_config().items():
         setattr(cfg, section, dataclasses.replace(getattr(cfg, section), **values))
     if run is None:
@@ -114,7 +130,7 @@ def train(
         (run.path / "env.json").write_text(json.dumps(_environment(cfg, device), indent=1))
         for note in dataset.info.notes:
             log.warning("data: %s", note)
-        engine = Engine(cfg, run, dataset, recipe, evaluator, callbacks)
+        engine = Engine(cfg, run, dataset, recipe, evaluator and evaluator(cfg, dataset), callbacks)
         if checkpoint is not None:
             engine.restore(checkpoint)
             run.truncate_metrics(engine.step)

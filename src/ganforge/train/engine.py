@@ -199,12 +199,16 @@ class Engine:
             return self.recipe.sample(n, gens, self.cfg.eval.seed)
 
     def evaluate(self) -> dict[str, float]:
-        """Run the evaluator (if any) and log its metrics."""
-        if self.evaluator is None:
-            return {}
+        """Run the recipe's own held-out measures and the evaluator (if any); log the metrics."""
         start = time.perf_counter()
-        with preserved_rng():
-            values = self.evaluator(self.step, self.sample_fn)
+        gens = self.sample_generators()
+        with preserved_rng(), eval_mode(gens):
+            values = dict(self.recipe.held_out_metrics(gens))
+        if self.evaluator is not None:
+            with preserved_rng():
+                values.update(self.evaluator(self.step, self.sample_fn))
+        if not values:
+            return {}
         record = {
             "kind": "eval",
             "step": self.step,
@@ -351,7 +355,7 @@ class Engine:
                 for k, v in logs.items():
                     acc[k] = acc.get(k, 0.0) + v
                 acc_n += 1
-                interval_images += sum(len(b["x"]) for b in batches)
+                interval_images += sum(len(next(iter(b.values()))) for b in batches)
                 bar.update(1)
                 for callback in self.callbacks:
                     callback(self, self.step, logs)

@@ -11,7 +11,7 @@ from torch import nn
 from ganforge.config import Config
 from ganforge.data.base import DataInfo
 from ganforge.errors import ConfigError
-from ganforge.losses import Loss
+from ganforge.losses import Loss, OptimDefaults
 from ganforge.models.base import GANModels
 from ganforge.registry import LOSSES, MODELS, RECIPES
 from ganforge.train.optim import (
@@ -48,10 +48,10 @@ class GANRecipe(Recipe):
         super().__init__(cfg, info, device)
         self.loss = build_loss(cfg)
         self.loss.check(cfg.model.params)
-        models = build_gan_models(cfg, info)
-        self.g, self.d = models.g.to(device), models.d.to(device)
+        self.built = build_gan_models(cfg, info)
+        self.g, self.d = self.built.g.to(device), self.built.d.to(device)
         self.models = {"g": self.g, "d": self.d}
-        self.settings = resolve_optim(cfg.optim, self.loss.optim)
+        self.settings = resolve_optim(cfg.optim, self.optim_defaults())
         pack = getattr(self.d, "pack", 1)
         if cfg.train.batch_size % pack:
             raise ConfigError(
@@ -81,6 +81,18 @@ class GANRecipe(Recipe):
             raise ConfigError("a conditional model needs a labelled dataset")
         return batch["y"].to(self.device, non_blocking=True)
 
+    def optim_defaults(self) -> OptimDefaults:
+        """Optimiser settings used where the config leaves them null: the loss's by default."""
+        return self.loss.optim
+
+    def real_batch(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The real images of a batch as the discriminator sees them."""
+        return batch["x"].to(self.device, non_blocking=True)
+
+    def generate(self, n: int, y: torch.Tensor | None) -> torch.Tensor:
+        """A fake training batch of ``n`` samples."""
+        return self.g(self.g.latent(n, device=self.device), y)
+
     def _update(self, name: str, loss: torch.Tensor) -> None:
         opt = self.optimizers[name]
         opt.zero_grad(set_to_none=True)
@@ -92,12 +104,12 @@ class GANRecipe(Recipe):
         logs: dict[str, float] = {}
         fake = y = real = None
         for i, batch in enumerate(batches):
-            real = batch["x"].to(self.device, non_blocking=True)
+            real = self.real_batch(batch)
             y = self._labels(batch)
             last = i == len(batches) - 1
             # the last critic step's fake keeps its graph and is reused by the generator step
             with torch.set_grad_enabled(last), self._autocast():
-                fake = self.g(self.g.latent(len(real), device=self.device), y)
+                fake = self.generate(len(real), y)
             with self._autocast():
                 d_loss, d_logs = self.loss.d_loss(lambda x, y=y: self.d(x, y), real, fake.detach())
             self._update("d", d_loss)

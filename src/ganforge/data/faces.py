@@ -1,0 +1,200 @@
+"""Face-dataset preparation: detect the main face in each photo, crop a square, resize, save .npz.
+
+Works offline with OpenCV's bundled Haar cascade (``pip install 'ganforge[faces]'``); when an
+MTCNN package is installed (``facenet-pytorch`` or ``mtcnn``, both ship their weights) the
+stronger MTCNN detector is used instead. Photos without a face, and files that cannot be read,
+are skipped and counted.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from ganforge.data.images import IMAGE_EXTENSIONS, load_image, resize_center_crop
+from ganforge.errors import DataError
+
+Box = tuple[int, int, int, int]  # x, y, width, height in pixels
+DetectorKind = Literal["auto", "haar", "mtcnn"]
+DETECT_SIDE = 640  # photos are shrunk to this longest side for detection (speed)
+INSTALL_OPENCV = (
+    "face detection needs OpenCV's bundled Haar cascade: pip install 'ganforge[faces]' "
+    "(that is opencv-python-headless below 5.0; OpenCV 5 no longer ships the cascades)"
+)
+MTCNN_PACKAGES = ("facenet_pytorch", "mtcnn")
+
+
+@dataclass
+class Detector:
+    """A named function from an RGB uint8 HWC image to face boxes."""
+
+    name: str
+    detect: Callable[[np.ndarray], list[Box]]
+
+
+def haar_detector() -> Detector:
+    """OpenCV's frontal-face Haar cascade (its model file ships inside the opencv package)."""
+    try:
+        import cv2
+    except ImportError:
+        raise DataError(INSTALL_OPENCV) from None
+    if not hasattr(cv2, "CascadeClassifier") or not hasattr(cv2, "data"):
+        raise DataError(f"OpenCV {cv2.__version__} has no Haar cascades; {INSTALL_OPENCV}")
+    cascade = cv2.CascadeClassifier(
+        str(Path(cv2.data.haarcascades) / "haarcascade_frontalface_default.xml")
+    )
+    if cascade.empty():
+        raise DataError(f"OpenCV's face cascade could not be loaded; {INSTALL_OPENCV}")
+
+    def detect(rgb: np.ndarray) -> list[Box]:
+        gray = cv2.equalizeHist(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
+        smallest = max(24, min(gray.shape) // 10)
+        found = cascade.detectMultiScale(gray, 1.1, 5, minSize=(smallest, smallest))
+        return [tuple(int(v) for v in box) for box in found]  # type: ignore[misc]
+
+    return Detector("haar", detect)
+
+
+def mtcnn_detector() -> Detector | None:
+    """MTCNN from facenet-pytorch or the mtcnn package, when one is installed."""
+    for package in MTCNN_PACKAGES:
+        if importlib.util.find_spec(package) is None:
+            continue
+        module = importlib.import_module(package)
+        if package == "facenet_pytorch":
+            net = module.MTCNN(keep_all=True, device="cpu")
+
+            def detect_fp(rgb: np.ndarray, net: object = net) -> list[Box]:
+                boxes, _ = net.detect(rgb)  # type: ignore[attr-defined]
+                if boxes is None:
+                    return []
+                return [(int(a), int(b), int(c - a), int(d - b)) for a, b, c, d in boxes]
+
+            return Detector("mtcnn (facenet-pytorch)", detect_fp)
+        net = module.MTCNN()
+
+        def detect_mt(rgb: np.ndarray, net: object = net) -> list[Box]:
+            faces = net.detect_faces(rgb)  # type: ignore[attr-defined]
+            return [tuple(int(v) for v in face["box"]) for face in faces]  # type: ignore[misc]
+
+        return Detector("mtcnn", detect_mt)
+    return None
+
+
+def make_detector(kind: DetectorKind = "auto") -> Detector:
+    """MTCNN when asked for or (auto) when installed, else OpenCV's Haar cascade."""
+    if kind in ("auto", "mtcnn"):
+        found = mtcnn_detector()
+        if found is not None:
+            return found
+        if kind == "mtcnn":
+            raise DataError(
+                "--detector mtcnn needs an MTCNN package: pip install facenet-pytorch "
+                "(or the mtcnn package with TensorFlow)"
+            )
+    return haar_detector()
+
+
+def main_face(rgb: np.ndarray, detector: Detector) -> Box | None:
+    """The largest face box in full-image pixels (detection runs on a shrunk copy)."""
+    h, w = rgb.shape[:2]
+    scale = min(1.0, DETECT_SIDE / max(h, w))
+    small = rgb
+    if scale < 1.0:
+        small = resize_center_crop(rgb, (max(1, round(h * scale)), max(1, round(w * scale))))
+    boxes = detector.detect(small)
+    if not boxes:
+        return None
+    x, y, bw, bh = max(boxes, key=lambda b: b[2] * b[3])
+    return (round(x / scale), round(y / scale), round(bw / scale), round(bh / scale))
+
+
+def square_crop(box: Box, height: int, width: int, margin: float) -> tuple[int, int, int]:
+    """(top, left, side): a square around the box, grown by ``margin`` per side, in the photo."""
+    x, y, bw, bh = box
+    side = min(round(max(bw, bh) * (1 + 2 * margin)), height, width)
+    cy, cx = y + bh / 2, x + bw / 2
+    top = int(min(max(round(cy - side / 2), 0), height - side))
+    left = int(min(max(round(cx - side / 2), 0), width - side))
+    return top, left, side
+
+
+@dataclass
+class FacesReport:
+    """What prepare_faces did: how many photos it kept and which it skipped, and why."""
+
+    out: Path
+    detector: str
+    kept: int
+    no_face: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+
+    @property
+    def seen(self) -> int:
+        """Image files looked at."""
+        return self.kept + len(self.no_face) + len(self.unreadable)
+
+
+def image_files(folder: Path) -> list[Path]:
+    """Image files under ``folder`` (recursively), sorted."""
+    return sorted(
+        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
+    )
+
+
+def prepare_faces(
+    folder: str | Path,
+    size: int = 128,
+    out: str | Path = "faces.npz",
+    margin: float = 0.25,
+    detector: DetectorKind = "auto",
+) -> FacesReport:
+    """Crop the main face of every photo under ``folder`` to size x size RGB; save an .npz.
+
+    The .npz holds ``images`` (uint8 N x 3 x size x size) and ``files`` (source paths relative
+    to ``folder``); train on it with ``data.name=npz data.path=<out>``.
+    """
+    root = Path(folder).expanduser()
+    if not root.is_dir():
+        raise DataError(f"{root} is not a folder of photos")
+    if size < 8:
+        raise DataError(f"--size must be at least 8, got {size}")
+    if margin < 0:
+        raise DataError(f"--margin must be >= 0, got {margin}")
+    files = image_files(root)
+    if not files:
+        raise DataError(f"no image files ({', '.join(sorted(IMAGE_EXTENSIONS))}) under {root}")
+    found = make_detector(detector)
+    target = Path(out) if str(out).endswith(".npz") else Path(f"{out}.npz")  # as numpy names it
+    report = FacesReport(target, found.name, 0)
+    crops, names = [], []
+    for path in files:
+        name = str(path.relative_to(root))
+        try:
+            rgb = load_image(path, channels=3)
+        except Exception:  # a broken or unsupported file is skipped, not fatal
+            report.unreadable.append(name)
+            continue
+        box = main_face(rgb, found)
+        if box is None:
+            report.no_face.append(name)
+            continue
+        top, left, side = square_crop(box, *rgb.shape[:2], margin)
+        face = rgb[top : top + side, left : left + side]
+        crops.append(resize_center_crop(face, (size, size)).transpose(2, 0, 1))
+        names.append(name)
+    report.kept = len(crops)
+    if not crops:
+        raise DataError(
+            f"no face found in any of the {report.seen} images under {root} "
+            f"({len(report.unreadable)} unreadable); nothing written"
+        )
+    report.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(report.out, images=np.stack(crops), files=np.array(names))
+    return report

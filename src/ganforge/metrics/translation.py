@@ -1,0 +1,139 @@
+"""Held-out evaluation of translators against the do-nothing (identity) baseline.
+
+Paired tasks: L1, PSNR, SSIM and sharpness difference between translations and targets, next
+to the same measures for the untranslated inputs. Unpaired tasks: the rate at which a domain
+classifier assigns translations to the target domain (next to the inputs' rate and real target
+images' rate), the cycle reconstruction error in both directions, and FID in the classifier's
+feature space to the target domain. Images are compared as 8-bit images scaled to [0, 1], as
+they would be saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import torch
+from torch import nn
+
+from ganforge.data import build_dataset
+from ganforge.data.base import DataInfo
+from ganforge.data.grid import to_uint8
+from ganforge.data.translation import TranslationDataset, held_out_dataset
+from ganforge.metrics import paired as measures
+from ganforge.metrics.fid import fid
+from ganforge.metrics.two_domain import DomainClassifier, domain_classifier, matched_channels
+from ganforge.models.base import Translator
+
+Distance = Callable[[torch.Tensor, torch.Tensor], float]
+
+
+def feature_fid(fake: torch.Tensor, real: torch.Tensor) -> float:
+    """FID between two sets of features (here the two-domain classifier's pooled features)."""
+    return fid(real.double().numpy(), fake.double().numpy())
+
+
+def _unit(images: torch.Tensor) -> torch.Tensor:
+    """uint8 or [-1, 1] float images as float64 in [0, 1] (floats rounded to 8 bits first)."""
+    if images.dtype != torch.uint8:
+        images = to_uint8(images)
+    return images.double() / 255.0
+
+
+def image_scores(pred: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
+    """Mean L1, PSNR, SSIM and sharpness difference of predictions against targets."""
+    x, y = _unit(pred), _unit(target)
+    return {
+        "l1": measures.l1(x, y).mean().item(),
+        "psnr": measures.psnr(x, y).mean().item(),
+        "ssim": measures.ssim(x, y).mean().item(),
+        "sharp_diff": measures.sharpness_difference(x, y).mean().item(),
+    }
+
+
+def paired_scores(g: Translator, data: TranslationDataset, seed: int = 0) -> dict[str, float]:
+    """Scores of g(A) against B and of the identity baseline (A itself) on held-out pairs.
+
+    Seeds torch's global generator with ``seed`` (dropout at test time draws from it).
+    """
+    torch.manual_seed(seed)
+    out = image_scores(g.translate(data.a), data.b)
+    identity = matched_channels(data.a, data.b.shape[1])
+    out.update({f"{k}_identity": v for k, v in image_scores(identity, data.b).items()})
+    return out
+
+
+def unpaired_scores(
+    g_ab: Translator,
+    g_ba: Translator,
+    data: TranslationDataset,
+    classifier: DomainClassifier,
+    distance: Distance | None = feature_fid,
+    seed: int = 0,
+    train: TranslationDataset | None = None,
+) -> dict[str, float]:
+    """Target-domain rates, cycle errors and (with ``distance``) feature distances, both ways.
+
+    ``distance(features, target_features)`` compares classifier features of two image sets (by
+    default FID on them); it is reported for translations and for the untranslated inputs, and
+    with ``train`` for the training images of the target domain (a real-vs-real reference).
+    Seeds torch's global generator with ``seed`` first.
+    """
+    torch.manual_seed(seed)
+    a, b = data.a, data.b
+    fake_b, fake_a = g_ab.translate(a), g_ba.translate(b)
+    rec_a, rec_b = g_ba.translate(fake_b), g_ab.translate(fake_a)
+
+    def rate_b(images: torch.Tensor) -> float:
+        return classifier.prob_b(images).gt(0.5).double().mean().item()
+
+    out = {
+        "target_rate_ab": rate_b(fake_b),
+        "target_rate_ab_identity": rate_b(a),
+        "target_rate_ab_real": rate_b(b),
+        "target_rate_ba": 1.0 - rate_b(fake_a),
+        "target_rate_ba_identity": 1.0 - rate_b(b),
+        "target_rate_ba_real": 1.0 - rate_b(a),
+        "cycle_l1_a": measures.l1(_unit(rec_a), _unit(a)).mean().item(),
+        "cycle_l1_b": measures.l1(_unit(rec_b), _unit(b)).mean().item(),
+    }
+    if distance is not None:
+        fa, fb = classifier.embed(a), classifier.embed(b)
+        out["fid_ab"] = distance(classifier.embed(fake_b), fb)
+        out["fid_ab_identity"] = distance(fa, fb)
+        out["fid_ba"] = distance(classifier.embed(fake_a), fa)
+        out["fid_ba_identity"] = distance(fb, fa)
+        if train is not None:
+            out["fid_ab_real"] = distance(classifier.embed(train.b), fb)
+            out["fid_ba_real"] = distance(classifier.embed(train.a), fa)
+    return out
+
+
+def evaluate(
+    name: str,
+    params: dict[str, Any],
+    info: DataInfo,
+    generators: dict[str, nn.Module],
+    held_out: TranslationDataset | None = None,
+    seed: int = 0,
+    distance: Distance | None = feature_fid,
+) -> dict[str, float]:
+    """Held-out scores of a paired ("g") or unpaired ("g_ab", "g_ba") translator.
+
+    ``name`` and ``params`` are the training dataset's; the held-out split is built from them
+    unless given, and an unpaired task's domain classifier is trained on the training split.
+    """
+    held = held_out if held_out is not None else held_out_dataset(name, params, info)
+    if info.kind == "paired":
+        return paired_scores(generators["g"], held, seed)  # type: ignore[arg-type]
+    train = build_dataset(name, {**params, "jitter": False})
+    classifier = domain_classifier(train.a, train.b)  # type: ignore[attr-defined]
+    return unpaired_scores(
+        generators["g_ab"],  # type: ignore[arg-type]
+        generators["g_ba"],  # type: ignore[arg-type]
+        held,
+        classifier,
+        distance,
+        seed,
+        train,  # type: ignore[arg-type]
+    )

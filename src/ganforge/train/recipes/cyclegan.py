@@ -1,0 +1,104 @@
+"""The CycleGAN step: both generators on GAN + cycle + identity, then both D on pooled fakes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from ganforge.config import Config
+from ganforge.data.base import DataInfo
+from ganforge.errors import ConfigError
+from ganforge.registry import RECIPES
+from ganforge.train.image_pool import ImagePool
+from ganforge.train.optim import set_requires_grad
+from ganforge.train.recipes.base import Preview
+from ganforge.train.recipes.translation import TranslationRecipe, side_by_side
+
+
+def l1(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean absolute difference."""
+    return (x - y).abs().mean()
+
+
+@RECIPES.register("cyclegan")
+class CycleGANRecipe(TranslationRecipe):
+    """Two translators trained with cycle consistency on unpaired data (Zhu et al. 2017)."""
+
+    loss_name = "cyclegan"
+
+    def __init__(self, cfg: Config, info: DataInfo, device: torch.device) -> None:
+        super().__init__(cfg, info, device)
+        m = self.built
+        self.g_ab, self.g_ba = m.g_ab.to(device), m.g_ba.to(device)
+        self.d_a, self.d_b = m.d_a.to(device), m.d_b.to(device)
+        self.models = {"g_ab": self.g_ab, "g_ba": self.g_ba, "d_a": self.d_a, "d_b": self.d_b}
+        self.optimizers = {
+            "g": self._optimizer([self.g_ab, self.g_ba], self.settings.lr_g),
+            "d": self._optimizer([self.d_a, self.d_b], self.settings.lr_d),
+        }
+        if self.loss.identity_weight > 0 and info.extra["channels_a"] != info.channels:
+            raise ConfigError(
+                "the identity loss needs domains with the same number of channels; "
+                "set loss.identity_ratio=0"
+            )
+        self.pool_a, self.pool_b = ImagePool(self.loss.pool_size), ImagePool(self.loss.pool_size)
+
+    def step(self, batches: list[dict[str, torch.Tensor]]) -> dict[str, float]:
+        """One update of both generators, then one of both discriminators."""
+        a = batches[0]["a"].to(self.device, non_blocking=True)
+        b = batches[0]["b"].to(self.device, non_blocking=True)
+        loss = self.loss
+        fake_b, fake_a = self.g_ab(a), self.g_ba(b)
+        rec_a, rec_b = self.g_ba(fake_b), self.g_ab(fake_a)
+        set_requires_grad(self.d_a, False)
+        set_requires_grad(self.d_b, False)
+        gan_ab, gan_ba = loss.adversarial(self.d_b, fake_b), loss.adversarial(self.d_a, fake_a)
+        cycle_a, cycle_b = l1(rec_a, a), l1(rec_b, b)
+        g_loss = gan_ab + gan_ba + loss.cycle_weight * (cycle_a + cycle_b)
+        logs = {"g_gan_ab": gan_ab.item(), "g_gan_ba": gan_ba.item()}
+        if loss.identity_weight > 0:
+            idt_b, idt_a = l1(self.g_ab(b), b), l1(self.g_ba(a), a)
+            g_loss = g_loss + loss.identity_weight * (idt_a + idt_b)
+            logs.update(idt_a=idt_a.item(), idt_b=idt_b.item())
+        self._update("g", g_loss)
+        set_requires_grad(self.d_a, True)
+        set_requires_grad(self.d_b, True)
+        d_b, logs_b = loss.d_loss(self.d_b, b, self.pool_b.query(fake_b))
+        d_a, logs_a = loss.d_loss(self.d_a, a, self.pool_a.query(fake_a))
+        self._update("d", d_a + d_b)
+        logs.update(
+            g_loss=g_loss.item(),
+            cycle_a=cycle_a.item(),
+            cycle_b=cycle_b.item(),
+            d_loss=(d_a + d_b).item(),
+            d_a=d_a.item(),
+            d_b=d_b.item(),
+            d_real=0.5 * (logs_a["d_real"] + logs_b["d_real"]),
+            d_fake=0.5 * (logs_a["d_fake"] + logs_b["d_fake"]),
+        )
+        return logs
+
+    def generators(self) -> dict[str, nn.Module]:
+        """G_AB and G_BA."""
+        return {"g_ab": self.g_ab, "g_ba": self.g_ba}
+
+    @torch.no_grad()
+    def preview(self, inputs: dict[str, torch.Tensor], generators: dict[str, nn.Module]) -> Preview:
+        """Rows of (A, G_AB(A), G_BA(G_AB(A)), B, G_BA(B), G_AB(G_BA(B))) on held-out images."""
+        g_ab, g_ba = generators["g_ab"], generators["g_ba"]
+        fake_b, fake_a = g_ab.translate(inputs["a"]), g_ba.translate(inputs["b"])
+        columns = [inputs["a"], fake_b, g_ba.translate(fake_b)]
+        columns += [inputs["b"], fake_a, g_ab.translate(fake_a)]
+        return side_by_side(columns, ["A", "A->B", "A->B->A", "B", "B->A", "B->A->B"])
+
+    def extra_state(self) -> dict[str, Any]:
+        """The two image pools."""
+        return {"pool_a": self.pool_a.state_dict(), "pool_b": self.pool_b.state_dict()}
+
+    def load_extra_state(self, state: dict[str, Any]) -> None:
+        """Restore the image pools."""
+        if "pool_a" in state:
+            self.pool_a.load_state_dict(state["pool_a"], self.device)
+            self.pool_b.load_state_dict(state["pool_b"], self.device)

@@ -1,0 +1,148 @@
+"""Pix2Pix and CycleGAN architectures: the published parameter counts, shapes, receptive fields."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from ganforge.data.base import DataInfo
+from ganforge.errors import ConfigError, GanforgeError
+from ganforge.models.cyclegan import ResidualBlock, cyclegan
+from ganforge.models.pix2pix import UNetGenerator, pix2pix, unet_depth
+from ganforge.nn.patchgan import (
+    PatchDiscriminator,
+    conv_layers,
+    patch_output_side,
+    receptive_field,
+    receptive_field_progression,
+)
+
+
+def info(kind: str, size: int, ca: int = 3, cb: int = 3) -> DataInfo:
+    return DataInfo("t", kind, (cb, size, size), 1, extra={"channels_a": ca})  # type: ignore[arg-type]
+
+
+def trainable(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def with_bn_statistics(module: nn.Module) -> int:
+    """Keras-style count: batch-norm moving mean and variance count as (frozen) parameters."""
+    stats = sum(b.numel() for n, b in module.named_buffers() if n.endswith(("mean", "var")))
+    return trainable(module) + stats
+
+
+def test_pix2pix_official_counts_and_patch_output() -> None:
+    models = pix2pix(info("paired", 256))
+    assert trainable(models.g) == 54_413_955
+    assert trainable(models.d) == 2_768_705
+    assert models.d(torch.zeros(1, 6, 256, 256)).shape == (1, 1, 30, 30)
+    assert models.d.receptive_field() == 70
+
+
+def test_pix2pix_tutorial_variant_by_configuration() -> None:
+    models = pix2pix(info("paired", 256), g_bias=True, d_layers=4, d_bias=True, d_same_padding=True)
+    assert with_bn_statistics(models.g) == 54_429_315
+    assert with_bn_statistics(models.d) == 6_968_257
+    assert models.d(torch.zeros(1, 6, 256, 256)).shape == (1, 1, 16, 16)
+    assert models.d.receptive_field() == 142
+
+
+def test_cyclegan_official_and_tutorial_counts() -> None:
+    models = cyclegan(info("unpaired", 256))
+    assert trainable(models.g_ab) == 11_378_179
+    assert trainable(models.d_b) == 2_764_737
+    tutorial = cyclegan(info("unpaired", 256), d_layers=4, d_norm="instance-affine")
+    assert trainable(tutorial.d_a) == 6_962_369
+
+
+@pytest.mark.parametrize(("size", "blocks"), [(256, 9), (128, 6), (32, 6)])
+def test_resnet_blocks_follow_image_size(size: int, blocks: int) -> None:
+    g = cyclegan(info("unpaired", size), g_width=8, d_width=8).g_ab
+    assert sum(isinstance(m, ResidualBlock) for m in g.modules()) == blocks
+
+
+def test_receptive_field_progression_of_the_70x70_patchgan() -> None:
+    layers = conv_layers(PatchDiscriminator(6))
+    progression = receptive_field_progression(layers)
+    print("receptive field, output back to input:", ", ".join(map(str, progression)))
+    assert progression == [1, 4, 7, 16, 34, 70]
+    assert receptive_field(layers) == 70
+
+
+@pytest.mark.parametrize(("n_layers", "field"), [(0, 1), (1, 16), (2, 34), (3, 70), (5, 286)])
+def test_pixelgan_to_imagegan(n_layers: int, field: int) -> None:
+    """0: PixelGAN (1x1); 3: 70x70; 5: ImageGAN (286 covers a 256 image)."""
+    assert PatchDiscriminator(6, 8, n_layers).receptive_field() == field
+
+
+def test_unet_depth_follows_size() -> None:
+    assert unet_depth((256, 256)) == 8
+    assert unet_depth((128, 128)) == 7
+    assert unet_depth((32, 64)) == 5
+    with pytest.raises(ConfigError, match="divisible by 32"):
+        unet_depth((48, 48))
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    log_size=st.integers(3, 6),
+    ca=st.sampled_from([1, 3]),
+    cb=st.sampled_from([1, 3]),
+    n=st.integers(1, 3),
+)
+def test_unet_maps_any_power_of_two_size_to_itself(log_size: int, ca: int, cb: int, n: int) -> None:
+    size = 2**log_size
+    g = UNetGenerator(ca, cb, (size, size), width=4, norm="instance")
+    out = g(torch.randn(n, ca, size, size))
+    assert out.shape == (n, cb, size, size)
+    assert out.abs().max() <= 1
+
+
+def test_weights_are_drawn_from_n0_002() -> None:
+    g = pix2pix(info("paired", 32), g_width=32).g
+    weights = torch.cat([m.weight.flatten() for m in g.modules() if isinstance(m, nn.Conv2d)])
+    assert abs(weights.std().item() - 0.02) < 0.002
+    assert abs(weights.mean().item()) < 0.002
+
+
+def test_test_mode_train_keeps_dropout_at_inference() -> None:
+    x = torch.randn(2, 3, 32, 32)
+    paper = pix2pix(info("paired", 32), g_width=8).g.eval()
+    assert not torch.equal(paper(x), paper(x))  # dropout on, as in the paper
+    fixed = pix2pix(info("paired", 32), g_width=8, test_mode="eval").g.eval()
+    assert torch.equal(fixed(x), fixed(x))
+
+
+def test_translators_have_no_latent_space() -> None:
+    g = pix2pix(info("paired", 32), g_width=8).g
+    with pytest.raises(GanforgeError, match="ganforge translate"):
+        g.latent(4)
+
+
+def test_families_check_the_dataset_kind() -> None:
+    with pytest.raises(ConfigError, match="needs a paired dataset"):
+        pix2pix(info("image", 32))
+    with pytest.raises(ConfigError, match="needs a unpaired dataset"):
+        cyclegan(info("paired", 32))
+
+
+@settings(max_examples=25, deadline=None)
+@given(side=st.integers(4, 80), n_layers=st.integers(0, 4), same=st.booleans())
+def test_patch_output_side_matches_the_network(side: int, n_layers: int, same: bool) -> None:
+    d = PatchDiscriminator(1, 2, n_layers, "none", None, same)
+    expected = patch_output_side(side, n_layers, same)
+    if expected == 0:
+        with pytest.raises(RuntimeError):
+            d(torch.zeros(1, 1, side, side))
+    else:
+        assert d(torch.zeros(1, 1, side, side)).shape[-1] == expected
+
+
+def test_too_small_images_name_the_fix() -> None:
+    with pytest.raises(ConfigError, match=r"lower model\.d_layers"):
+        pix2pix(info("paired", 16), g_width=4, d_width=4)
+    assert pix2pix(info("paired", 16), g_width=4, d_width=4, d_layers=2).d is not None

@@ -1,0 +1,123 @@
+"""Pix2Pix and CycleGAN from the CLI: short runs, previews, held-out scores, translate, resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from ganforge import api
+from ganforge.checkpoints import load_checkpoint
+from ganforge.cli import main
+
+TINY = ["train.threads=1", "train.progress=false", "data.size=16"]
+PIX2PIX = [*TINY, "model.g_width=4", "model.d_width=4", "model.d_layers=2", "train.batch_size=4"]
+CYCLEGAN = [*PIX2PIX[:-1], "model.n_blocks=1", "train.batch_size=2"]
+
+
+def cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture(scope="module")
+def pix2pix_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("runs")
+    sets = [*PIX2PIX, "train.steps=4", "train.sample_every=2", "train.checkpoint_every=2"]
+    return api.train("pix2pix-edges", sets, runs_root=root, name="p2p").run.path
+
+
+@pytest.fixture(scope="module")
+def cyclegan_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("runs")
+    sets = [*CYCLEGAN, "train.steps=3", "train.sample_every=3"]
+    return api.train("cyclegan-strokes", sets, runs_root=root, name="cyc").run.path
+
+
+def test_pix2pix_run_writes_previews_and_held_out_scores(pix2pix_run: Path) -> None:
+    assert (pix2pix_run / "samples" / "step-0000002.png").is_file()
+    grid = Image.open(pix2pix_run / "samples" / "step-0000004.png")
+    assert grid.width < grid.height  # 3 columns (input, output, target) by 8 rows
+    record = json.loads((pix2pix_run / "metrics.jsonl").read_text().splitlines()[-1])
+    assert record["kind"] == "eval"
+    for key in ("l1", "psnr", "ssim", "l1_identity", "psnr_identity", "ssim_identity"):
+        assert isinstance(record[key], float)
+    state = load_checkpoint(pix2pix_run / "checkpoints" / "latest.pt")
+    assert set(state["recipe"]["models"]) == {"g", "d"}
+
+
+def test_cyclegan_run_reports_domain_rates_and_cycle_error(cyclegan_run: Path) -> None:
+    record = json.loads((cyclegan_run / "metrics.jsonl").read_text().splitlines()[-1])
+    for key in ("target_rate_ab", "target_rate_ab_identity", "cycle_l1_a", "cycle_l1_b"):
+        assert 0.0 <= record[key] <= 1.0
+    assert record["target_rate_ab_real"] > 0.9  # the classifier knows the domains
+    assert record["target_rate_ab_identity"] < 0.1
+    for direction in ("ab", "ba"):  # FID in the classifier's features: real vs real is far closer
+        assert 0 <= record[f"fid_{direction}_real"] < record[f"fid_{direction}_identity"]
+        assert record[f"fid_{direction}"] >= 0
+    state = load_checkpoint(cyclegan_run / "checkpoints" / "latest.pt")
+    assert set(state["recipe"]["models"]) == {"g_ab", "g_ba", "d_a", "d_b"}
+    assert len(state["recipe"]["extra"]["pool_b"]["images"]) == 6  # 3 steps x batch 2
+
+
+def test_translate_writes_one_png_per_input_in_both_directions(
+    cyclegan_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "in" / "sub").mkdir(parents=True)
+    Image.new("L", (20, 20), 255).save(tmp_path / "in" / "x.png")
+    Image.new("RGB", (16, 16), (9, 9, 9)).save(tmp_path / "in" / "sub" / "y.jpg")
+    (tmp_path / "in" / "bad.png").write_bytes(b"junk")
+    for direction in ("AtoB", "BtoA"):
+        out = tmp_path / direction
+        args = ["translate", str(cyclegan_run), "--input", str(tmp_path / "in"), "--out", str(out)]
+        code, stdout, stderr = cli([*args, "--direction", direction], capsys)
+        assert code == 0 and "wrote 2 image(s)" in stdout and "bad.png" in stderr
+        assert Image.open(out / "sub" / "y.png").size == (16, 16)
+        assert (out / "x.png").is_file()
+
+
+def test_pix2pix_has_one_direction_and_no_latent(
+    pix2pix_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Image.new("L", (16, 16), 0).save(tmp_path / "x.png")
+    args = ["translate", str(pix2pix_run), "--input", str(tmp_path), "--out", str(tmp_path / "o")]
+    code, _, err = cli([*args, "--direction", "BtoA"], capsys)
+    assert code == 2 and "data.direction=BtoA" in err
+    code, _, err = cli(["sample", str(pix2pix_run)], capsys)
+    assert code == 2 and "ganforge translate" in err
+
+
+def test_translate_eval_prints_model_and_identity(
+    pix2pix_run: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = cli(["translate-eval", str(pix2pix_run)], capsys)
+    assert code == 0
+    header, *rows = out.strip().splitlines()
+    assert header.split() == ["measure", "model", "identity", "real"]
+    assert [r.split()[0] for r in rows] == ["l1", "psnr", "ssim", "sharp_diff"]
+    saved = json.loads((pix2pix_run / "translation-eval-step4.json").read_text())
+    final = json.loads((pix2pix_run / "metrics.jsonl").read_text().splitlines()[-1])
+    assert saved["ssim_identity"] == pytest.approx(final["ssim_identity"])
+    assert saved["ssim"] == pytest.approx(final["ssim"])  # same checkpoint, same seed
+
+
+def test_cyclegan_resume_is_exact(tmp_path: Path) -> None:
+    sets = [*CYCLEGAN, "train.sample_every=0", "train.checkpoint_every=2"]
+    straight = api.train("cyclegan-strokes", [*sets, "train.steps=4"], runs_root=tmp_path)
+    first = api.train("cyclegan-strokes", [*sets, "train.steps=2"], runs_root=tmp_path)
+    resumed = api.train(resume=first.run.path, overrides=["train.steps=4"], runs_root=tmp_path)
+    a = load_checkpoint(straight.checkpoint)["recipe"]
+    b = load_checkpoint(resumed.checkpoint)["recipe"]
+    for name in ("g_ab", "d_b"):
+        for key, value in a["models"][name].items():
+            assert torch.equal(value, b["models"][name][key]), (name, key)
+    pool_a = torch.cat(a["extra"]["pool_a"]["images"])
+    assert torch.equal(pool_a, torch.cat(b["extra"]["pool_a"]["images"]))
