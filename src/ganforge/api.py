@@ -16,6 +16,7 @@ from PIL import Image
 from ganforge import config as config_mod
 from ganforge import rate as _rate
 from ganforge import style_figures
+from ganforge import tune as _tune
 from ganforge.bayes.naive_bayes import MODELS as _NB_MODELS
 from ganforge.bayes.naive_bayes import NaiveBayesError
 from ganforge.bayes.nb_cli_support import NaiveBayesRun, run_naive_bayes
@@ -391,6 +392,35 @@ def evaluate_translation(
     return scores
 
 
+def tune(
+    preset: str,
+    space: str | Path,
+    trials: int,
+    steps: int,
+    metric: str,
+    *,
+    out: str | Path | None = None,
+    overrides: Iterable[str] = (),
+    seed: int = 0,
+    acquisition: str = "ei",
+    on_trial: Callable[[dict], None] | None = None,
+) -> _tune.TuneResult:
+    """Bayesian search over ``space`` (YAML): ``trials`` trainings of ``steps`` steps, each
+    scored by ``metric``; resumes from the journal in ``out``; writes the best as a preset."""
+    return _tune.tune(
+        preset,
+        space,
+        trials,
+        steps,
+        metric,
+        folder=out,
+        overrides=overrides,
+        seed=seed,
+        acquisition=acquisition,
+        on_trial=on_trial,
+    )
+
+
 __all__ = [
     "NAIVE_BAYES_MODELS",
     "Loaded",
@@ -415,4 +445,5 @@ __all__ = [
     "style_mix",
     "train",
     "translate",
+    "tune",
 ]

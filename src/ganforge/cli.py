@@ -530,6 +530,72 @@ def translate_eval(source: str, json_out: str | None, no_ema: bool) -> None:
         click.echo(f"{name:<16}{text}")
 
 
+@cli.command()
+@click.argument("preset")
+@click.option(
+    "--space",
+    "space",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="YAML: config key -> {low, high[, log]} or {choices: [...]}.",
+)
+@click.option("--trials", default=20, show_default=True, help="Trainings in the search.")
+@click.option("--steps", default=500, show_default=True, help="Training steps per trial.")
+@click.option("--metric", required=True, help="Score to optimise, e.g. modes, fid, recall.")
+@click.option(
+    "--out", type=click.Path(file_okay=False), help="Search folder (default runs/tune-PRESET)."
+)
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Fixed overrides.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the search.")
+@click.option(
+    "--acquisition",
+    type=click.Choice(["ei", "pi", "lcb", "portfolio"]),
+    default="ei",
+    show_default=True,
+)
+def tune(
+    preset: str,
+    space: str,
+    trials: int,
+    steps: int,
+    metric: str,
+    out: str | None,
+    overrides: tuple[str, ...],
+    seed: int,
+    acquisition: str,
+) -> None:
+    """Tune PRESET's hyperparameters by Bayesian optimisation; rerun the command to resume."""
+
+    def show(trial: dict) -> None:
+        score = f"{trial['score']:.4g}" if trial.get("score") is not None else trial.get("error")
+        click.echo(f"trial {trial['trial']}: {trial['status']} {score} ({trial['seconds']} s)")
+
+    result = api.tune(
+        preset,
+        space,
+        trials,
+        steps,
+        metric,
+        out=out,
+        overrides=overrides,
+        seed=seed,
+        acquisition=acquisition,
+        on_trial=show,
+    )
+    click.echo(result.files["results"].read_text())
+    if result.best is not None:
+        click.echo(
+            f"best: trial {result.best['trial']} {result.objective.key}={result.best['score']:.4g}"
+        )
+    for label, path in result.files.items():
+        click.echo(f"  {label + ':':<13}{path}")
+    if "best" in result.files:
+        click.echo(f"train it with: ganforge train {result.files['best']}")
+    if result.status == "interrupted":
+        click.echo("interrupted; rerun the same command to resume")
+        sys.exit(EXIT_INTERRUPTED["SIGINT"])
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors print one line and exit 2, never a traceback."""
     try:

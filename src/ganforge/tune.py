@@ -1,0 +1,280 @@
+"""GAN hyperparameter search: each trial trains a preset with proposed overrides for a few steps,
+scores one metric on the result and reports it to the Bayesian optimiser (``ganforge.bayes``).
+
+The search lives in one folder: ``journal.json`` (the optimiser's state, every trial with its
+run, value or error), ``trials/trial-NNN/`` (the runs), ``results.md``, ``convergence.png`` and
+``best.yaml`` (the preset with the best trial's values: ``ganforge train best.yaml``). Running the
+same command again continues from the journal: finished trials are never repeated, an
+interrupted one is run again.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ganforge import config as config_mod
+from ganforge.bayes import Optimizer, Space
+from ganforge.bayes.plots import plot_convergence
+from ganforge.errors import ConfigError, GanforgeError
+from ganforge.metrics.evaluate import evaluate
+from ganforge.registry import METRICS
+from ganforge.train import train
+
+JOURNAL = "journal.json"
+SETUP = "setup.json"
+
+
+@dataclass
+class Objective:
+    """Which metric scores a trial: the registered metric, the score key and its direction."""
+
+    metric: str
+    key: str
+    higher_is_better: bool
+
+    def to_loss(self, value: float) -> float:
+        """The value the optimiser minimises."""
+        return -value if self.higher_is_better else value
+
+
+def objective_for(name: str) -> Objective:
+    """Resolve ``--metric``: a score key (``modes``, ``fid``, ``recall``) or ``metric:key``."""
+    metric, _, key = name.partition(":")
+    candidates = []
+    for entry in METRICS:
+        better = entry.meta.get("better") or {}
+        if key and entry.name == metric and key in better:
+            candidates.append((entry.name, key, better[key]))
+        elif not key and name in better:
+            candidates.append((entry.name, name, better[name]))
+    usable = [c for c in candidates if c[2] in ("lower", "higher")]
+    if not usable:
+        scores = sorted(
+            k for e in METRICS for k, d in (e.meta.get("better") or {}).items() if d is not None
+        )
+        raise ConfigError(
+            f"--metric {name}: not a score with a direction; choose one of {', '.join(scores)}"
+        )
+    metric, key, direction = usable[0]
+    return Objective(metric, key, direction == "higher")
+
+
+def load_space(path: str | Path) -> Space:
+    """A search space from YAML: ``config.key: {low, high[, log]} | {choices: [...]}``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"search space file {path} does not exist")
+    raw = yaml.safe_load(path.read_text())
+    if not isinstance(raw, Mapping) or not raw:
+        raise ConfigError(
+            f"{path}: expected a mapping of config keys to ranges, e.g. "
+            "'optim.lr_g: {low: 1.0e-5, high: 1.0e-3, log: true}'"
+        )
+    try:
+        return Space({str(k): _tuple_ranges(v) for k, v in raw.items()})
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+
+
+def _tuple_ranges(spec: Any) -> Any:
+    # YAML has no tuples: [low, high] of two numbers is a range, anything else a choice list
+    if (
+        isinstance(spec, list)
+        and len(spec) == 2
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in spec)
+    ):
+        return tuple(spec)
+    return spec
+
+
+def _corners(space: Space) -> list[list[Any]]:
+    """Both ends of every range and every categorical choice, a few points in all."""
+    low, high = space.decode([[0.0] * space.n_columns, [1.0] * space.n_columns])
+    points = [low, high]
+    for i, dim in enumerate(space.dimensions):
+        for choice in getattr(dim, "choices", ())[1:]:
+            points.append([*low[:i], choice, *low[i + 1 :]])
+    return points
+
+
+def overrides_for(params: Mapping[str, Any]) -> list[str]:
+    """``--set`` strings for a trial's values (JSON literals are valid YAML)."""
+    return [f"{key}={json.dumps(value)}" for key, value in params.items()]
+
+
+@dataclass
+class TuneResult:
+    """The finished search: the trials in order, the best one, the files written."""
+
+    folder: Path
+    trials: list[dict[str, Any]]
+    best: dict[str, Any] | None
+    objective: Objective
+    files: dict[str, Path] = field(default_factory=dict)
+    status: str = "completed"
+
+
+def tune(
+    preset: str,
+    space: str | Path | Space,
+    trials: int,
+    steps: int,
+    metric: str,
+    *,
+    folder: str | Path | None = None,
+    overrides: Iterable[str] = (),
+    seed: int = 0,
+    n_initial: int | None = None,
+    acquisition: str = "ei",
+    on_trial: Callable[[dict[str, Any]], None] | None = None,
+) -> TuneResult:
+    """Run (or continue) a search of ``trials`` trials of ``steps`` training steps each."""
+    if trials < 1 or steps < 1:
+        raise ConfigError(f"--trials and --steps must be positive, got {trials} and {steps}")
+    space = space if isinstance(space, Space) else load_space(space)
+    objective = objective_for(metric)
+    base = list(overrides)
+    for point in _corners(space):  # a typo should be one error now, not N failed trials
+        config_mod.resolve(preset, [*base, *overrides_for(space.as_dict(point))])
+    folder = Path(folder) if folder else Path("runs") / f"tune-{Path(preset).stem}"
+    journal = folder / JOURNAL
+    setup = {"preset": preset, "steps": steps, "metric": metric, "overrides": base}
+    if journal.is_file():
+        opt = Optimizer.load(journal)
+        before = json.loads((folder / SETUP).read_text())
+        if opt.space != space or before != setup:
+            raise ConfigError(
+                f"{folder} holds a search with another space or setup ({before}); "
+                "rerun with the same arguments to resume, or use a new --out folder"
+            )
+    else:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / SETUP).write_text(json.dumps(setup, indent=1))
+        initial = n_initial if n_initial is not None else min(max(2, trials // 3), 10)
+        opt = Optimizer(space, n_initial=initial, acquisition=acquisition, seed=seed)
+        opt.save(journal)
+    status = "completed"
+    while opt.n_told < trials:
+        point = opt.ask()
+        params = space.as_dict(point)
+        number = opt.n_told
+        name = f"trial-{number:03d}"
+        run_path = folder / "trials" / name
+        if run_path.exists():  # left by an interrupted trial
+            shutil.rmtree(run_path)
+        start = time.perf_counter()
+        record: dict[str, Any] = {"trial": number, "params": params, "run": str(run_path)}
+        try:
+            cfg = config_mod.resolve(
+                preset,
+                [*base, *overrides_for(params), f"train.steps={steps}", "train.progress=false"],
+            )
+            cfg.name = name
+            result = train(cfg, runs_root=folder / "trials")
+            if result.status == "interrupted":
+                status = "interrupted"
+                break
+            value = evaluate(result.run.path, metrics=[objective.metric]).values[objective.key]
+            if value is None or not math.isfinite(value):
+                raise GanforgeError(f"{objective.key} is {value}")
+            record.update(score=float(value), status="ok")
+        except (GanforgeError, RuntimeError, ValueError, FloatingPointError) as exc:
+            record.update(score=None, status="failed", error=f"{type(exc).__name__}: {exc}")
+        record["seconds"] = round(time.perf_counter() - start, 2)
+        loss = objective.to_loss(record["score"]) if record["score"] is not None else None
+        opt.tell(point, loss, **{k: v for k, v in record.items() if k != "params"})
+        opt.save(journal)
+        if on_trial is not None:
+            on_trial(record)
+    return _finish(preset, base, folder, opt, objective, status)
+
+
+def _trials(opt: Optimizer) -> list[dict[str, Any]]:
+    out = []
+    for entry in opt.history:
+        row = {k: v for k, v in entry.items() if k not in ("point", "source", "value")}
+        row["params"] = opt.space.as_dict(entry["point"])
+        row.setdefault("score", None)
+        out.append(row)
+    return out
+
+
+def _finish(
+    preset: str,
+    base: list[str],
+    folder: Path,
+    opt: Optimizer,
+    objective: Objective,
+    status: str,
+) -> TuneResult:
+    trials = _trials(opt)
+    ok = [t for t in trials if t.get("status") == "ok"]
+    best = None
+    if ok:
+        pick = max if objective.higher_is_better else min
+        best = pick(ok, key=lambda t: t["score"])
+    files = {
+        "journal": folder / JOURNAL,
+        "results": _write_table(folder, opt.space.names, trials, objective),
+    }
+    if any(t.get("status") == "ok" for t in trials):
+        scores = [t["score"] if t["score"] is not None else math.nan for t in trials]
+        files["convergence"] = plot_convergence(
+            scores,
+            folder / "convergence.png",
+            maximize=objective.higher_is_better,
+            title=f"{objective.metric} search over trials",
+            ylabel=f"best {objective.key} so far",
+        )
+    if best is not None:
+        files["best"] = _write_best(preset, base, folder, best, objective)
+    return TuneResult(folder, trials, best, objective, files, status)
+
+
+def _write_table(
+    folder: Path, keys: list[str], trials: list[dict[str, Any]], objective: Objective
+) -> Path:
+    lines = [
+        "| trial | " + " | ".join(keys) + f" | {objective.key} | status | seconds |",
+        "|" + "---|" * (len(keys) + 4),
+    ]
+    for t in trials:
+        values = [_fmt(t["params"][k]) for k in keys]
+        score = _fmt(t["score"]) if t["score"] is not None else "-"
+        status = t.get("status", "?") + (f" ({t['error']})" if t.get("error") else "")
+        lines.append(
+            f"| {t.get('trial', '')} | "
+            + " | ".join(values)
+            + f" | {score} | {status} | {t.get('seconds', '')} |"
+        )
+    path = folder / "results.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _write_best(
+    preset: str, base: list[str], folder: Path, best: dict[str, Any], objective: Objective
+) -> Path:
+    cfg = config_mod.resolve(preset, [*base, *overrides_for(best["params"])])
+    cfg.name = None
+    cfg.preset = f"{Path(preset).stem}-tuned"
+    path = folder / "best.yaml"
+    header = (
+        f"# {preset} tuned by `ganforge tune`: trial {best['trial']} scored "
+        f"{objective.key}={best['score']:.6g}\n# values: {json.dumps(best['params'])}\n"
+    )
+    path.write_text(header + yaml.safe_dump(config_mod.to_dict(cfg), sort_keys=False))
+    return path
