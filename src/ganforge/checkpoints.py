@@ -83,7 +83,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     if not path.is_file():
         raise GanforgeError(f"checkpoint {path} does not exist")
     try:
-        state = torch.load(path, map_location=map_location, weights_only=False)
+        state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:
         raise GanforgeError(f"{path} is not a readable ganforge checkpoint: {exc}") from exc
     if not isinstance(state, dict) or "recipe" not in state:

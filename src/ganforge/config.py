@@ -23,6 +23,21 @@ import yaml
 from ganforge.errors import ConfigError
 from ganforge.registry import DATASETS, LOSSES, MODELS, PRESETS, Registry
 
+
+def read_yaml(path: str | Path) -> Any:
+    """Parse a YAML file; a missing file or a syntax error is a ConfigError naming file and line."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}{where}: invalid YAML ({problem})") from None
+
+
 # ---------------------------------------------------------------------------------------------
 # value coercion by annotation
 
@@ -259,7 +274,11 @@ FIXED = {"optim": OptimConfig, "train": TrainConfig, "eval": EvalConfig}
 TOP_LEVEL = {"preset", "name", "base", *SELECTABLE, *FIXED}
 
 
-def _dataclass_from(cls: type, raw: Mapping[str, Any], where: str) -> Any:
+def _dataclass_from(cls: type, raw: Any, where: str) -> Any:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(
+            f"{where}: expected a mapping of keys, got {raw!r}; use --set {where}.KEY=VALUE"
+        )
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
     values = {}
@@ -291,6 +310,81 @@ def _choice_from(section: str, raw: Any) -> Choice:
     return Choice(name, bind(builder, params, f"{section} ({name})"))
 
 
+@dataclass(frozen=True)
+class Bound:
+    """An allowed interval for a fixed-section key; ``open_*`` excludes that end."""
+
+    key: str
+    low: float | None = None
+    high: float | None = None
+    open_low: bool = False
+    open_high: bool = False
+
+    def allows(self, value: float) -> bool:
+        """Whether ``value`` lies in the interval."""
+        above = self.low is None or (value > self.low if self.open_low else value >= self.low)
+        below = self.high is None or (value < self.high if self.open_high else value <= self.high)
+        return above and below
+
+    def describe(self) -> str:
+        """E.g. '> 0 and < 1'."""
+        parts = []
+        if self.low is not None:
+            parts.append(f"{'>' if self.open_low else '>='} {self.low}")
+        if self.high is not None:
+            parts.append(f"{'<' if self.open_high else '<='} {self.high}")
+        return " and ".join(parts)
+
+
+BOUNDS = [
+    Bound("train.steps", 1),
+    Bound("train.epochs", 0, open_low=True),
+    Bound("train.batch_size", 1),
+    Bound("train.ema", 0, 1, open_low=True, open_high=True),
+    Bound("train.ema_start", 0),
+    Bound("train.log_every", 1),
+    Bound("train.sample_every", 0),
+    Bound("train.grid_size", 1),
+    Bound("train.checkpoint_every", 0),
+    Bound("train.keep_last", 0),
+    Bound("train.max_rollbacks", 0),
+    Bound("train.threads", 1),
+    Bound("optim.lr_g", 0, open_low=True),
+    Bound("optim.lr_d", 0, open_low=True),
+    Bound("optim.eps", 0, open_low=True),
+    Bound("optim.weight_decay", 0),
+    Bound("optim.n_critic", 1),
+    Bound("optim.decay_start", 0, 1),
+    Bound("eval.every", 0),
+    Bound("eval.n_samples", 2),
+]
+
+
+def check_ranges(cfg: Config) -> None:
+    """Reject out-of-range values of the fixed sections, naming the key and the range."""
+    for bound in BOUNDS:
+        section, name = bound.key.split(".")
+        value = getattr(getattr(cfg, section), name)
+        if value is not None and not bound.allows(value):
+            raise ConfigError(f"{bound.key}={value} is out of range: it must be {bound.describe()}")
+    if cfg.train.steps is None and cfg.train.epochs is None:
+        raise ConfigError("set a budget: train.steps (>= 1) or train.epochs")
+    if cfg.optim.betas is not None and not all(0 <= b < 1 for b in cfg.optim.betas):
+        raise ConfigError(f"optim.betas={list(cfg.optim.betas)}: each must be in [0, 1)")
+
+
+def check_kinds(cfg: Config) -> None:
+    """The model family must be built for the kind of data the dataset holds."""
+    holds = DATASETS.entry(cfg.data.name).meta.get("kind")
+    needs = MODELS.entry(cfg.model.name).meta.get("data_kind")
+    if holds and needs and holds != needs:
+        fits = ", ".join(e.name for e in DATASETS if e.meta.get("kind") == needs)
+        raise ConfigError(
+            f"model {cfg.model.name!r} needs {needs} data, but dataset {cfg.data.name!r} holds "
+            f"{holds} data: choose data.name from {fits}, or another model"
+        )
+
+
 def from_dict(raw: Mapping[str, Any]) -> Config:
     """Build and validate a Config from its YAML mapping."""
     if not isinstance(raw, Mapping):
@@ -311,6 +405,8 @@ def from_dict(raw: Mapping[str, Any]) -> Config:
         setattr(cfg, section, _dataclass_from(cls, raw.get(section) or {}, section))
     cfg.preset = raw.get("preset")
     cfg.name = raw.get("name")
+    check_ranges(cfg)
+    check_kinds(cfg)
     return cfg
 
 
@@ -358,13 +454,13 @@ def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def preset_mapping(name_or_path: str) -> dict[str, Any]:
+def preset_mapping(name_or_path: str, _chain: tuple[str, ...] = ()) -> dict[str, Any]:
     """The raw mapping of a preset name or YAML file, with ``base:`` chains resolved."""
+    if name_or_path in _chain:
+        raise ConfigError(f"preset base chain loops: {' -> '.join([*_chain, name_or_path])}")
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") or path.is_file():
-        if not path.is_file():
-            raise ConfigError(f"config file {path} does not exist")
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = read_yaml(path) or {}
         default_name = path.stem
     else:
         raw = PRESETS.get(name_or_path)()
@@ -373,7 +469,7 @@ def preset_mapping(name_or_path: str) -> dict[str, Any]:
         raise ConfigError(f"preset {name_or_path}: expected a YAML mapping")
     raw = dict(raw)
     base = raw.pop("base", None)
-    merged = _merge(preset_mapping(base), raw) if base else raw
+    merged = _merge(preset_mapping(base, (*_chain, name_or_path)), raw) if base else raw
     merged["preset"] = raw.get("preset") or default_name
     return merged
 
@@ -424,4 +520,4 @@ def save(cfg: Config, path: str | Path) -> None:
 
 def load(path: str | Path) -> Config:
     """Read a Config written by ``save``."""
-    return from_dict(yaml.safe_load(Path(path).read_text()))
+    return from_dict(read_yaml(path))

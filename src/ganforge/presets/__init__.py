@@ -6,8 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ganforge.config import read_yaml
 from ganforge.registry import PRESETS, first_line
 
 HERE = Path(__file__).parent
@@ -15,7 +14,7 @@ HERE = Path(__file__).parent
 
 def _yaml_loader(path: Path) -> Callable[[], dict[str, Any]]:
     def load() -> dict[str, Any]:
-        return yaml.safe_load(path.read_text()) or {}
+        return read_yaml(path) or {}
 
     return load
 

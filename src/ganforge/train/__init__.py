@@ -6,6 +6,7 @@ import dataclasses
 import json
 import logging
 import platform
+import shutil
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -53,12 +54,22 @@ def check_loss_fits(cfg: Config, recipe: str) -> None:
 
 
 def _attach_log(run: RunDir) -> logging.Handler:
+    """Log the package's INFO messages to the run's log.txt while it trains."""
     handler = logging.FileHandler(run.log_path)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("ganforge")
+    handler.previous_level = root.level  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(logging.INFO)
     return handler
+
+
+def _detach_log(handler: logging.Handler) -> None:
+    """Undo _attach_log."""
+    root = logging.getLogger("ganforge")
+    root.removeHandler(handler)
+    root.setLevel(handler.previous_level)  # type: ignore[attr-defined]
+    handler.close()
 
 
 def _environment(cfg: Config, device: torch.device) -> dict[str, object]:
@@ -111,8 +122,24 @@ def train(
             )
         cfg = with_defaults(cfg)
         run, checkpoint = None, None
-    if cfg.train.threads:
-        torch.set_num_threads(cfg.train.threads)
+    threads = torch.get_num_threads()
+    try:
+        if cfg.train.threads:
+            torch.set_num_threads(cfg.train.threads)
+        return _run(cfg, run, checkpoint, runs_root, evaluator, callbacks)
+    finally:
+        torch.set_num_threads(threads)  # a library call leaves the process as it found it
+
+
+def _run(
+    cfg: Config,
+    run: RunDir | None,
+    checkpoint: Path | None,
+    runs_root: str | Path,
+    evaluator: EvaluatorFactory | None,
+    callbacks: list[Callback] | None,
+) -> TrainResult:
+    """Build dataset, recipe and engine for a resolved config, then train."""
     device = resolve_device(cfg.train.device, "train.device")
     seed_everything(cfg.train.seed)
     dataset = build_dataset(cfg.data.name, cfg.data.params)
@@ -122,10 +149,12 @@ def train(
     recipe = RECIPES.get(recipe_name)(cfg, dataset.info, device)
     for section, values in recipe.resolved_config().items():
         setattr(cfg, section, dataclasses.replace(getattr(cfg, section), **values))
+    created = run is None
     if run is None:
         run = RunDir.create(cfg.name or default_run_name(cfg), runs_root)
     config_mod.save(cfg, run.config_path)
     handler = _attach_log(run)
+    started = False
     try:
         (run.path / "env.json").write_text(json.dumps(_environment(cfg, device), indent=1))
         for note in dataset.info.notes:
@@ -144,12 +173,14 @@ def train(
                 engine.total_steps,
                 device,
             )
+        started = True
         result = engine.fit()
         write_report(run.path)
         return result
     finally:
-        logging.getLogger("ganforge").removeHandler(handler)
-        handler.close()
+        _detach_log(handler)
+        if created and not started:  # set-up failed: leave no empty run directory behind
+            shutil.rmtree(run.path, ignore_errors=True)
 
 
 __all__ = ["Engine", "TrainResult", "train", "with_defaults"]

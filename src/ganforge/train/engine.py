@@ -31,7 +31,7 @@ from ganforge.report import save_samples
 from ganforge.runs import RunDir, info_to_dict
 from ganforge.train.ema import EMA
 from ganforge.train.recipes.base import Phase, Recipe
-from ganforge.train.rng import preserved_rng, rng_state, seed_everything, set_rng_state
+from ganforge.train.rng import preserved_rng, rng_state, set_rng_state
 
 log = logging.getLogger("ganforge.train")
 
@@ -145,7 +145,7 @@ class Engine:
             "elapsed": self._elapsed(),
             "versions": {
                 "ganforge": __version__,
-                "torch": _torch.__version__,
+                "torch": str(_torch.__version__),
                 "numpy": numpy.__version__,
             },
         }
@@ -310,87 +310,99 @@ class Engine:
 
     def fit(self) -> TrainResult:
         """Train to the budget (or until stopped); always leaves a checkpoint behind."""
-        t = self.cfg.train
         self._start = time.perf_counter()
-        acc: dict[str, float] = {}
-        acc_n, interval_start, interval_images = 0, time.perf_counter(), 0
         bar = tqdm(
             total=self.total_steps,
             initial=self.step,
-            disable=not t.progress,
+            disable=not self.cfg.train.progress,
             desc=self.run.path.name,
             unit="step",
             dynamic_ncols=True,
         )
+        try:
+            with self._signals():
+                self._loop(bar)
+            return self._finish()
+        finally:
+            bar.close()
+            if self._tb:
+                self._tb.close()
+
+    def _loop(self, bar: Any) -> None:
+        """Steps until the budget is spent or a stop is requested."""
+        t = self.cfg.train
+        acc: dict[str, float] = {}
+        acc_n, interval_start, interval_images = 0, time.perf_counter(), 0
         current_phase = -1
-        with self._signals():
-            while self.step < self.total_steps:
-                index, into = self._phase_at(self.step)
-                phase = self.phases[index]
-                if index != current_phase:
-                    current_phase = index
-                    self.stream.batch_size = phase.batch_size or t.batch_size
-                    if len(self.phases) > 1:
-                        log.info(
-                            "phase %s (%d steps, batch %d)",
-                            phase.name,
-                            phase.steps,
-                            self.stream.batch_size,
-                        )
-                self.recipe.set_progress(
-                    index, into / max(1, phase.steps), self.step / self.total_steps
-                )
-                batches = [next(self.stream) for _ in range(self.recipe.batches_per_step)]
-                logs = self.recipe.step(batches)
-                self.step += 1
-                bad = self._nonfinite(logs)
-                if bad:
-                    self.step -= 1
-                    self._handle_nonfinite(bad)
-                    current_phase = -1
-                    continue
-                if self.ema:
-                    tracked = self.step - t.ema_start
-                    self.ema.update(0.0 if tracked <= 0 else self.ema.decay_at(tracked))
-                for k, v in logs.items():
-                    acc[k] = acc.get(k, 0.0) + v
-                acc_n += 1
-                interval_images += sum(len(next(iter(b.values()))) for b in batches)
-                bar.update(1)
-                for callback in self.callbacks:
-                    callback(self, self.step, logs)
-                if self.step % t.log_every == 0 or self.step == self.total_steps:
-                    seconds = time.perf_counter() - interval_start
-                    record = {
-                        "kind": "train",
-                        "step": self.step,
-                        "epoch": round(self.stream.epochs_done, 4),
-                        "time": round(self._elapsed(), 3),
-                        "images_per_s": round(interval_images / max(seconds, 1e-9), 1),
-                        "sec_per_step": round(seconds / acc_n, 5),
-                        **{k: v / acc_n for k, v in acc.items()},
-                    }
-                    self.run.append_metrics(record)
-                    if self._tb:
-                        for k, v in acc.items():
-                            self._tb.add_scalar(f"train/{k}", v / acc_n, self.step)
-                    bar.set_postfix({k: f"{v / acc_n:.3g}" for k, v in list(acc.items())[:4]})
-                    acc, acc_n, interval_start, interval_images = {}, 0, time.perf_counter(), 0
-                if t.sample_every and self.step % t.sample_every == 0:
-                    self.write_samples(step_name(self.step).removesuffix(".pt"))
-                if (
-                    self.cfg.eval.every
-                    and self.step % self.cfg.eval.every == 0
-                    and self.step < self.total_steps
-                ):
-                    self.evaluate()
-                if into + 1 == phase.steps and phase.snapshot:
-                    self._snapshot(phase)
-                if t.checkpoint_every and self.step % t.checkpoint_every == 0:
-                    self.save()
-                if self.stop_reason:
-                    break
-        bar.close()
+        while self.step < self.total_steps:
+            index, into = self._phase_at(self.step)
+            phase = self.phases[index]
+            if index != current_phase:
+                current_phase = index
+                self.stream.batch_size = phase.batch_size or t.batch_size
+                if len(self.phases) > 1:
+                    log.info(
+                        "phase %s (%d steps, batch %d)",
+                        phase.name,
+                        phase.steps,
+                        self.stream.batch_size,
+                    )
+            self.recipe.set_progress(
+                index, into / max(1, phase.steps), self.step / self.total_steps
+            )
+            batches = [next(self.stream) for _ in range(self.recipe.batches_per_step)]
+            logs = self.recipe.step(batches)
+            self.step += 1
+            bad = self._nonfinite(logs)
+            if bad:
+                self.step -= 1
+                self._handle_nonfinite(bad)
+                current_phase = -1
+                continue
+            if self.ema:
+                tracked = self.step - t.ema_start
+                self.ema.update(0.0 if tracked <= 0 else self.ema.decay_at(tracked))
+            for k, v in logs.items():
+                acc[k] = acc.get(k, 0.0) + v
+            acc_n += 1
+            interval_images += sum(len(next(iter(b.values()))) for b in batches)
+            bar.update(1)
+            for callback in self.callbacks:
+                callback(self, self.step, logs)
+            if self.step % t.log_every == 0 or self.step == self.total_steps:
+                seconds = time.perf_counter() - interval_start
+                record = {
+                    "kind": "train",
+                    "step": self.step,
+                    "epoch": round(self.stream.epochs_done, 4),
+                    "time": round(self._elapsed(), 3),
+                    "images_per_s": round(interval_images / max(seconds, 1e-9), 1),
+                    "sec_per_step": round(seconds / acc_n, 5),
+                    **{k: v / acc_n for k, v in acc.items()},
+                }
+                self.run.append_metrics(record)
+                if self._tb:
+                    for k, v in acc.items():
+                        self._tb.add_scalar(f"train/{k}", v / acc_n, self.step)
+                bar.set_postfix({k: f"{v / acc_n:.3g}" for k, v in list(acc.items())[:4]})
+                acc, acc_n, interval_start, interval_images = {}, 0, time.perf_counter(), 0
+            if t.sample_every and self.step % t.sample_every == 0:
+                self.write_samples(step_name(self.step).removesuffix(".pt"))
+            if (
+                self.cfg.eval.every
+                and self.step % self.cfg.eval.every == 0
+                and self.step < self.total_steps
+            ):
+                self.evaluate()
+            if into + 1 == phase.steps and phase.snapshot:
+                self._snapshot(phase)
+            if t.checkpoint_every and self.step % t.checkpoint_every == 0:
+                self.save()
+            if self.stop_reason:
+                break
+
+    def _finish(self) -> TrainResult:
+        """Final checkpoint, samples and metrics (or the stop message), and the result."""
         status = "interrupted" if self.stop_reason and self.step < self.total_steps else "completed"
         if self.last_checkpoint is None or self.last_checkpoint.name != step_name(self.step):
             self.save()
@@ -406,8 +418,6 @@ class Engine:
                 self.total_steps,
                 self.last_checkpoint,
             )
-        if self._tb:
-            self._tb.close()
         return TrainResult(
             self.run,
             self.step,
@@ -418,8 +428,3 @@ class Engine:
             final,
             self.stop_reason,
         )
-
-
-def seed_for_run(cfg: config_mod.Config) -> None:
-    """Seed every generator from the config before anything random is built."""
-    seed_everything(cfg.train.seed)
