@@ -222,6 +222,30 @@ def test_admin_view_needs_the_admin_token(server) -> None:
 def test_only_get_and_the_api_posts_are_allowed(server) -> None:
     rater = _joined(server)
     assert rater.request("DELETE", "/")[0] == 501
-    assert rater.request("POST", "/", b"", {"Content-Length": "0"})[0] == 405
+    status, headers, _ = rater.request("POST", "/", b"", {"Content-Length": "0"})
+    assert status == 405 and headers["Allow"] == "GET, HEAD"
     assert rater.request("GET", "/static/app.js")[0] == 200
     assert rater.request("GET", "/static/../study.json")[0] == 404
+
+
+def test_head_answers_every_get_route_with_the_get_headers_and_no_body(server) -> None:
+    rater = _joined(server)
+    trial = rater.next("rating")
+    study = server.app.study
+    for path in ("/", trial["images"][0]["url"], "/static/app.js", f"/admin/{study.admin_token}"):
+        get_status, get_headers, get_body = rater.request("GET", path)
+        status, headers, body = rater.request("HEAD", path)
+        assert (status, body) == (get_status, b""), path
+        assert headers["Content-Type"] == get_headers["Content-Type"], path
+        assert int(headers["Content-Length"]) == len(get_body) > 0, path
+    assert Rater(server.base_url).request("HEAD", "/")[0] == 403
+    assert rater.request("HEAD", "/no/such/page")[0] == 404
+
+
+def test_head_on_the_study_link_checks_it_without_starting_a_session(server) -> None:
+    visitor = Rater(server.base_url)
+    status, headers, _ = visitor.request("HEAD", f"/join/{server.app.study.rater_token}")
+    assert status == 303 and headers["Location"] == "/" and "Set-Cookie" not in headers
+    assert visitor.request("HEAD", "/join/not-the-token")[0] == 403
+    rows = server.app.store.db.query("SELECT COUNT(*) FROM raters")
+    assert rows[0][0] == 0

@@ -4,7 +4,9 @@ Routes: ``GET /join/<rater token>`` starts a rater session (signed cookie) and r
 ``/``, the task page; ``POST /api/next`` issues a trial and ``POST /api/answer`` stores its
 judgement (both need the session cookie and the page's CSRF token); ``GET /img/<id>.png``
 serves a study image to a rater; ``GET /admin/<admin token>`` shows the results (and
-``.../results.json`` gives them as data). Every write is committed before the reply is sent.
+``.../results.json`` gives them as data). Every GET route answers HEAD with the same headers
+and no body; HEAD on a study link checks it without starting a session. Every write is
+committed before the reply is sent.
 """
 
 from __future__ import annotations
@@ -295,10 +297,11 @@ class RatingApp:
             200, page.encode(), "text/html; charset=utf-8", {"Cache-Control": "no-store"}
         )
 
-    def _join(self, token: str, client: str, headers: Any) -> Response:
+    def _join(self, token: str, client: str, headers: Any, method: str) -> Response:
         if not same(token, self.study.rater_token):
             raise HttpError(403, "this study link is not valid; ask the organiser for a new one")
-        if self._rater(headers) is not None:  # already joined: carry on as the same rater
+        if method == "HEAD" or self._rater(headers) is not None:
+            # HEAD (a link checker) starts no session; a joined browser carries on as itself
             return Response(303, b"", headers={"Location": "/"})
         self._limit(self.join_limit, client)
         rater = self.store.add_rater()
@@ -351,10 +354,10 @@ class RatingApp:
                     "exposure_ms": trial.exposure_ms,
                 },
             )
-        if method != "GET":
-            raise HttpError(405, "method not allowed", {"Allow": "GET"})
+        if method not in ("GET", "HEAD"):
+            raise HttpError(405, "method not allowed", {"Allow": "GET, HEAD"})
         if path.startswith("/join/"):
-            return self._join(path[len("/join/") :], client, headers)
+            return self._join(path[len("/join/") :], client, headers, method)
         if path.startswith("/admin/"):
             return self._admin(path[len("/admin/") :])
         if path == "/favicon.ico":
@@ -411,6 +414,10 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         """GET: pages, images, static files, admin views."""
         self._serve("GET")
+
+    def do_HEAD(self) -> None:
+        """HEAD: the headers a GET would get, without the body."""
+        self._serve("HEAD")
 
     def do_POST(self) -> None:
         """POST: the JSON API."""
