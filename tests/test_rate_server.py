@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ganforge.rate import Limits
-from ganforge.rate.security import Limit, RateLimiter
+from ganforge.rate.security import Limit, RateLimiter, csrf_token, session_cookie
 
 from .rate_helpers import Rater, db_url, folder_study, postgres_url, running  # noqa: F401
 
@@ -249,3 +249,17 @@ def test_head_on_the_study_link_checks_it_without_starting_a_session(server) -> 
     assert visitor.request("HEAD", "/join/not-the-token")[0] == 403
     rows = server.app.store.db.query("SELECT COUNT(*) FROM raters")
     assert rows[0][0] == 0
+
+
+def test_signed_cookie_of_a_rater_missing_from_the_database_must_join_again(server) -> None:
+    study = server.app.study
+    ghost = "00ghost00rater00"  # e.g. a rater of a database that was since replaced
+    rater = Rater(server.base_url)
+    rater.cookie = f"{server.app.cookie_name}={session_cookie(study.secret, ghost)}"
+    rater.csrf = csrf_token(study.secret, ghost)
+    assert rater.request("GET", "/")[0] == 403
+    status, data = rater.post("/api/next", {"task": "rating"})
+    assert status == 403 and "study link" in data["error"]
+    status, headers, _ = rater.request("GET", f"/join/{study.rater_token}")
+    assert status == 303 and ghost not in headers["Set-Cookie"]
+    assert server.app.store.rater_exists(headers["Set-Cookie"].split("=", 1)[1].split(".")[0])

@@ -144,6 +144,7 @@ class RatingApp:
         self.join_limit = RateLimiter(limits.join)
         self.request_limit = RateLimiter(limits.requests)
         self.cookie_name = f"gf_{study.id[:8]}"
+        self.known_raters: set[str] = set()  # raters found in the database (never removed)
 
     # what can be asked
     def tasks(self) -> list[str]:
@@ -258,7 +259,15 @@ class RatingApp:
         except CookieError:
             return None
         morsel = cookie.get(self.cookie_name)
-        return rater_from_cookie(self.study.secret, morsel.value if morsel else None)
+        rater = rater_from_cookie(self.study.secret, morsel.value if morsel else None)
+        if rater is None or rater in self.known_raters:
+            return rater
+        # a well-signed cookie whose rater is not in this study's database (a database that
+        # was replaced or restored) is no session: the browser must join again
+        if not self.store.rater_exists(rater):
+            return None
+        self.known_raters.add(rater)
+        return rater
 
     def _limit(self, limiter: RateLimiter, key: str) -> None:
         wait = limiter.allow(key)
@@ -305,6 +314,7 @@ class RatingApp:
             return Response(303, b"", headers={"Location": "/"})
         self._limit(self.join_limit, client)
         rater = self.store.add_rater()
+        self.known_raters.add(rater)
         cookie = (
             f"{self.cookie_name}={session_cookie(self.study.secret, rater)}; "
             "Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000"
