@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -263,3 +265,61 @@ def test_signed_cookie_of_a_rater_missing_from_the_database_must_join_again(serv
     status, headers, _ = rater.request("GET", f"/join/{study.rater_token}")
     assert status == 303 and ghost not in headers["Set-Cookie"]
     assert server.app.store.rater_exists(headers["Set-Cookie"].split("=", 1)[1].split(".")[0])
+
+
+def _raw(server, data: bytes) -> socket.socket:
+    """A raw client socket that sends ``data`` and then nothing."""
+    sock = socket.create_connection(server.server_address[:2], timeout=10)
+    sock.sendall(data)
+    return sock
+
+
+def _pending(sock: socket.socket) -> bool:
+    """True while the server has neither answered nor closed ``sock``."""
+    sock.setblocking(False)
+    try:
+        sock.recv(1, socket.MSG_PEEK)
+    except BlockingIOError:
+        return True
+    finally:
+        sock.setblocking(True)
+    return False
+
+
+def _read_until_closed(sock: socket.socket) -> bytes:
+    received = b""
+    while chunk := sock.recv(4096):
+        received += chunk
+    return received
+
+
+def test_stalled_clients_are_dropped_after_the_timeout_and_others_are_served(
+    tmp_path: Path,
+) -> None:
+    study = folder_study(tmp_path)
+    with running(study, request_timeout=1.0) as server:
+        rater = _joined(server)
+        headers = (
+            "POST /api/answer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"X-CSRF-Token: {rater.csrf}\r\nCookie: {rater.cookie}\r\n"
+        )
+        began = time.monotonic()
+        stalled_body = _raw(server, f"{headers}Content-Length: 100\r\n\r\n".encode() + b"{" * 10)
+        stalled_headers = _raw(server, b"GET / HTTP/1.1\r\nHost: x\r\n")  # never ends its headers
+        trial = rater.next("rating")  # served while both hang
+        assert rater.answer(trial, rating=3)[0] == 200
+        assert _pending(stalled_body) and _pending(stalled_headers)
+        reply = _read_until_closed(stalled_body)
+        assert reply.startswith(b"HTTP/1.0 408") and reply.endswith(b"request body timed out")
+        assert _read_until_closed(stalled_headers) == b""  # dropped without an answer
+        assert 1.0 <= time.monotonic() - began < 10
+        short = _raw(server, f"{headers}Content-Length: 100\r\n\r\n".encode() + b"{" * 10)
+        short.shutdown(socket.SHUT_WR)  # the client gives up: the body ends early
+        reply = _read_until_closed(short)
+        assert reply.startswith(b"HTTP/1.0 400") and reply.endswith(
+            b"shorter than its Content-Length"
+        )
+        for sock in (stalled_body, stalled_headers, short):
+            sock.close()
+        assert server.app.store.count() == 1
+    study.close()

@@ -43,6 +43,7 @@ from ganforge.rate.store import RAPID_ANSWERS, TASKS, Trial
 from ganforge.rate.study import Study, check_exposure
 
 MAX_BODY = 4096
+REQUEST_TIMEOUT_S = 30.0  # a client silent this long mid-request is dropped (frees its thread)
 MAX_MS = 3_600_000.0
 STATIC = {"app.js": "text/javascript; charset=utf-8", "style.css": "text/css; charset=utf-8"}
 SECURITY_HEADERS = {
@@ -397,6 +398,11 @@ class Handler(BaseHTTPRequestHandler):
     sys_version = ""
     server: RatingServer
 
+    def setup(self) -> None:
+        """Give the connection the server's socket timeout before reading anything."""
+        self.timeout = self.server.request_timeout
+        super().setup()
+
     def _serve(self, method: str) -> None:
         body = b""
         if method == "POST":
@@ -407,7 +413,17 @@ class Handler(BaseHTTPRequestHandler):
             if int(length) > MAX_BODY:
                 self._send(Response(413, b"request body too large"))
                 return
-            body = self.rfile.read(int(length))
+            try:
+                body = self.rfile.read(int(length))
+            except TimeoutError:
+                self.close_connection = True
+                self._send(
+                    Response(408, b"request body timed out", headers={"Connection": "close"})
+                )
+                return
+            if len(body) < int(length):
+                self._send(Response(400, b"request body shorter than its Content-Length"))
+                return
         app = self.server.app
         self._send(app.handle(method, self.path, self.headers, body, self.client_address[0]))
 
@@ -445,9 +461,16 @@ class RatingServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], app: RatingApp, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        app: RatingApp,
+        verbose: bool = False,
+        request_timeout: float = REQUEST_TIMEOUT_S,
+    ) -> None:
         self.app = app
         self.verbose = verbose
+        self.request_timeout = request_timeout
         super().__init__(address, Handler)
 
     @property
@@ -466,11 +489,15 @@ class RatingServer(ThreadingHTTPServer):
 
 
 def make_server(
-    app: RatingApp, host: str = "127.0.0.1", port: int = 8080, verbose: bool = False
+    app: RatingApp,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    verbose: bool = False,
+    request_timeout: float = REQUEST_TIMEOUT_S,
 ) -> RatingServer:
-    """Bind the server (port 0 picks a free port)."""
+    """Bind the server (port 0 picks a free port); silent clients are dropped after the timeout."""
     try:
-        return RatingServer((host, port), app, verbose)
+        return RatingServer((host, port), app, verbose, request_timeout)
     except OSError as exc:
         raise GanforgeError(
             f"cannot listen on {host}:{port} ({exc.strerror}); pass --port"
