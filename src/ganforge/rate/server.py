@@ -11,10 +11,13 @@ committed before the reply is sent.
 
 from __future__ import annotations
 
+import contextlib
 import html
+import ipaddress
 import json
 import math
 import signal
+import socket
 import threading
 from collections import defaultdict
 from collections.abc import Callable
@@ -45,6 +48,7 @@ from ganforge.rate.study import Study, check_exposure
 MAX_BODY = 4096
 REQUEST_TIMEOUT_S = 30.0  # a client silent this long mid-request is dropped (frees its thread)
 MAX_MS = 3_600_000.0
+WILDCARD_HOSTS = ("", "0.0.0.0", "::")  # "every interface": an address to bind, not to visit
 STATIC = {"app.js": "text/javascript; charset=utf-8", "style.css": "text/css; charset=utf-8"}
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -455,8 +459,13 @@ class Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
 
+def url_host(host: str) -> str:
+    """``host`` as it goes in a URL: IPv6 addresses in brackets."""
+    return f"[{host}]" if ":" in host else host
+
+
 class RatingServer(ThreadingHTTPServer):
-    """A threaded HTTP server carrying the app."""
+    """A threaded HTTP server carrying the app (IPv6 when the host is an IPv6 address)."""
 
     daemon_threads = True
     request_queue_size = 128
@@ -471,13 +480,40 @@ class RatingServer(ThreadingHTTPServer):
         self.app = app
         self.verbose = verbose
         self.request_timeout = request_timeout
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, Handler)
+
+    def server_bind(self) -> None:
+        """Bind; an IPv6 wildcard also accepts IPv4 where the system allows it."""
+        if self.address_family == socket.AF_INET6 and hasattr(socket, "IPV6_V6ONLY"):
+            with contextlib.suppress(OSError):
+                self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+
+    @property
+    def all_interfaces(self) -> bool:
+        """Whether the server listens on every interface (0.0.0.0 or ::)."""
+        return self.server_address[0] in WILDCARD_HOSTS
+
+    @property
+    def local_url(self) -> str:
+        """``http://host:port`` that reaches the server from this machine."""
+        host, port = self.server_address[:2]
+        if self.all_interfaces:
+            host = "::1" if self.address_family == socket.AF_INET6 else "127.0.0.1"
+        return f"http://{url_host(host)}:{port}"
 
     @property
     def base_url(self) -> str:
-        """``http://host:port`` the server listens on."""
+        """``http://host:port`` for the links: the machine's name when bound to every interface."""
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        if self.all_interfaces:
+            name = socket.gethostname()
+            if name in ("", "localhost"):
+                return self.local_url
+            host = name
+        return f"http://{url_host(host)}:{port}"
 
     def links(self) -> dict[str, str]:
         """The rater and admin links."""
@@ -500,8 +536,34 @@ def make_server(
         return RatingServer((host, port), app, verbose, request_timeout)
     except OSError as exc:
         raise GanforgeError(
-            f"cannot listen on {host}:{port} ({exc.strerror}); pass --port"
+            f"cannot listen on {url_host(host)}:{port} ({exc.strerror}); pass --port or --host"
         ) from exc
+
+
+def announcement(server: RatingServer) -> list[str]:
+    """The lines printed when the server starts: address, tasks, links and notes."""
+    links = server.links()
+    lines = [
+        f"rating server on {server.base_url}: tasks {', '.join(server.app.tasks())}",
+        f"  rater link (share with raters): {links['rater']}",
+        f"  admin link (results; keep it):  {links['admin']}",
+    ]
+    if server.all_interfaces and server.base_url == server.local_url:
+        lines += [
+            "  note: listening on every interface, but this machine has no name, so the links",
+            "        only work here: give raters the links with the machine's IP address instead",
+        ]
+    elif server.all_interfaces:
+        name = urlsplit(server.base_url).hostname
+        lines += [
+            f"  note: listening on every interface, so the links use this machine's name {name!r};",
+            "        if raters cannot reach that name, replace it by the machine's IP address",
+            f"        (on this machine itself, {server.local_url} also works)",
+        ]
+    if not ipaddress.ip_address(server.server_address[0]).is_loopback:
+        lines.append("  note: listening beyond this machine over plain HTTP; share links privately")
+    lines.append("every answer is saved when it is acknowledged; Ctrl-C stops the server")
+    return lines
 
 
 def serve(
@@ -517,13 +579,8 @@ def serve(
     """Serve ``study`` until Ctrl-C or SIGTERM, announcing the rater and admin links first."""
     app = RatingApp(study, exposure_ms, feedback, limits)
     server = make_server(app, host, port, verbose)
-    links = server.links()
-    announce(f"rating server on {server.base_url}: tasks {', '.join(app.tasks())}")
-    announce(f"  rater link (share with raters): {links['rater']}")
-    announce(f"  admin link (results; keep it):  {links['admin']}")
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        announce("  note: listening beyond this machine over plain HTTP; share links privately")
-    announce("every answer is saved when it is acknowledged; Ctrl-C stops the server")
+    for line in announcement(server):
+        announce(line)
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _raise_interrupt)
