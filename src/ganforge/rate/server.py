@@ -137,7 +137,8 @@ class RatingApp:
         self.real = [i for i, m in enumerate(self.models) if m.kind == "real"]
         self.generated = [i for i, m in enumerate(self.models) if m.kind != "real"]
         self.files = {im.id: study.images_dir / im.file for im in self.images}
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # the schedule's tallies and random generator
+        self.rater_locks: dict[str, threading.Lock] = {}  # one per rater who asked for a trial
         self.rng = np.random.default_rng(seed)
         n = len(self.models)
         self.wins = np.zeros((n, n))
@@ -176,7 +177,13 @@ class RatingApp:
         """Choose and record the next stimulus for ``rater``."""
         if task not in self.tasks():
             raise HttpError(400, f"task must be one of {', '.join(self.tasks())}")
-        seen = self.store.seen_images(rater, task)
+        with self.lock:
+            rater_lock = self.rater_locks.setdefault(rater, threading.Lock())
+        with rater_lock:  # read what was seen, choose, record: one step per rater
+            return self._issue(rater, task, self.store.seen_images(rater, task))
+
+    def _issue(self, rater: str, task: str, seen: set[str]) -> Trial:
+        """Choose the stimulus, preferring images ``rater`` has not seen, and record the trial."""
         with self.lock:
             if task == "pair":
                 i, j = choose_pair(self.wins, self.rng)
