@@ -51,10 +51,16 @@ def folder_study(tmp: Path, n: int = 6, db_url: str | None = None, **kwargs: Any
 
 
 @contextmanager
-def running(study: Study, limits: Limits | None = None, **kwargs: Any) -> Iterator[RatingServer]:
-    """Serve ``study`` on a free loopback port in a background thread."""
+def running(
+    study: Study,
+    limits: Limits | None = None,
+    host: str = "127.0.0.1",
+    request_timeout: float = 30.0,
+    **kwargs: Any,
+) -> Iterator[RatingServer]:
+    """Serve ``study`` on a free port of ``host`` in a background thread."""
     app = RatingApp(study, limits=limits or Limits(), seed=0, rounds=20, **kwargs)
-    server = make_server(app, "127.0.0.1", 0)
+    server = make_server(app, host, 0, request_timeout=request_timeout)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import socket
+import time
 from pathlib import Path
 
 import pytest
 
 from ganforge.rate import Limits
-from ganforge.rate.security import Limit, RateLimiter
+from ganforge.rate.security import Limit, RateLimiter, csrf_token, session_cookie
 
 from .rate_helpers import Rater, db_url, folder_study, postgres_url, running  # noqa: F401
 
@@ -222,6 +224,102 @@ def test_admin_view_needs_the_admin_token(server) -> None:
 def test_only_get_and_the_api_posts_are_allowed(server) -> None:
     rater = _joined(server)
     assert rater.request("DELETE", "/")[0] == 501
-    assert rater.request("POST", "/", b"", {"Content-Length": "0"})[0] == 405
+    status, headers, _ = rater.request("POST", "/", b"", {"Content-Length": "0"})
+    assert status == 405 and headers["Allow"] == "GET, HEAD"
     assert rater.request("GET", "/static/app.js")[0] == 200
     assert rater.request("GET", "/static/../study.json")[0] == 404
+
+
+def test_head_answers_every_get_route_with_the_get_headers_and_no_body(server) -> None:
+    rater = _joined(server)
+    trial = rater.next("rating")
+    study = server.app.study
+    for path in ("/", trial["images"][0]["url"], "/static/app.js", f"/admin/{study.admin_token}"):
+        get_status, get_headers, get_body = rater.request("GET", path)
+        status, headers, body = rater.request("HEAD", path)
+        assert (status, body) == (get_status, b""), path
+        assert headers["Content-Type"] == get_headers["Content-Type"], path
+        assert int(headers["Content-Length"]) == len(get_body) > 0, path
+    assert Rater(server.base_url).request("HEAD", "/")[0] == 403
+    assert rater.request("HEAD", "/no/such/page")[0] == 404
+
+
+def test_head_on_the_study_link_checks_it_without_starting_a_session(server) -> None:
+    visitor = Rater(server.base_url)
+    status, headers, _ = visitor.request("HEAD", f"/join/{server.app.study.rater_token}")
+    assert status == 303 and headers["Location"] == "/" and "Set-Cookie" not in headers
+    assert visitor.request("HEAD", "/join/not-the-token")[0] == 403
+    rows = server.app.store.db.query("SELECT COUNT(*) FROM raters")
+    assert rows[0][0] == 0
+
+
+def test_signed_cookie_of_a_rater_missing_from_the_database_must_join_again(server) -> None:
+    study = server.app.study
+    ghost = "00ghost00rater00"  # e.g. a rater of a database that was since replaced
+    rater = Rater(server.base_url)
+    rater.cookie = f"{server.app.cookie_name}={session_cookie(study.secret, ghost)}"
+    rater.csrf = csrf_token(study.secret, ghost)
+    assert rater.request("GET", "/")[0] == 403
+    status, data = rater.post("/api/next", {"task": "rating"})
+    assert status == 403 and "study link" in data["error"]
+    status, headers, _ = rater.request("GET", f"/join/{study.rater_token}")
+    assert status == 303 and ghost not in headers["Set-Cookie"]
+    assert server.app.store.rater_exists(headers["Set-Cookie"].split("=", 1)[1].split(".")[0])
+
+
+def _raw(server, data: bytes) -> socket.socket:
+    """A raw client socket that sends ``data`` and then nothing."""
+    sock = socket.create_connection(server.server_address[:2], timeout=10)
+    sock.sendall(data)
+    return sock
+
+
+def _pending(sock: socket.socket) -> bool:
+    """True while the server has neither answered nor closed ``sock``."""
+    sock.setblocking(False)
+    try:
+        sock.recv(1, socket.MSG_PEEK)
+    except BlockingIOError:
+        return True
+    finally:
+        sock.setblocking(True)
+    return False
+
+
+def _read_until_closed(sock: socket.socket) -> bytes:
+    received = b""
+    while chunk := sock.recv(4096):
+        received += chunk
+    return received
+
+
+def test_stalled_clients_are_dropped_after_the_timeout_and_others_are_served(
+    tmp_path: Path,
+) -> None:
+    study = folder_study(tmp_path)
+    with running(study, request_timeout=1.0) as server:
+        rater = _joined(server)
+        headers = (
+            "POST /api/answer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"X-CSRF-Token: {rater.csrf}\r\nCookie: {rater.cookie}\r\n"
+        )
+        began = time.monotonic()
+        stalled_body = _raw(server, f"{headers}Content-Length: 100\r\n\r\n".encode() + b"{" * 10)
+        stalled_headers = _raw(server, b"GET / HTTP/1.1\r\nHost: x\r\n")  # never ends its headers
+        trial = rater.next("rating")  # served while both hang
+        assert rater.answer(trial, rating=3)[0] == 200
+        assert _pending(stalled_body) and _pending(stalled_headers)
+        reply = _read_until_closed(stalled_body)
+        assert reply.startswith(b"HTTP/1.0 408") and reply.endswith(b"request body timed out")
+        assert _read_until_closed(stalled_headers) == b""  # dropped without an answer
+        assert 1.0 <= time.monotonic() - began < 10
+        short = _raw(server, f"{headers}Content-Length: 100\r\n\r\n".encode() + b"{" * 10)
+        short.shutdown(socket.SHUT_WR)  # the client gives up: the body ends early
+        reply = _read_until_closed(short)
+        assert reply.startswith(b"HTTP/1.0 400") and reply.endswith(
+            b"shorter than its Content-Length"
+        )
+        for sock in (stalled_body, stalled_headers, short):
+            sock.close()
+        assert server.app.store.count() == 1
+    study.close()

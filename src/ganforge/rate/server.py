@@ -4,15 +4,20 @@ Routes: ``GET /join/<rater token>`` starts a rater session (signed cookie) and r
 ``/``, the task page; ``POST /api/next`` issues a trial and ``POST /api/answer`` stores its
 judgement (both need the session cookie and the page's CSRF token); ``GET /img/<id>.png``
 serves a study image to a rater; ``GET /admin/<admin token>`` shows the results (and
-``.../results.json`` gives them as data). Every write is committed before the reply is sent.
+``.../results.json`` gives them as data). Every GET route answers HEAD with the same headers
+and no body; HEAD on a study link checks it without starting a session. Every write is
+committed before the reply is sent.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
+import ipaddress
 import json
 import math
 import signal
+import socket
 import threading
 from collections import defaultdict
 from collections.abc import Callable
@@ -41,7 +46,9 @@ from ganforge.rate.store import RAPID_ANSWERS, TASKS, Trial
 from ganforge.rate.study import Study, check_exposure
 
 MAX_BODY = 4096
+REQUEST_TIMEOUT_S = 30.0  # a client silent this long mid-request is dropped (frees its thread)
 MAX_MS = 3_600_000.0
+WILDCARD_HOSTS = ("", "0.0.0.0", "::")  # "every interface": an address to bind, not to visit
 STATIC = {"app.js": "text/javascript; charset=utf-8", "style.css": "text/css; charset=utf-8"}
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -130,7 +137,8 @@ class RatingApp:
         self.real = [i for i, m in enumerate(self.models) if m.kind == "real"]
         self.generated = [i for i, m in enumerate(self.models) if m.kind != "real"]
         self.files = {im.id: study.images_dir / im.file for im in self.images}
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # the schedule's tallies and random generator
+        self.rater_locks: dict[str, threading.Lock] = {}  # one per rater who asked for a trial
         self.rng = np.random.default_rng(seed)
         n = len(self.models)
         self.wins = np.zeros((n, n))
@@ -142,6 +150,7 @@ class RatingApp:
         self.join_limit = RateLimiter(limits.join)
         self.request_limit = RateLimiter(limits.requests)
         self.cookie_name = f"gf_{study.id[:8]}"
+        self.known_raters: set[str] = set()  # raters found in the database (never removed)
 
     # what can be asked
     def tasks(self) -> list[str]:
@@ -168,7 +177,13 @@ class RatingApp:
         """Choose and record the next stimulus for ``rater``."""
         if task not in self.tasks():
             raise HttpError(400, f"task must be one of {', '.join(self.tasks())}")
-        seen = self.store.seen_images(rater, task)
+        with self.lock:
+            rater_lock = self.rater_locks.setdefault(rater, threading.Lock())
+        with rater_lock:  # read what was seen, choose, record: one step per rater
+            return self._issue(rater, task, self.store.seen_images(rater, task))
+
+    def _issue(self, rater: str, task: str, seen: set[str]) -> Trial:
+        """Choose the stimulus, preferring images ``rater`` has not seen, and record the trial."""
         with self.lock:
             if task == "pair":
                 i, j = choose_pair(self.wins, self.rng)
@@ -256,7 +271,15 @@ class RatingApp:
         except CookieError:
             return None
         morsel = cookie.get(self.cookie_name)
-        return rater_from_cookie(self.study.secret, morsel.value if morsel else None)
+        rater = rater_from_cookie(self.study.secret, morsel.value if morsel else None)
+        if rater is None or rater in self.known_raters:
+            return rater
+        # a well-signed cookie whose rater is not in this study's database (a database that
+        # was replaced or restored) is no session: the browser must join again
+        if not self.store.rater_exists(rater):
+            return None
+        self.known_raters.add(rater)
+        return rater
 
     def _limit(self, limiter: RateLimiter, key: str) -> None:
         wait = limiter.allow(key)
@@ -295,13 +318,15 @@ class RatingApp:
             200, page.encode(), "text/html; charset=utf-8", {"Cache-Control": "no-store"}
         )
 
-    def _join(self, token: str, client: str, headers: Any) -> Response:
+    def _join(self, token: str, client: str, headers: Any, method: str) -> Response:
         if not same(token, self.study.rater_token):
             raise HttpError(403, "this study link is not valid; ask the organiser for a new one")
-        if self._rater(headers) is not None:  # already joined: carry on as the same rater
+        if method == "HEAD" or self._rater(headers) is not None:
+            # HEAD (a link checker) starts no session; a joined browser carries on as itself
             return Response(303, b"", headers={"Location": "/"})
         self._limit(self.join_limit, client)
         rater = self.store.add_rater()
+        self.known_raters.add(rater)
         cookie = (
             f"{self.cookie_name}={session_cookie(self.study.secret, rater)}; "
             "Path=/; HttpOnly; SameSite=Strict; Max-Age=2592000"
@@ -351,10 +376,10 @@ class RatingApp:
                     "exposure_ms": trial.exposure_ms,
                 },
             )
-        if method != "GET":
-            raise HttpError(405, "method not allowed", {"Allow": "GET"})
+        if method not in ("GET", "HEAD"):
+            raise HttpError(405, "method not allowed", {"Allow": "GET, HEAD"})
         if path.startswith("/join/"):
-            return self._join(path[len("/join/") :], client, headers)
+            return self._join(path[len("/join/") :], client, headers, method)
         if path.startswith("/admin/"):
             return self._admin(path[len("/admin/") :])
         if path == "/favicon.ico":
@@ -384,6 +409,11 @@ class Handler(BaseHTTPRequestHandler):
     sys_version = ""
     server: RatingServer
 
+    def setup(self) -> None:
+        """Give the connection the server's socket timeout before reading anything."""
+        self.timeout = self.server.request_timeout
+        super().setup()
+
     def _serve(self, method: str) -> None:
         body = b""
         if method == "POST":
@@ -394,7 +424,17 @@ class Handler(BaseHTTPRequestHandler):
             if int(length) > MAX_BODY:
                 self._send(Response(413, b"request body too large"))
                 return
-            body = self.rfile.read(int(length))
+            try:
+                body = self.rfile.read(int(length))
+            except TimeoutError:
+                self.close_connection = True
+                self._send(
+                    Response(408, b"request body timed out", headers={"Connection": "close"})
+                )
+                return
+            if len(body) < int(length):
+                self._send(Response(400, b"request body shorter than its Content-Length"))
+                return
         app = self.server.app
         self._send(app.handle(method, self.path, self.headers, body, self.client_address[0]))
 
@@ -412,6 +452,10 @@ class Handler(BaseHTTPRequestHandler):
         """GET: pages, images, static files, admin views."""
         self._serve("GET")
 
+    def do_HEAD(self) -> None:
+        """HEAD: the headers a GET would get, without the body."""
+        self._serve("HEAD")
+
     def do_POST(self) -> None:
         """POST: the JSON API."""
         self._serve("POST")
@@ -422,22 +466,61 @@ class Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
 
+def url_host(host: str) -> str:
+    """``host`` as it goes in a URL: IPv6 addresses in brackets."""
+    return f"[{host}]" if ":" in host else host
+
+
 class RatingServer(ThreadingHTTPServer):
-    """A threaded HTTP server carrying the app."""
+    """A threaded HTTP server carrying the app (IPv6 when the host is an IPv6 address)."""
 
     daemon_threads = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], app: RatingApp, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        app: RatingApp,
+        verbose: bool = False,
+        request_timeout: float = REQUEST_TIMEOUT_S,
+    ) -> None:
         self.app = app
         self.verbose = verbose
+        self.request_timeout = request_timeout
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, Handler)
+
+    def server_bind(self) -> None:
+        """Bind; an IPv6 wildcard also accepts IPv4 where the system allows it."""
+        if self.address_family == socket.AF_INET6 and hasattr(socket, "IPV6_V6ONLY"):
+            with contextlib.suppress(OSError):
+                self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
+
+    @property
+    def all_interfaces(self) -> bool:
+        """Whether the server listens on every interface (0.0.0.0 or ::)."""
+        return self.server_address[0] in WILDCARD_HOSTS
+
+    @property
+    def local_url(self) -> str:
+        """``http://host:port`` that reaches the server from this machine."""
+        host, port = self.server_address[:2]
+        if self.all_interfaces:
+            host = "::1" if self.address_family == socket.AF_INET6 else "127.0.0.1"
+        return f"http://{url_host(host)}:{port}"
 
     @property
     def base_url(self) -> str:
-        """``http://host:port`` the server listens on."""
+        """``http://host:port`` for the links: the machine's name when bound to every interface."""
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        if self.all_interfaces:
+            name = socket.gethostname()
+            if name in ("", "localhost"):
+                return self.local_url
+            host = name
+        return f"http://{url_host(host)}:{port}"
 
     def links(self) -> dict[str, str]:
         """The rater and admin links."""
@@ -449,15 +532,45 @@ class RatingServer(ThreadingHTTPServer):
 
 
 def make_server(
-    app: RatingApp, host: str = "127.0.0.1", port: int = 8080, verbose: bool = False
+    app: RatingApp,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    verbose: bool = False,
+    request_timeout: float = REQUEST_TIMEOUT_S,
 ) -> RatingServer:
-    """Bind the server (port 0 picks a free port)."""
+    """Bind the server (port 0 picks a free port); silent clients are dropped after the timeout."""
     try:
-        return RatingServer((host, port), app, verbose)
+        return RatingServer((host, port), app, verbose, request_timeout)
     except OSError as exc:
         raise GanforgeError(
-            f"cannot listen on {host}:{port} ({exc.strerror}); pass --port"
+            f"cannot listen on {url_host(host)}:{port} ({exc.strerror}); pass --port or --host"
         ) from exc
+
+
+def announcement(server: RatingServer) -> list[str]:
+    """The lines printed when the server starts: address, tasks, links and notes."""
+    links = server.links()
+    lines = [
+        f"rating server on {server.base_url}: tasks {', '.join(server.app.tasks())}",
+        f"  rater link (share with raters): {links['rater']}",
+        f"  admin link (results; keep it):  {links['admin']}",
+    ]
+    if server.all_interfaces and server.base_url == server.local_url:
+        lines += [
+            "  note: listening on every interface, but this machine has no name, so the links",
+            "        only work here: give raters the links with the machine's IP address instead",
+        ]
+    elif server.all_interfaces:
+        name = urlsplit(server.base_url).hostname
+        lines += [
+            f"  note: listening on every interface, so the links use this machine's name {name!r};",
+            "        if raters cannot reach that name, replace it by the machine's IP address",
+            f"        (on this machine itself, {server.local_url} also works)",
+        ]
+    if not ipaddress.ip_address(server.server_address[0]).is_loopback:
+        lines.append("  note: listening beyond this machine over plain HTTP; share links privately")
+    lines.append("every answer is saved when it is acknowledged; Ctrl-C stops the server")
+    return lines
 
 
 def serve(
@@ -473,13 +586,8 @@ def serve(
     """Serve ``study`` until Ctrl-C or SIGTERM, announcing the rater and admin links first."""
     app = RatingApp(study, exposure_ms, feedback, limits)
     server = make_server(app, host, port, verbose)
-    links = server.links()
-    announce(f"rating server on {server.base_url}: tasks {', '.join(app.tasks())}")
-    announce(f"  rater link (share with raters): {links['rater']}")
-    announce(f"  admin link (results; keep it):  {links['admin']}")
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        announce("  note: listening beyond this machine over plain HTTP; share links privately")
-    announce("every answer is saved when it is acknowledged; Ctrl-C stops the server")
+    for line in announcement(server):
+        announce(line)
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _raise_interrupt)
