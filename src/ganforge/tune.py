@@ -106,6 +106,14 @@ def _corners(space: Space) -> list[list[Any]]:
     return points
 
 
+def check_space(preset: str, space: Space, overrides: Iterable[str] = ()) -> None:
+    """Resolve ``preset`` at the corners of ``space``: a typo is one error now, not N failed
+    trials (raises the ConfigError of the first key or value the preset does not accept)."""
+    base = list(overrides)
+    for point in _corners(space):
+        config_mod.resolve(preset, [*base, *overrides_for(space.as_dict(point))])
+
+
 def overrides_for(params: Mapping[str, Any]) -> list[str]:
     """``--set`` strings for a trial's values (JSON literals are valid YAML)."""
     return [f"{key}={json.dumps(value)}" for key, value in params.items()]
@@ -143,8 +151,7 @@ def tune(
     space = space if isinstance(space, Space) else load_space(space)
     objective = objective_for(metric)
     base = list(overrides)
-    for point in _corners(space):  # a typo should be one error now, not N failed trials
-        config_mod.resolve(preset, [*base, *overrides_for(space.as_dict(point))])
+    check_space(preset, space, base)
     folder = Path(folder) if folder else Path("runs") / f"tune-{Path(preset).stem}"
     journal = folder / JOURNAL
     setup = {"preset": preset, "steps": steps, "metric": metric, "overrides": base}
