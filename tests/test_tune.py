@@ -10,6 +10,7 @@ from ganforge import api, config
 from ganforge import tune as tune_mod
 from ganforge.cli import main
 from ganforge.errors import ConfigError, TrainingError
+from ganforge.registry import METRICS, Entry
 
 # tiny trials: a few steps of the toy MLP GAN, a small sample for the metric
 FAST = ["eval.n_samples=200", "train.batch_size=32", "train.log_every=5"]
@@ -51,8 +52,20 @@ def test_tune_runs_resumes_and_writes_a_best_preset_that_trains(
     assert again.files["convergence"].stat().st_size > 1000
     result = api.train(str(best), ["train.steps=2", *FAST], runs_root=tmp_path / "runs")
     assert result.status == "completed"
-    with pytest.raises(ConfigError, match="another space or setup"):
+    with pytest.raises(
+        ConfigError, match=r"another space or setup: --steps 5 \(the search used 4\)"
+    ):
         api.tune("toy-grid", space_file, 3, 5, "modes", out=out, overrides=FAST)
+    # a changed seed or acquisition would be silently ignored by the journal's optimiser
+    with pytest.raises(ConfigError, match=r"--seed 1 \(the search used 0\)\. Rerun"):
+        api.tune("toy-grid", space_file, 3, 4, "modes", out=out, overrides=FAST, seed=1)
+    with pytest.raises(ConfigError, match=r": --acquisition pi \(the search used ei\)\. Rerun"):
+        api.tune("toy-grid", space_file, 3, 4, "modes", out=out, overrides=FAST, acquisition="pi")
+    with pytest.raises(ConfigError, match=r"n_initial 5 \(the search used 2\)"):
+        tune_mod.tune(
+            "toy-grid", space_file, 3, 4, "modes", folder=out, overrides=FAST, n_initial=5
+        )
+    assert len(trained) == 1
 
 
 def test_failed_trials_are_recorded_and_the_search_goes_on(
@@ -76,6 +89,20 @@ def test_failed_trials_are_recorded_and_the_search_goes_on(
     assert (
         "failed (TrainingError: non-finite loss at step 3)" in result.files["results"].read_text()
     )
+
+
+def test_a_score_key_of_several_metrics_must_be_named_with_its_metric(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert tune_mod.objective_for("modes").metric == "modes"
+    other = Entry("grid-modes", object(), "", {"better": {"modes": "higher"}})
+    monkeypatch.setitem(METRICS._entries, other.name, other)
+    with pytest.raises(ConfigError) as err:
+        tune_mod.objective_for("modes")
+    assert "several metrics have a score 'modes' (grid-modes:modes, modes:modes)" in str(err.value)
+    assert "name one as metric:score, e.g. --metric grid-modes:modes" in str(err.value)
+    assert tune_mod.objective_for("modes:modes").metric == "modes"
+    assert tune_mod.objective_for("grid-modes:modes").metric == "grid-modes"
 
 
 def test_metric_direction_and_bad_inputs(tmp_path: Path, space_file: Path) -> None:
