@@ -8,7 +8,8 @@ import pytest
 
 from ganforge import api, config
 from ganforge import tune as tune_mod
-from ganforge.cli import main
+from ganforge.bayes import ACQUISITION_CHOICES, Optimizer
+from ganforge.cli import cli, main
 from ganforge.errors import ConfigError, TrainingError
 from ganforge.registry import METRICS, Entry
 
@@ -121,7 +122,16 @@ def test_metric_direction_and_bad_inputs(tmp_path: Path, space_file: Path) -> No
     bad.write_text("loss.name: {choices: [hinge, no-such-loss]}\n")  # the second choice is bad
     with pytest.raises(ConfigError, match="no-such-loss"):
         api.tune("toy-grid", bad, 2, 2, "modes", out=tmp_path / "x")
+    with pytest.raises(ConfigError, match="--acquisition ucb: choose one of ei, pi, lcb, portf"):
+        api.tune("toy-grid", space_file, 2, 2, "modes", out=tmp_path / "x", acquisition="ucb")
     assert not (tmp_path / "x").exists()
+
+
+def test_cli_offers_the_acquisitions_the_optimiser_accepts() -> None:
+    option = next(p for p in cli.commands["tune"].params if p.name == "acquisition")
+    assert tuple(option.type.choices) == ACQUISITION_CHOICES == ("ei", "pi", "lcb", "portfolio")
+    for name in ACQUISITION_CHOICES:
+        Optimizer([(0.0, 1.0)], acquisition=name)
 
 
 def test_cli_tune_prints_the_table_and_errors_in_one_line(

@@ -392,6 +392,9 @@ def evaluate_translation(
     return scores
 
 
+TUNE_ACQUISITIONS = _tune.ACQUISITION_CHOICES
+
+
 def tune(
     preset: str,
     space: str | Path,
@@ -423,6 +426,7 @@ def tune(
 
 __all__ = [
     "NAIVE_BAYES_MODELS",
+    "TUNE_ACQUISITIONS",
     "Loaded",
     "NaiveBayesRun",
     "RunDir",

@@ -549,7 +549,7 @@ def translate_eval(source: str, json_out: str | None, no_ema: bool) -> None:
 @click.option("--seed", default=0, show_default=True, help="Seed of the search.")
 @click.option(
     "--acquisition",
-    type=click.Choice(["ei", "pi", "lcb", "portfolio"]),
+    type=click.Choice(api.TUNE_ACQUISITIONS),
     default="ei",
     show_default=True,
 )

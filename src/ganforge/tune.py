@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from ganforge import config as config_mod
-from ganforge.bayes import Optimizer, Space
+from ganforge.bayes import ACQUISITION_CHOICES, Optimizer, Space
 from ganforge.bayes.plots import plot_convergence
 from ganforge.errors import ConfigError, GanforgeError
 from ganforge.metrics.evaluate import evaluate
@@ -155,6 +155,10 @@ def tune(
     """Run (or continue) a search of ``trials`` trials of ``steps`` training steps each."""
     if trials < 1 or steps < 1:
         raise ConfigError(f"--trials and --steps must be positive, got {trials} and {steps}")
+    if acquisition not in ACQUISITION_CHOICES:
+        raise ConfigError(
+            f"--acquisition {acquisition}: choose one of {', '.join(ACQUISITION_CHOICES)}"
+        )
     space = space if isinstance(space, Space) else load_space(space)
     objective = objective_for(metric)
     base = list(overrides)
