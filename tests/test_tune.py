@@ -8,8 +8,10 @@ import pytest
 
 from ganforge import api, config
 from ganforge import tune as tune_mod
-from ganforge.cli import main
+from ganforge.bayes import ACQUISITION_CHOICES, Optimizer
+from ganforge.cli import cli, main
 from ganforge.errors import ConfigError, TrainingError
+from ganforge.registry import METRICS, Entry
 
 # tiny trials: a few steps of the toy MLP GAN, a small sample for the metric
 FAST = ["eval.n_samples=200", "train.batch_size=32", "train.log_every=5"]
@@ -51,8 +53,20 @@ def test_tune_runs_resumes_and_writes_a_best_preset_that_trains(
     assert again.files["convergence"].stat().st_size > 1000
     result = api.train(str(best), ["train.steps=2", *FAST], runs_root=tmp_path / "runs")
     assert result.status == "completed"
-    with pytest.raises(ConfigError, match="another space or setup"):
+    with pytest.raises(
+        ConfigError, match=r"another space or setup: --steps 5 \(the search used 4\)"
+    ):
         api.tune("toy-grid", space_file, 3, 5, "modes", out=out, overrides=FAST)
+    # a changed seed or acquisition would be silently ignored by the journal's optimiser
+    with pytest.raises(ConfigError, match=r"--seed 1 \(the search used 0\)\. Rerun"):
+        api.tune("toy-grid", space_file, 3, 4, "modes", out=out, overrides=FAST, seed=1)
+    with pytest.raises(ConfigError, match=r": --acquisition pi \(the search used ei\)\. Rerun"):
+        api.tune("toy-grid", space_file, 3, 4, "modes", out=out, overrides=FAST, acquisition="pi")
+    with pytest.raises(ConfigError, match=r"n_initial 5 \(the search used 2\)"):
+        tune_mod.tune(
+            "toy-grid", space_file, 3, 4, "modes", folder=out, overrides=FAST, n_initial=5
+        )
+    assert len(trained) == 1
 
 
 def test_failed_trials_are_recorded_and_the_search_goes_on(
@@ -78,6 +92,20 @@ def test_failed_trials_are_recorded_and_the_search_goes_on(
     )
 
 
+def test_a_score_key_of_several_metrics_must_be_named_with_its_metric(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert tune_mod.objective_for("modes").metric == "modes"
+    other = Entry("grid-modes", object(), "", {"better": {"modes": "higher"}})
+    monkeypatch.setitem(METRICS._entries, other.name, other)
+    with pytest.raises(ConfigError) as err:
+        tune_mod.objective_for("modes")
+    assert "several metrics have a score 'modes' (grid-modes:modes, modes:modes)" in str(err.value)
+    assert "name one as metric:score, e.g. --metric grid-modes:modes" in str(err.value)
+    assert tune_mod.objective_for("modes:modes").metric == "modes"
+    assert tune_mod.objective_for("grid-modes:modes").metric == "grid-modes"
+
+
 def test_metric_direction_and_bad_inputs(tmp_path: Path, space_file: Path) -> None:
     assert tune_mod.objective_for("modes").higher_is_better
     assert not tune_mod.objective_for("fid").higher_is_better
@@ -94,7 +122,16 @@ def test_metric_direction_and_bad_inputs(tmp_path: Path, space_file: Path) -> No
     bad.write_text("loss.name: {choices: [hinge, no-such-loss]}\n")  # the second choice is bad
     with pytest.raises(ConfigError, match="no-such-loss"):
         api.tune("toy-grid", bad, 2, 2, "modes", out=tmp_path / "x")
+    with pytest.raises(ConfigError, match="--acquisition ucb: choose one of ei, pi, lcb, portf"):
+        api.tune("toy-grid", space_file, 2, 2, "modes", out=tmp_path / "x", acquisition="ucb")
     assert not (tmp_path / "x").exists()
+
+
+def test_cli_offers_the_acquisitions_the_optimiser_accepts() -> None:
+    option = next(p for p in cli.commands["tune"].params if p.name == "acquisition")
+    assert tuple(option.type.choices) == ACQUISITION_CHOICES == ("ei", "pi", "lcb", "portfolio")
+    for name in ACQUISITION_CHOICES:
+        Optimizer([(0.0, 1.0)], acquisition=name)
 
 
 def test_cli_tune_prints_the_table_and_errors_in_one_line(

@@ -17,8 +17,8 @@ from ganforge import config as config_mod
 from ganforge import rate as _rate
 from ganforge import style_figures
 from ganforge import tune as _tune
-from ganforge.bayes.naive_bayes import MODELS as _NB_MODELS
 from ganforge.bayes.naive_bayes import NaiveBayesError
+from ganforge.bayes.nb_cli_support import CHOICES as _NB_CHOICES
 from ganforge.bayes.nb_cli_support import NaiveBayesRun, run_naive_bayes
 from ganforge.data import Dataset
 from ganforge.data.faces import FacesReport
@@ -158,43 +158,16 @@ def stats(
     return dataset_stats(dataset, extractor, out, split, limit)
 
 
-NAIVE_BAYES_MODELS = tuple(_NB_MODELS)
+NAIVE_BAYES_CHOICES = _NB_CHOICES
 
 
-def naive_bayes(
-    data: str | Path,
-    target: str,
-    *,
-    model: str = "gaussian",
-    cv: int = 5,
-    predict: str | Path | None = None,
-    seed: int = 0,
-    convention: str = "sklearn",
-    unseen: str = "error",
-    alpha: float = 1.0,
-    bandwidth: str | float = "scott",
-) -> NaiveBayesRun:
-    """Cross-validate a Naive Bayes classifier on a CSV file; ``predict`` classifies new rows."""
-    if isinstance(bandwidth, str) and bandwidth not in ("scott", "silverman"):
-        try:
-            bandwidth = float(bandwidth)
-        except ValueError:
-            raise DataError(
-                f"--bandwidth must be scott, silverman or a number, got {bandwidth!r}"
-            ) from None
+def naive_bayes(data: str | Path, target: str, **options: Any) -> NaiveBayesRun:
+    """Cross-validate a Naive Bayes classifier on a CSV file; ``predict`` classifies new rows.
+
+    ``options`` are those of ``ganforge.bayes.nb_cli_support.run_naive_bayes`` (model, cv,
+    predict, out, seed, convention, unseen, alpha, bandwidth); ``out`` writes the predictions."""
     try:
-        return run_naive_bayes(
-            data,
-            target,
-            model=model,
-            cv=cv,
-            predict=predict,
-            seed=seed,
-            convention=convention,
-            unseen=unseen,
-            alpha=alpha,
-            bandwidth=bandwidth,
-        )
+        return run_naive_bayes(data, target, **options)
     except NaiveBayesError as exc:
         raise DataError(str(exc)) from exc
 
@@ -392,6 +365,9 @@ def evaluate_translation(
     return scores
 
 
+TUNE_ACQUISITIONS = _tune.ACQUISITION_CHOICES
+
+
 def tune(
     preset: str,
     space: str | Path,
@@ -422,7 +398,8 @@ def tune(
 
 
 __all__ = [
-    "NAIVE_BAYES_MODELS",
+    "NAIVE_BAYES_CHOICES",
+    "TUNE_ACQUISITIONS",
     "Loaded",
     "NaiveBayesRun",
     "RunDir",

@@ -197,7 +197,7 @@ def losses() -> None:
 @click.option("--target", required=True, help="The column holding the class labels.")
 @click.option(
     "--model",
-    type=click.Choice(api.NAIVE_BAYES_MODELS),
+    type=click.Choice(api.NAIVE_BAYES_CHOICES["model"]),
     default="gaussian",
     show_default=True,
     help="mixed takes numeric and text columns together.",
@@ -205,7 +205,6 @@ def losses() -> None:
 @click.option("--cv", default=5, show_default=True, help="Cross-validation folds (0: none).")
 @click.option(
     "--predict",
-    "predict_path",
     type=click.Path(dir_okay=False),
     help="CSV of rows to classify with a model fitted on all of DATA.",
 )
@@ -215,57 +214,35 @@ def losses() -> None:
 @click.option("--seed", default=0, show_default=True, help="Seed of the fold shuffle.")
 @click.option(
     "--convention",
-    type=click.Choice(["sklearn", "walkthrough"]),
+    type=click.Choice(api.NAIVE_BAYES_CHOICES["convention"]),
     default="sklearn",
     show_default=True,
     help="Gaussian variances: scikit-learn's (smoothed) or the textbook n-1, unsmoothed.",
 )
 @click.option(
     "--unseen",
-    type=click.Choice(["error", "ignore", "smooth"]),
+    type=click.Choice(api.NAIVE_BAYES_CHOICES["unseen"]),
     default="error",
     show_default=True,
     help="A text value never seen in training: fail, leave it out, or count it as zero.",
 )
 @click.option("--alpha", default=1.0, show_default=True, help="Laplace/Lidstone smoothing.")
 @click.option(
-    "--bandwidth", default="scott", show_default=True, help="kernel: scott, silverman or a factor."
+    "--bandwidth",
+    default="scott",
+    show_default=True,
+    help=f"kernel: {', '.join(api.NAIVE_BAYES_CHOICES['bandwidth'])} or a factor.",
 )
-def naive_bayes(
-    data: str,
-    target: str,
-    model: str,
-    cv: int,
-    predict_path: str | None,
-    out: str | None,
-    seed: int,
-    convention: str,
-    unseen: str,
-    alpha: float,
-    bandwidth: str,
-) -> None:
+def naive_bayes(data: str, target: str, **options: object) -> None:
     """Cross-validate a Naive Bayes classifier on a CSV file and classify new rows."""
-    result = api.naive_bayes(
-        data,
-        target,
-        model=model,
-        cv=cv,
-        predict=predict_path,
-        seed=seed,
-        convention=convention,
-        unseen=unseen,
-        alpha=alpha,
-        bandwidth=bandwidth,
-    )
-    to_stdout = result.predictions is not None and out is None
+    result = api.naive_bayes(data, target, **options)
+    to_stdout = result.predictions is not None and result.predictions_path is None
     for line in result.summary():
         click.echo(line, err=to_stdout)
-    if result.predictions is not None:
-        if out is None:
-            click.echo(result.predictions, nl=False)
-        else:
-            Path(out).write_text(result.predictions, encoding="utf-8")
-            click.echo(f"predictions: {out}")
+    if result.predictions_path is not None:
+        click.echo(f"predictions: {result.predictions_path}")
+    elif result.predictions is not None:
+        click.echo(result.predictions, nl=False)
 
 
 @cli.command()
@@ -549,7 +526,7 @@ def translate_eval(source: str, json_out: str | None, no_ema: bool) -> None:
 @click.option("--seed", default=0, show_default=True, help="Seed of the search.")
 @click.option(
     "--acquisition",
-    type=click.Choice(["ei", "pi", "lcb", "portfolio"]),
+    type=click.Choice(api.TUNE_ACQUISITIONS),
     default="ei",
     show_default=True,
 )

@@ -22,11 +22,12 @@ from typing import Any
 import yaml
 
 from ganforge import config as config_mod
-from ganforge.bayes import Optimizer, Space
+from ganforge.bayes import ACQUISITION_CHOICES, Optimizer, Space
 from ganforge.bayes.plots import plot_convergence
 from ganforge.errors import ConfigError, GanforgeError
 from ganforge.metrics.evaluate import evaluate
 from ganforge.registry import METRICS
+from ganforge.runs import DEFAULT_ROOT
 from ganforge.train import train
 
 JOURNAL = "journal.json"
@@ -63,6 +64,12 @@ def objective_for(name: str) -> Objective:
         )
         raise ConfigError(
             f"--metric {name}: not a score with a direction; choose one of {', '.join(scores)}"
+        )
+    if len(usable) > 1:
+        both = ", ".join(f"{m}:{k}" for m, k, _ in usable)
+        raise ConfigError(
+            f"--metric {name}: several metrics have a score {name!r} ({both}); "
+            f"name one as metric:score, e.g. --metric {usable[0][0]}:{usable[0][1]}"
         )
     metric, key, direction = usable[0]
     return Objective(metric, key, direction == "higher")
@@ -106,6 +113,14 @@ def _corners(space: Space) -> list[list[Any]]:
     return points
 
 
+def check_space(preset: str, space: Space, overrides: Iterable[str] = ()) -> None:
+    """Resolve ``preset`` at the corners of ``space``: a typo is one error now, not N failed
+    trials (raises the ConfigError of the first key or value the preset does not accept)."""
+    base = list(overrides)
+    for point in _corners(space):
+        config_mod.resolve(preset, [*base, *overrides_for(space.as_dict(point))])
+
+
 def overrides_for(params: Mapping[str, Any]) -> list[str]:
     """``--set`` strings for a trial's values (JSON literals are valid YAML)."""
     return [f"{key}={json.dumps(value)}" for key, value in params.items()]
@@ -140,21 +155,26 @@ def tune(
     """Run (or continue) a search of ``trials`` trials of ``steps`` training steps each."""
     if trials < 1 or steps < 1:
         raise ConfigError(f"--trials and --steps must be positive, got {trials} and {steps}")
+    if acquisition not in ACQUISITION_CHOICES:
+        raise ConfigError(
+            f"--acquisition {acquisition}: choose one of {', '.join(ACQUISITION_CHOICES)}"
+        )
     space = space if isinstance(space, Space) else load_space(space)
     objective = objective_for(metric)
     base = list(overrides)
-    for point in _corners(space):  # a typo should be one error now, not N failed trials
-        config_mod.resolve(preset, [*base, *overrides_for(space.as_dict(point))])
-    folder = Path(folder) if folder else Path("runs") / f"tune-{Path(preset).stem}"
+    check_space(preset, space, base)
+    folder = Path(folder) if folder else DEFAULT_ROOT / f"tune-{Path(preset).stem}"
     journal = folder / JOURNAL
     setup = {"preset": preset, "steps": steps, "metric": metric, "overrides": base}
     if journal.is_file():
         opt = Optimizer.load(journal)
         before = json.loads((folder / SETUP).read_text())
-        if opt.space != space or before != setup:
+        asked = {**setup, "seed": seed, "acquisition": acquisition, "n_initial": n_initial}
+        conflicts = _conflicts(opt, space, before, asked)
+        if conflicts:
             raise ConfigError(
-                f"{folder} holds a search with another space or setup ({before}); "
-                "rerun with the same arguments to resume, or use a new --out folder"
+                f"{folder} holds a search with another space or setup: {'; '.join(conflicts)}. "
+                "Rerun with the search's arguments to resume, or use a new --out folder"
             )
     else:
         folder.mkdir(parents=True, exist_ok=True)
@@ -196,6 +216,31 @@ def tune(
         if on_trial is not None:
             on_trial(record)
     return _finish(preset, base, folder, opt, objective, status)
+
+
+_FLAGS = {
+    "preset": "PRESET",
+    "steps": "--steps",
+    "metric": "--metric",
+    "overrides": "--set",
+    "seed": "--seed",
+    "acquisition": "--acquisition",
+    "n_initial": "n_initial",
+}
+
+
+def _conflicts(
+    opt: Optimizer, space: Space, before: dict[str, Any], asked: dict[str, Any]
+) -> list[str]:
+    """What a resumed command asks for that differs from the search in the journal."""
+    used = {**before, **{k: opt.settings[k] for k in ("seed", "acquisition", "n_initial")}}
+    if asked["n_initial"] is None:  # not given: whatever the search used
+        asked = {**asked, "n_initial": used["n_initial"]}
+    out = ["--space (another search space)"] if opt.space != space else []
+    for key, flag in _FLAGS.items():
+        if asked.get(key) != used.get(key):
+            out.append(f"{flag} {asked.get(key)} (the search used {used.get(key)})")
+    return out
 
 
 def _trials(opt: Optimizer) -> list[dict[str, Any]]:

@@ -13,7 +13,11 @@ from hypothesis import strategies as st
 from sklearn.datasets import load_iris
 
 from ganforge import api
-from ganforge.cli import main
+from ganforge.bayes.naive_bayes import MODELS
+from ganforge.bayes.nb_categorical import UNSEEN_POLICIES
+from ganforge.bayes.nb_cli_support import CHOICES, CONVENTIONS
+from ganforge.bayes.nb_kernel import BANDWIDTH_RULES
+from ganforge.cli import cli, main
 from ganforge.errors import DataError
 
 IRIS_COLUMNS = ["sepal_length", "sepal_width", "petal_length", "petal_width", "species"]
@@ -211,6 +215,34 @@ def test_api_raises_data_error(iris_csv: Path) -> None:
     assert len(run.fold_accuracies) == 4 and run.mean_accuracy == pytest.approx(
         np.mean(run.fold_accuracies)
     )
+
+
+def test_api_writes_the_predictions_file_and_parses_the_bandwidth(
+    iris_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new = write_csv(tmp_path / "new.csv", IRIS_COLUMNS[:4], [[5.1, 3.5, 1.4, 0.2]])
+    out = tmp_path / "p.csv"
+    run = api.naive_bayes(iris_csv, "species", cv=0, predict=new, out=out, model="kernel")
+    assert run.predictions_path == out and out.read_text(encoding="utf-8") == run.predictions
+    assert run.predictions.splitlines()[1].startswith("5.1,3.5,1.4,0.2,setosa,")
+    run = api.naive_bayes(iris_csv, "species", cv=3, model="kernel", bandwidth="0.5")
+    assert run.settings == {"bandwidth": 0.5} and run.predictions_path is None
+    missing = tmp_path / "no-such-folder" / "p.csv"
+    with pytest.raises(DataError, match=r"cannot write the predictions to .*no-such-folder"):
+        api.naive_bayes(iris_csv, "species", cv=0, predict=new, out=missing)
+    err = run_error(
+        [str(iris_csv), "--target", "species", "--predict", str(new), "--out", str(missing)], capsys
+    )
+    assert "cannot write the predictions to" in err
+
+
+def test_cli_choices_are_the_librarys() -> None:
+    params = {p.name: p for p in cli.commands["naive-bayes"].params}
+    assert tuple(params["model"].type.choices) == tuple(MODELS)
+    assert tuple(params["convention"].type.choices) == CONVENTIONS
+    assert tuple(params["unseen"].type.choices) == UNSEEN_POLICIES
+    assert "scott, silverman or a factor" in params["bandwidth"].help
+    assert BANDWIDTH_RULES == CHOICES["bandwidth"] == ("scott", "silverman")
 
 
 @st.composite

@@ -16,6 +16,8 @@ import numpy as np
 from scipy.special import erfcx, log_ndtr, ndtr
 
 ACQUISITIONS = ("ei", "pi", "lcb")
+# What ``Optimizer(acquisition=...)`` accepts: one of the above or the GP-Hedge portfolio of them.
+ACQUISITION_CHOICES = (*ACQUISITIONS, "portfolio")
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 _SQRT_HALF_PI = math.sqrt(math.pi / 2)
 
@@ -94,7 +96,7 @@ def score(
         lp = log_ndtr(z)
         dlp = np.exp(-0.5 * z**2 - _LOG_SQRT_2PI - lp)
         return lp, -dlp / sigma, -dlp * z / sigma
-    raise ValueError(f"unknown acquisition {name!r}; choose one of {[*ACQUISITIONS, 'portfolio']}")
+    raise ValueError(f"unknown acquisition {name!r}; choose one of {list(ACQUISITIONS)}")
 
 
 class Portfolio:

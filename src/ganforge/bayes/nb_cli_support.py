@@ -12,10 +12,12 @@ import numpy as np
 
 from .naive_bayes import MODELS, make_model
 from .nb_base import NaiveBayes
+from .nb_categorical import UNSEEN_POLICIES
 from .nb_columns import stack_columns
 from .nb_csv import CsvTable, read_csv
 from .nb_cv import cross_val_accuracy, kfold_indices
 from .nb_errors import NaiveBayesError
+from .nb_kernel import BANDWIDTH_RULES
 
 NUMERIC_ONLY = ("gaussian", "kernel", "bernoulli", "multinomial")
 # The command-line options each model uses (the summary names them with their values).
@@ -28,6 +30,13 @@ RELEVANT = {
     "mixed": ("convention", "alpha", "unseen"),
 }
 CONVENTIONS = ("sklearn", "walkthrough")
+# The named values of each option (for a command line's choices); bandwidth also takes a number.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "model": tuple(MODELS),
+    "convention": CONVENTIONS,
+    "unseen": UNSEEN_POLICIES,
+    "bandwidth": BANDWIDTH_RULES,
+}
 
 
 @dataclass(frozen=True)
@@ -146,6 +155,7 @@ class NaiveBayesRun:
     fold_sizes: list[int] = field(default_factory=list)
     fold_accuracies: list[float] = field(default_factory=list)
     predictions: str | None = None
+    predictions_path: Path | None = None
 
     @property
     def mean_accuracy(self) -> float | None:
@@ -188,6 +198,30 @@ def predictions_csv(model: NaiveBayes, features: Features, table: CsvTable) -> s
     return out.getvalue()
 
 
+def parse_bandwidth(value: str | float) -> str | float:
+    """A bandwidth option as the kernel model takes it: a rule name, or a number given as text."""
+    if not isinstance(value, str) or value in BANDWIDTH_RULES:
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        raise NaiveBayesError(
+            f"--bandwidth must be {', '.join(BANDWIDTH_RULES)} or a number, got {value!r}"
+        ) from None
+
+
+def write_predictions(path: str | Path, text: str) -> Path:
+    """Write predictions CSV text to ``path``; a path that cannot be written is a user error."""
+    path = Path(path)
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise NaiveBayesError(
+            f"cannot write the predictions to {path}: {exc.strerror or exc}"
+        ) from None
+    return path
+
+
 def run_naive_bayes(
     data: str | Path,
     target: str,
@@ -195,23 +229,35 @@ def run_naive_bayes(
     model: str = "gaussian",
     cv: int = 5,
     predict: str | Path | None = None,
+    out: str | Path | None = None,
     seed: int = 0,
-    **options: Any,
+    convention: Literal["sklearn", "walkthrough"] = "sklearn",
+    unseen: Literal["error", "ignore", "smooth"] = "error",
+    alpha: float = 1.0,
+    bandwidth: str | float = "scott",
 ) -> NaiveBayesRun:
     """Cross-validate ``model`` on a CSV file (``cv`` folds, 0 for none) and predict new rows.
 
-    ``options`` go to ``build_model`` (convention, unseen, alpha, bandwidth).
+    The predictions of ``predict``'s rows are kept as CSV text in ``.predictions`` and, with
+    ``out``, written there (``.predictions_path``). ``convention``, ``unseen``, ``alpha`` and
+    ``bandwidth`` (a rule of ``BANDWIDTH_RULES`` or a factor, also as text) go to ``build_model``.
     """
     if cv == 1 or cv < 0:
         raise NaiveBayesError(f"--cv must be 0 (no cross-validation) or at least 2, got {cv}")
     if cv == 0 and predict is None:
         raise NaiveBayesError("nothing to do: give --cv 2 or more, or --predict ROWS.csv")
+    options: dict[str, Any] = {
+        "convention": convention,
+        "unseen": unseen,
+        "alpha": alpha,
+        "bandwidth": parse_bandwidth(bandwidth),
+    }
     table = read_csv(data)
     features = Features.from_table(table, target, model)
     X = features.matrix(table)
     y = np.array(table.column(target), dtype=object)
     run = NaiveBayesRun(Path(data), model, features, len(table.rows), sorted(set(y.tolist())))
-    run.settings = {k: options[k] for k in RELEVANT.get(model, ()) if k in options}
+    run.settings = {k: options[k] for k in RELEVANT.get(model, ())}
     if cv:
         folds = kfold_indices(len(y), cv, seed)
         run.fold_sizes = [len(test) for _, test in folds]
@@ -221,4 +267,6 @@ def run_naive_bayes(
     if predict is not None:
         fitted = build_model(model, features, **options).fit(X, y)
         run.predictions = predictions_csv(fitted, features, read_csv(predict))
+        if out is not None:
+            run.predictions_path = write_predictions(out, run.predictions)
     return run

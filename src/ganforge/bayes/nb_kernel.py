@@ -20,6 +20,7 @@ from .nb_base import (
 from .nb_errors import NaiveBayesError
 from .nb_gaussian import LOG_2PI
 
+# The named bandwidth rules; a positive number is a factor given directly.
 BANDWIDTH_RULES = ("scott", "silverman")
 
 
@@ -30,9 +31,8 @@ def bandwidth_factor(n: int, rule: str | float) -> float:
     if rule == "silverman":
         return float((n * 3.0 / 4.0) ** (-1.0 / 5.0))
     if isinstance(rule, str):
-        raise NaiveBayesError(
-            f"bandwidth must be 'scott', 'silverman' or a positive factor, got {rule!r}"
-        )
+        names = ", ".join(repr(r) for r in BANDWIDTH_RULES)
+        raise NaiveBayesError(f"bandwidth must be {names} or a positive factor, got {rule!r}")
     if not (np.isfinite(rule) and rule > 0):
         raise NaiveBayesError(f"a numeric bandwidth factor must be positive, got {rule}")
     return float(rule)

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ganforge.bayes.acquisition import ACQUISITIONS, Portfolio
+from ganforge.bayes.acquisition import ACQUISITION_CHOICES, Portfolio
 from ganforge.bayes.design import DESIGNS
 from ganforge.bayes.design import initial_design as make_design
 from ganforge.bayes.gp import GaussianProcess
@@ -78,9 +78,9 @@ class Optimizer:
         seed: int | None = None,
     ) -> None:
         self.space = space if isinstance(space, Space) else Space(space)
-        if acquisition not in (*ACQUISITIONS, "portfolio"):
+        if acquisition not in ACQUISITION_CHOICES:
             raise ValueError(
-                f"unknown acquisition {acquisition!r}; choose one of {[*ACQUISITIONS, 'portfolio']}"
+                f"unknown acquisition {acquisition!r}; choose one of {list(ACQUISITION_CHOICES)}"
             )
         if kernel not in KERNELS:
             raise ValueError(f"unknown kernel {kernel!r}; choose one of {sorted(KERNELS)}")

@@ -1,0 +1,23 @@
+"""``ganforge.bayes`` stands alone: importing every module of it loads no other ganforge module."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+SCRIPT = """
+import importlib, pkgutil, sys
+import ganforge.bayes
+for module in pkgutil.iter_modules(ganforge.bayes.__path__):
+    importlib.import_module("ganforge.bayes." + module.name)
+others = [m for m in sys.modules if m.split(".")[0] == "ganforge"
+          and m.split(".")[:2] != ["ganforge", "bayes"]]
+print(sorted(others))
+"""
+
+
+def test_bayes_imports_nothing_else_from_ganforge() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "['ganforge']"
