@@ -148,6 +148,21 @@ def test_cifar10_reads_the_python_batches(tmp_path: Path) -> None:
     assert np.array_equal(ds.images[0].numpy().ravel(), first)  # CHW order of the official format
 
 
+def test_cifar10_batch_that_would_run_code_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+
+    class Evil:
+        def __reduce__(self):  # unpickling would call os.system
+            import os
+
+            return (os.system, ("echo pwned",))
+
+    (folder / "test_batch").write_bytes(pickle.dumps({b"data": Evil(), b"labels": [0]}))
+    with pytest.raises(DataError, match=r"refers to (posix|os|nt)\.system"):
+        build_dataset("cifar10", {"root": str(tmp_path), "split": "test"})
+
+
 def test_cifar10_missing_files_say_how_to_get_them(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="download=true"):
         build_dataset("cifar10", {"root": str(tmp_path)})

@@ -244,8 +244,8 @@ def extractor_listing() -> list[tuple[str, str]]:
 
 def _beside_run(model: Loaded) -> Path:
     """The run directory of a loaded checkpoint (or the current folder for a loose file)."""
-    ckpt = model.checkpoint
-    return ckpt.parent.parent if ckpt.parent.name == "checkpoints" else Path(".")
+    run = RunDir.of_checkpoint(model.checkpoint)
+    return run.path if run else Path(".")
 
 
 def style_mix(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -50,23 +49,12 @@ def train(
         preset, overrides, resume=resume, runs_root=runs_dir, name=name, progress=not quiet
     )
     run = result.run
-    samples = sorted(run.samples.glob("*.png"))
     click.echo(
         f"\n{result.status} at step {result.step}/{result.total_steps} in {result.elapsed:.1f} s"
     )
     click.echo(f"run directory: {run.path}")
-    rows = [
-        ("samples", samples[-1] if samples else run.samples),
-        ("checkpoints", run.checkpoints / "latest.pt"),
-        ("metrics", run.metrics_path),
-        ("loss plot", run.path / "losses.png"),
-        ("report", run.report_path),
-        ("log", run.log_path),
-        ("config", run.config_path),
-    ]
-    for label, path in rows:
-        if Path(path).exists():
-            click.echo(f"  {label + ':':<13}{path}")
+    for label, path in run.outputs():
+        click.echo(f"  {label + ':':<13}{path}")
     for key, value in result.final_metrics.items():
         click.echo(f"  {key}: {value:.4g}")
     if result.status == "interrupted":

@@ -36,13 +36,11 @@ NOT_PLOTTED = {
 }
 
 
-def _pyplot() -> Any:
-    import matplotlib
+def figure(width: float, height: float) -> Any:
+    """A matplotlib Figure drawn off-screen (no pyplot, no global backend switch)."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return Figure(figsize=(width, height), dpi=100)
 
 
 def save_samples(
@@ -63,8 +61,8 @@ def save_samples(
 def scatter_points(points: np.ndarray, path: str | Path, info: DataInfo) -> Path:
     """Generated 2-D points over the true mixture means (the VEEGAN/PacGAN figure)."""
     path = Path(path)
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(4.5, 4.5), dpi=100)
+    fig = figure(4.5, 4.5)
+    ax = fig.subplots()
     ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.4, color="tab:blue", label="generated")
     means = np.asarray(info.extra.get("means", []))
     if len(means):
@@ -77,15 +75,14 @@ def scatter_points(points: np.ndarray, path: str | Path, info: DataInfo) -> Path
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
-    plt.close(fig)
-    return Path(path)
+    return path
 
 
 @contextlib.contextmanager
 def _panels(n: int, height: float, path: str | Path) -> Iterator[list[Any]]:
     """A column of ``n`` panels over generator steps; legends, grid and saving on exit."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(n, 1, figsize=(7, height * n), dpi=100, squeeze=False)
+    fig = figure(7, height * n)
+    axes = fig.subplots(n, 1, squeeze=False)
     yield list(axes[:, 0])
     for ax in axes[:, 0]:
         ax.legend(fontsize=7)
@@ -93,7 +90,6 @@ def _panels(n: int, height: float, path: str | Path) -> Iterator[list[Any]]:
     axes[-1, 0].set_xlabel("generator step")
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
 
 
 def _series(records: list[dict[str, Any]], kind: str) -> dict[str, tuple[list[int], list[float]]]:
@@ -148,6 +144,22 @@ def plot_metrics(
                 ax.axhline(floors[key], linestyle="--", color="gray", label="real vs real")
             ax.set_title(key, fontsize=9)
     return Path(path)
+
+
+def plot_scores(
+    scores: list[tuple[int, float]], key: str, best: int, floor: float | None, path: Path
+) -> Path:
+    """A score per checkpoint over steps, the chosen step circled, the real-vs-real floor dashed."""
+    with _panels(1, 3.2, path) as (ax,):
+        steps, values = zip(*scores)
+        ax.plot(steps, values, marker="o", markersize=3, label=key)
+        ax.scatter(
+            [best], [dict(scores)[best]], s=80, facecolors="none", edgecolors="red", label="best"
+        )
+        if floor is not None:
+            ax.axhline(floor, linestyle="--", color="gray", label="real vs real")
+        ax.set_title(f"{key} per checkpoint", fontsize=9)
+    return path
 
 
 def _table(rows: list[tuple[str, Any]]) -> str:

@@ -87,6 +87,33 @@ class RunDir:
             "pass the run directory printed by `ganforge train`"
         )
 
+    @classmethod
+    def of_checkpoint(cls, checkpoint: str | Path) -> RunDir | None:
+        """The run directory holding a checkpoint file, if it sits in one."""
+        folder = Path(checkpoint).parent
+        if folder.name == "checkpoints" and (folder.parent / "config.yaml").is_file():
+            return cls(folder.parent)
+        return None
+
+    def latest_sample(self) -> Path | None:
+        """The newest ``samples/step-*.png`` grid, if any."""
+        grids = sorted(self.samples.glob("step-*.png"))
+        return grids[-1] if grids else None
+
+    def outputs(self) -> list[tuple[str, Path]]:
+        """(label, path) of what a run left behind, for printing after training."""
+        rows = [
+            ("samples", self.latest_sample()),
+            ("checkpoints", self.checkpoints / "latest.pt"),
+            ("metrics", self.metrics_path),
+            ("loss plot", self.path / "losses.png"),
+            ("metric plot", self.path / "metrics.png"),
+            ("report", self.report_path),
+            ("log", self.log_path),
+            ("config", self.config_path),
+        ]
+        return [(label, path) for label, path in rows if path is not None and path.exists()]
+
     def latest_checkpoint(self) -> Path | None:
         """``latest.pt`` or the newest step checkpoint, if any."""
         latest = self.checkpoints / "latest.pt"

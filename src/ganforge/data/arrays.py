@@ -59,7 +59,10 @@ def npz(
     """Images (N,H,W[,C] or NCHW; uint8 or float) and optional labels from a .npz file."""
     file = Path(path).expanduser()
     if not file.is_file():
-        raise DataError(f"npz file {file} does not exist")
+        raise DataError(
+            f"npz file {file} does not exist (create one from photos with "
+            "`ganforge prepare faces DIR --out FILE.npz`, or save images with numpy.savez)"
+        )
     with np.load(file, allow_pickle=False) as data:
         if images_key not in data:
             raise DataError(f"{file}: no array {images_key!r}; it has {sorted(data.files)}")
@@ -93,6 +96,26 @@ CIFAR_CLASSES = [
 ]
 
 
+class _ArrayUnpickler(pickle.Unpickler):
+    """Unpickles the CIFAR batch format (dicts, lists, NumPy arrays) and refuses anything else,
+    so a tampered batch file cannot run code."""
+
+    ALLOWED = frozenset(
+        {
+            ("numpy.core.multiarray", "_reconstruct"),
+            ("numpy._core.multiarray", "_reconstruct"),
+            ("numpy", "ndarray"),
+            ("numpy", "dtype"),
+        }
+    )
+
+    def find_class(self, module: str, name: str) -> type:
+        """Only NumPy's array reconstruction is allowed."""
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise DataError(f"CIFAR-10 batch refers to {module}.{name}: not a CIFAR-10 batch file")
+
+
 def _cifar_folder(root: Path, fetch: bool) -> Path:
     for candidate in (root, root / "cifar-10-batches-py"):
         if (candidate / "data_batch_1").is_file() or (candidate / "test_batch").is_file():
@@ -100,7 +123,13 @@ def _cifar_folder(root: Path, fetch: bool) -> Path:
     if fetch:
         archive = download(CIFAR_URL, root / "cifar-10-python.tar.gz", md5=CIFAR_MD5)
         with tarfile.open(archive) as tar:
-            tar.extractall(root, filter="data")
+            if hasattr(tarfile, "data_filter"):
+                tar.extractall(root, filter="data")
+            else:  # Python without extraction filters: refuse unsafe member paths ourselves
+                for member in tar.getmembers():
+                    if member.name.startswith(("/", "..")) or ".." in Path(member.name).parts:
+                        raise DataError(f"unsafe path {member.name!r} in {archive}")
+                tar.extractall(root)
         return root / "cifar-10-batches-py"
     raise DataError(
         f"CIFAR-10 python batches not found in {root}. Put the extracted cifar-10-batches-py "
@@ -130,7 +159,7 @@ def cifar10(
         if not file.is_file():
             raise DataError(f"CIFAR-10 batch {file} is missing")
         with open(file, "rb") as handle:
-            batch = pickle.load(handle, encoding="bytes")  # the official format is a pickle
+            batch = _ArrayUnpickler(handle, encoding="bytes").load()
         images.append(np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
         labels.append(np.asarray(batch[b"labels"], dtype=np.int64))
     x, y = np.concatenate(images)[:limit], np.concatenate(labels)[:limit]

@@ -23,7 +23,7 @@ from ganforge.metrics.plan import Plan, make_plan
 from ganforge.metrics.reference import DEFAULT_REAL_LIMIT, dataset_features, real_side
 from ganforge.metrics.suite import flat_values, run_metrics
 from ganforge.registry import DATASETS
-from ganforge.runs import Loaded, load
+from ganforge.runs import Loaded, RunDir, load
 
 SAMPLE_BATCH = 500
 
@@ -48,14 +48,6 @@ def sample_model(model: Loaded, n: int, seed: int) -> torch.Tensor:
             as_samples(model.sample(stop - start, labels=labels, z=z[start:stop]), model.info)
         )
     return torch.cat(parts)
-
-
-def run_of(checkpoint: Path) -> Path | None:
-    """The run directory holding a checkpoint, if it sits in one."""
-    folder = checkpoint.parent
-    if folder.name == "checkpoints" and (folder.parent / "config.yaml").is_file():
-        return folder.parent
-    return None
 
 
 def needs_real(plan: Plan) -> bool:
@@ -179,7 +171,8 @@ def evaluate(
         extractor or settings.extractor,
         model.config.data.params,
     )
-    run = run_of(model.checkpoint)
+    run_dir = RunDir.of_checkpoint(model.checkpoint)
+    run = run_dir.path if run_dir else None
     out_dir = (run / "eval") if run else Path(".")
     real_set = None
     if needs_real(plan):

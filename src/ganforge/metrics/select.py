@@ -16,6 +16,7 @@ from ganforge.metrics.evaluate import check_stats_only, fake_features, needs_rea
 from ganforge.metrics.plan import make_plan
 from ganforge.metrics.reference import DEFAULT_REAL_LIMIT, real_side
 from ganforge.metrics.suite import run_metrics, score_of
+from ganforge.report import plot_scores
 from ganforge.runs import RunDir, load
 
 
@@ -31,33 +32,6 @@ class Selection:
     best_path: Path
     plot: Path
     json_path: Path
-
-
-def plot_scores(
-    scores: list[tuple[int, float]], key: str, best: int, floor: float | None, path: Path
-) -> Path:
-    """The score over steps with the chosen step marked and the real-vs-real floor dashed."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    steps, values = zip(*scores)
-    fig, ax = plt.subplots(figsize=(6, 3.2), dpi=100)
-    ax.plot(steps, values, marker="o", markersize=3, label=key)
-    ax.scatter(
-        [best], [dict(scores)[best]], s=80, facecolors="none", edgecolors="red", label="best"
-    )
-    if floor is not None:
-        ax.axhline(floor, linestyle="--", color="gray", label="real vs real")
-    ax.set_xlabel("generator step")
-    ax.set_title(f"{key} per checkpoint", fontsize=9)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
 
 
 def select(

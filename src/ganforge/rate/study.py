@@ -29,6 +29,7 @@ from ganforge.rate.db import Database, is_postgres, sqlite_path
 from ganforge.rate.security import new_token
 from ganforge.rate.store import StudyStore, new_id
 from ganforge.registry import DATASETS
+from ganforge.runs import RunDir
 from ganforge.runs import load as load_run
 
 STUDY_FILE = "study.json"
@@ -84,8 +85,8 @@ def classify_source(path: str | Path) -> Source:
     """Tell a run directory or checkpoint from an image folder."""
     p = Path(path)
     if p.is_file() and p.suffix == ".pt":
-        run = p.parent.parent.name if p.parent.name == "checkpoints" else ""
-        return Source(f"{run}@{p.stem}" if run else p.stem, "run", p)
+        run = RunDir.of_checkpoint(p)
+        return Source(f"{run.path.name}@{p.stem}" if run else p.stem, "run", p)
     if (p / "config.yaml").is_file():
         return Source(p.resolve().name, "run", p)
     if p.is_dir():
