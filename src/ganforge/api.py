@@ -21,8 +21,8 @@ from ganforge.bayes.naive_bayes import NaiveBayesError
 from ganforge.bayes.nb_cli_support import CHOICES as _NB_CHOICES
 from ganforge.bayes.nb_cli_support import NaiveBayesRun, run_naive_bayes
 from ganforge.data import Dataset
-from ganforge.data.faces import FacesReport
-from ganforge.data.faces import prepare_faces as _prepare_faces
+from ganforge.data.faces import DETECTORS as FACE_DETECTORS
+from ganforge.data.faces import FacesReport, prepare_faces
 from ganforge.data.folder import list_images, scan_and_load
 from ganforge.data.grid import to_uint8
 from ganforge.errors import DataError, GanforgeError
@@ -229,12 +229,14 @@ def rate_report(study: str | Path) -> tuple[str, Path]:
     return _rate.write_report(study)
 
 
+WEIGHTS = {"inception": inception_weights.fetch}  # what `ganforge weights fetch` can download
+
+
 def fetch_weights(name: str = "inception", path: str | Path | None = None) -> Path:
     """Download named pretrained weights (SHA-256 checked) to ``path`` or the user cache."""
-    fetchers = {"inception": inception_weights.fetch}
-    if name not in fetchers:
-        raise GanforgeError(f"unknown weights {name!r}; valid: {', '.join(sorted(fetchers))}")
-    return fetchers[name](path)
+    if name not in WEIGHTS:
+        raise GanforgeError(f"unknown weights {name!r}; valid: {', '.join(sorted(WEIGHTS))}")
+    return WEIGHTS[name](path)
 
 
 def extractor_listing() -> list[tuple[str, str]]:
@@ -270,19 +272,6 @@ def style_mix(
         style_figures.truncation_figure(model, folder / f"truncation-{tag}.png", seed=seed),
         style_figures.noise_figure(model, folder / f"noise-{tag}.png", seed=seed),
     ]
-
-
-def prepare_faces(
-    folder: str | Path,
-    size: int = 128,
-    out: str | Path = "faces.npz",
-    margin: float = 0.25,
-    detector: str = "auto",
-) -> FacesReport:
-    """Detect, crop and resize the main face of every photo in ``folder`` into an .npz dataset."""
-    if detector not in ("auto", "haar", "mtcnn"):
-        raise GanforgeError(f"--detector must be auto, haar or mtcnn, got {detector!r}")
-    return _prepare_faces(folder, size, out, margin, detector)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -398,8 +387,11 @@ def tune(
 
 
 __all__ = [
+    "FACE_DETECTORS",
     "NAIVE_BAYES_CHOICES",
     "TUNE_ACQUISITIONS",
+    "WEIGHTS",
+    "FacesReport",
     "Loaded",
     "NaiveBayesRun",
     "RunDir",

@@ -126,7 +126,7 @@ def prepare() -> None:
 @click.option("--margin", default=0.25, show_default=True, help="Box growth per side (fraction).")
 @click.option(
     "--detector",
-    type=click.Choice(["auto", "haar", "mtcnn"]),
+    type=click.Choice(api.FACE_DETECTORS),
     default="auto",
     show_default=True,
     help="auto: MTCNN when installed, else OpenCV's bundled Haar cascade.",
@@ -434,7 +434,7 @@ def weights() -> None:
 
 
 @weights.command("fetch")
-@click.argument("name", type=click.Choice(["inception"]))
+@click.argument("name", type=click.Choice(sorted(api.WEIGHTS)))
 @click.option(
     "--path",
     type=click.Path(dir_okay=False),

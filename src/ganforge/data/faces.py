@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +18,13 @@ from typing import Literal
 
 import numpy as np
 
+from ganforge.data.folder import list_images
 from ganforge.data.images import IMAGE_EXTENSIONS, load_image, resize_center_crop
 from ganforge.errors import DataError
 
 Box = tuple[int, int, int, int]  # x, y, width, height in pixels
 DetectorKind = Literal["auto", "haar", "mtcnn"]
+DETECTORS: tuple[str, ...] = typing.get_args(DetectorKind)
 DETECT_SIDE = 640  # photos are shrunk to this longest side for detection (speed)
 INSTALL_OPENCV = (
     "face detection needs OpenCV's bundled Haar cascade: pip install 'ganforge[faces]' "
@@ -89,6 +92,8 @@ def mtcnn_detector() -> Detector | None:
 
 def make_detector(kind: DetectorKind = "auto") -> Detector:
     """MTCNN when asked for or (auto) when installed, else OpenCV's Haar cascade."""
+    if kind not in DETECTORS:
+        raise DataError(f"--detector must be one of {', '.join(DETECTORS)}, got {kind!r}")
     if kind in ("auto", "mtcnn"):
         found = mtcnn_detector()
         if found is not None:
@@ -141,13 +146,6 @@ class FacesReport:
         return self.kept + len(self.no_face) + len(self.unreadable)
 
 
-def image_files(folder: Path) -> list[Path]:
-    """Image files under ``folder`` (recursively), sorted."""
-    return sorted(
-        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
-    )
-
-
 def prepare_faces(
     folder: str | Path,
     size: int = 128,
@@ -167,7 +165,7 @@ def prepare_faces(
         raise DataError(f"--size must be at least 8, got {size}")
     if margin < 0:
         raise DataError(f"--margin must be >= 0, got {margin}")
-    files = image_files(root)
+    files = list_images(root)
     if not files:
         raise DataError(f"no image files ({', '.join(sorted(IMAGE_EXTENSIONS))}) under {root}")
     found = make_detector(detector)
