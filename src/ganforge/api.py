@@ -149,6 +149,7 @@ def evaluation_table(result: Evaluation) -> list[tuple[str, str, str, str]]:
 
 def stats(
     dataset: str,
+    *,
     extractor: str = "auto",
     out: str | Path | None = None,
     split: str | None = None,
@@ -174,6 +175,7 @@ def naive_bayes(data: str | Path, target: str, **options: Any) -> NaiveBayesRun:
 
 def rate(
     sources: Sequence[str | Path] = (),
+    *,
     study: str | Path | None = None,
     real: str | None = None,
     real_overrides: Iterable[str] = (),

@@ -270,7 +270,16 @@ def evaluate(
 ) -> None:
     """Score a run or checkpoint; prints a table and writes JSON with provenance."""
     result = api.evaluate(
-        source, metrics, real, n, extractor, seed, json_path, floors, bootstrap, not no_ema
+        source,
+        metrics=metrics,
+        real=real,
+        n=n,
+        extractor=extractor,
+        seed=seed,
+        json_path=json_path,
+        floors=floors,
+        bootstrap=bootstrap,
+        use_ema=not no_ema,
     )
     for note in result.notes:
         click.echo(f"note: {note}")
@@ -300,7 +309,9 @@ def select(
     no_ema: bool,
 ) -> None:
     """Score every saved checkpoint of RUN and copy the best to checkpoints/best-<score>.pt."""
-    chosen = api.select(run, metric, n, real, extractor, seed, not no_ema)
+    chosen = api.select(
+        run, metric=metric, n=n, real=real, extractor=extractor, seed=seed, use_ema=not no_ema
+    )
     rows = [
         (str(step), f"{value:.4g}", "best" if step == chosen.best_step else "")
         for step, value in chosen.scores
@@ -323,7 +334,7 @@ def stats(
     dataset: str, extractor: str, split: str | None, limit: int | None, out: str | None
 ) -> None:
     """Write reference statistics (mu, sigma; pytorch-fid compatible) of DATASET[:key=value]."""
-    path, result = api.stats(dataset, extractor, out, split, limit)
+    path, result = api.stats(dataset, extractor=extractor, out=out, split=split, limit=limit)
     click.echo(
         f"{path}  ({result.count} samples, {result.dim}-d, "
         f"extractor {(result.provenance.get('extractor') or {}).get('extractor', '?')})"
@@ -406,17 +417,17 @@ def rate(
 
     api.rate(
         sources,
-        study,
-        real,
-        real_overrides,
-        n_images,
-        seed,
-        db,
-        size,
-        host,
-        port,
-        exposure_ms,
-        feedback,
+        study=study,
+        real=real,
+        real_overrides=real_overrides,
+        n_images=n_images,
+        seed=seed,
+        db=db,
+        size=size,
+        host=host,
+        port=port,
+        exposure_ms=exposure_ms,
+        feedback=feedback,
         announce=announce,
         verbose=verbose,
     )

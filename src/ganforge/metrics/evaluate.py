@@ -145,6 +145,7 @@ class Evaluation:
 
 def evaluate(
     source: str | Path,
+    *,
     metrics: str | Iterable[str] | None = None,
     real: str | None = None,
     n: int | None = None,

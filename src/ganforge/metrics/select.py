@@ -36,6 +36,7 @@ class Selection:
 
 def select(
     run: str | Path,
+    *,
     metric: str = "fid",
     n: int | None = None,
     real: str | None = None,
