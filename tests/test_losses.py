@@ -125,7 +125,7 @@ def test_every_loss_has_documented_defaults() -> None:
         assert (o.name, o.lr_g, o.n_critic) == (opt, lr, n_critic)
     assert LOSSES.get("wgan-gp").optim.betas == (0.0, 0.9)
     assert LOSSES.get("wgan-gp")().gp_weight == 10.0
-    assert LOSSES.get("dragan")().penalty_weight == 10.0
+    assert LOSSES.get("dragan")().gp_weight == 10.0
     assert LOSSES.get("began")().lambda_k == 0.001
 
 
@@ -133,3 +133,15 @@ def test_batch_norm_critic_with_gradient_penalty_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="d_norm"):
         LOSSES.get("wgan-gp")().check({"d_norm": "batch"})
     LOSSES.get("wgan-gp")().check({"d_norm": "layer"})
+    with pytest.raises(ConfigError, match="d_norm"):
+        LOSSES.get("non-saturating")(r1_gamma=10.0).check({"d_norm": "batch"})
+    LOSSES.get("non-saturating")().check({"d_norm": "batch"})  # no penalty, batch norm is fine
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [("wgan-gp", "gp_weight"), ("dragan", "gp_weight"), ("non-saturating", "r1_gamma")],
+)
+def test_negative_penalty_weights_are_config_errors(name: str, key: str) -> None:
+    with pytest.raises(ConfigError, match=rf"loss.{key}=-1.0 must be >= 0"):
+        LOSSES.get(name)(**{key: -1.0})

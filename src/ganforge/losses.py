@@ -148,10 +148,14 @@ class Loss:
     def after_d_step(self, d: nn.Module) -> None:
         """Called after each discriminator update (weight clipping lives here)."""
 
+    def forbidden_d_norms(self) -> frozenset[str]:
+        """Discriminator normalisations this loss cannot work with."""
+        return self.forbid_d_norm
+
     def check(self, model_params: dict[str, Any]) -> None:
         """Reject model settings this loss cannot work with."""
         norm = model_params.get("d_norm")
-        if norm in self.forbid_d_norm:
+        if norm in self.forbidden_d_norms():
             raise ConfigError(
                 f"loss {self.name!r} penalises per-sample gradients, which batch statistics "
                 f"break: set model.d_norm to one of none, layer, spectral (got {norm!r})"
@@ -168,6 +172,13 @@ class Loss:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore state_dict."""
+
+
+def non_negative(key: str, value: float) -> float:
+    """``value`` if it is >= 0, else a ConfigError naming ``key``."""
+    if value < 0:
+        raise ConfigError(f"{key}={value} must be >= 0")
+    return value
 
 
 def register(name: str, **meta: Any) -> Callable[[type[Loss]], type[Loss]]:
@@ -197,7 +208,11 @@ class NonSaturating(Loss):
     pair = (minimax_d, nonsaturating_g)
 
     def __init__(self, *, r1_gamma: float = 0.0) -> None:
-        self.r1_gamma = r1_gamma
+        self.r1_gamma = non_negative("loss.r1_gamma", r1_gamma)
+
+    def forbidden_d_norms(self) -> frozenset[str]:
+        """R1, like the other gradient penalties, is per sample: no batch norm in D."""
+        return frozenset({"batch"}) if self.r1_gamma > 0 else frozenset()
 
     def d_loss(
         self, d: Critic, real: torch.Tensor, fake: torch.Tensor
@@ -261,7 +276,9 @@ class WassersteinGP(Loss):
     forbid_d_norm = frozenset({"batch"})
 
     def __init__(self, *, gp_weight: float = 10.0, center: float = 1.0, drift: float = 0.0) -> None:
-        self.gp_weight, self.center, self.drift = gp_weight, center, drift
+        self.gp_weight = non_negative("loss.gp_weight", gp_weight)
+        self.center = non_negative("loss.center", center)
+        self.drift = non_negative("loss.drift", drift)
 
     def d_loss(
         self, d: Critic, real: torch.Tensor, fake: torch.Tensor
@@ -284,8 +301,9 @@ class Dragan(Loss):
     pair = (minimax_d, nonsaturating_g)
     forbid_d_norm = frozenset({"batch"})
 
-    def __init__(self, *, penalty_weight: float = 10.0, perturb: float = 0.5) -> None:
-        self.penalty_weight, self.perturb = penalty_weight, perturb
+    def __init__(self, *, gp_weight: float = 10.0, perturb: float = 0.5) -> None:
+        self.gp_weight = non_negative("loss.gp_weight", gp_weight)
+        self.perturb = non_negative("loss.perturb", perturb)
 
     def d_loss(
         self, d: Critic, real: torch.Tensor, fake: torch.Tensor
@@ -294,7 +312,7 @@ class Dragan(Loss):
         loss, logs = super().d_loss(d, real, fake)
         penalty = dragan_penalty(d, real, self.perturb)
         logs["penalty"] = penalty.item()
-        return loss + self.penalty_weight * penalty, logs
+        return loss + self.gp_weight * penalty, logs
 
 
 def reconstruction_error(ae: Critic, x: torch.Tensor) -> torch.Tensor:
