@@ -68,11 +68,18 @@ def train(
         return made[-1]
 
     if resume is not None:
+        given = [k for k, v in (("a preset", preset), ("a config", config), ("a name", name)) if v]
+        if given:
+            raise GanforgeError(
+                f"--resume continues a run as it was configured; drop "
+                f"{' and '.join(given)} (only train.* and eval.* may change)"
+            )
         result = _train(resume=resume, overrides=sets, runs_root=runs_root, evaluator=evaluator)
     else:
-        cfg = config if config is not None else config_mod.resolve(preset, sets)
-        if config is not None and sets:
-            cfg = config_mod.from_dict(config_mod.apply_overrides(config_mod.to_dict(cfg), sets))
+        if config is not None:  # the caller's Config is left untouched
+            cfg = config_mod.from_dict(config_mod.apply_overrides(config_mod.to_dict(config), sets))
+        else:
+            cfg = config_mod.resolve(preset, sets)
         if name:
             cfg.name = name
         result = _train(cfg, runs_root=runs_root, evaluator=evaluator)
@@ -106,6 +113,8 @@ def sample(
     """
     if n < 1:
         raise GanforgeError(f"--n must be at least 1, got {n}")
+    if interpolate and steps < 2:
+        raise GanforgeError(f"--steps must be at least 2 for an interpolation, got {steps}")
     model = load(path, use_ema=use_ema)
     if out is None:
         out = _beside_run(model) / f"sample-step{model.step}-seed{seed}.png"

@@ -585,6 +585,9 @@ def main(argv: list[str] | None = None) -> None:
     except GanforgeError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USER_ERROR)
+    except OSError as exc:  # a path that cannot be read or written, a full disk, ...
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USER_ERROR)
 
 
 if __name__ == "__main__":  # pragma: no cover

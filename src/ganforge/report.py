@@ -235,8 +235,8 @@ def write_report(run_path: str | Path) -> Path:
         parts.append(
             "<h2>Progress</h2>"
             + "".join(
-                f"<figure><img src='samples/{p.name}' width=160><figcaption>{p.stem}</figcaption>"
-                "</figure>"
+                f"<figure><img src='samples/{p.name}' width=160>"
+                f"<figcaption>{html.escape(p.stem)}</figcaption></figure>"
                 for p in samples[-8:]
             )
         )

@@ -156,11 +156,12 @@ def write_stats(
     out: str | Path | None = None,
     limit: int | None = None,
     seed: int = 0,
+    dataset: Dataset | None = None,
 ) -> tuple[Path, FeatureStats]:
     """Reference statistics of a dataset, cached by content hash; ``out`` gets a copy."""
     from ganforge import __version__
 
-    samples, provenance = dataset_samples(choice, limit, seed)
+    samples, provenance = dataset_samples(choice, limit, seed, dataset)
     key = content_hash(samples, extractor.provenance())
     split = split_of(choice) or "all"
     path = cache_dir("stats") / f"{choice.name}-{split}-{extractor.name}-{key[:16]}.npz"
@@ -197,11 +198,11 @@ def dataset_stats(
         builder = DATASETS.get(choice.name)
         params = config_mod.bind(builder, {**choice.params, "split": split}, choice.name)
         choice = Choice(choice.name, params)
+    built = build_dataset(choice.name, choice.params)
     if extractor in (None, "auto"):
-        info = build_dataset(choice.name, choice.params).info
-        chosen, notes = default_extractor(info, choice.params)
+        chosen, notes = default_extractor(built.info, choice.params)
         for note in notes:
             log.warning("%s", note)
     else:
         chosen = build_extractor(extractor)  # type: ignore[arg-type]
-    return write_stats(choice, chosen, out, limit)
+    return write_stats(choice, chosen, out, limit, dataset=built)

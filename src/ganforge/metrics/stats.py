@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -142,9 +144,11 @@ class FeatureStats:
         if with_root:
             root = self.root()
             arrays.update(root=root.matrix, root_kind=np.array(root.kind), root_offset=root.offset)
-        tmp = path.with_name(path.name + ".tmp.npz")
+        # a unique temporary name: parallel runs may cache the same statistics at once
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp.npz")
+        os.close(fd)
         np.savez(tmp, **arrays)
-        tmp.replace(path)
+        os.replace(tmp, path)
         return path
 
     @classmethod

@@ -7,10 +7,10 @@ from typing import Any
 
 import torch
 
+import ganforge.metrics.features.inception_weights as weights_mod
 from ganforge.data.download import file_hash
 from ganforge.device import resolve_device
 from ganforge.errors import GanforgeError
-from ganforge.metrics.features import inception_weights as weights_mod
 from ganforge.metrics.features.base import Extractor
 from ganforge.metrics.features.inception_net import BLOCK_FEATURES, FIDInceptionV3
 from ganforge.metrics.features.resize import RESIZE_MODES, ResizeMode, resize_uint8
