@@ -105,3 +105,14 @@ def test_listings(capsys: pytest.CaptureFixture[str]) -> None:
         "wgan",
         "wgan-gp",
     ]
+
+
+def test_parameters_of_one_entry_come_from_its_signature(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = _run(capsys, "datasets", "ring")
+    assert code == 0
+    rows = {line.split()[0]: line.split()[-1] for line in out.splitlines()[2:]}
+    assert rows == {"modes": "8", "radius": "1.0", "std": "0.01", "n": "100000", "seed": "0"}
+    code, out, _ = _run(capsys, "models", "dcgan")
+    assert "one of 'batch', 'instance', 'layer', 'none', 'spectral'" in out

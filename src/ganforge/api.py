@@ -139,16 +139,26 @@ def _interpolation(
     return save_samples(samples, model.info, out, nrow=steps)
 
 
+LISTINGS = {
+    "presets": PRESETS,
+    "datasets": DATASETS,
+    "models": MODELS,
+    "losses": LOSSES,
+    "metrics": METRICS,
+}
+
+
 def listing(kind: str) -> list[tuple[str, str]]:
     """(name, one-line summary) for presets, datasets, models, losses or metrics."""
-    registry = {
-        "presets": PRESETS,
-        "datasets": DATASETS,
-        "models": MODELS,
-        "losses": LOSSES,
-        "metrics": METRICS,
-    }[kind]
-    return [(e.name, e.summary) for e in registry]
+    return [(e.name, e.summary) for e in LISTINGS[kind]]
+
+
+def parameters(kind: str, name: str) -> tuple[str, list[tuple[str, str, str]]]:
+    """The summary and (parameter, type, default) rows of one dataset, model or loss."""
+    if kind not in ("datasets", "models", "losses"):
+        raise GanforgeError(f"{kind} have no parameters to list")
+    entry = LISTINGS[kind].entry(name)
+    return entry.summary, config_mod.describe_parameters(entry.obj)
 
 
 def evaluation_table(result: Evaluation) -> list[tuple[str, str, str, str]]:

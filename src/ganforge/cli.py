@@ -146,8 +146,13 @@ def prepare_faces(folder: str, size: int, out: str, margin: float, detector: str
     click.echo(f"  ganforge train progan-faces128 --set data.path={report.out}")
 
 
-def _print_listing(kind: str) -> None:
-    _print_rows(api.listing(kind))
+def _print_listing(kind: str, name: str | None = None) -> None:
+    if name is None:
+        _print_rows(api.listing(kind))
+        return
+    summary, rows = api.parameters(kind, name)
+    click.echo(f"{name}: {summary}")
+    _print_table(rows, ("parameter", "type", "default"))
 
 
 def _print_rows(rows: list[tuple[str, str]]) -> None:
@@ -163,21 +168,24 @@ def presets() -> None:
 
 
 @cli.command()
-def datasets() -> None:
-    """List the datasets."""
-    _print_listing("datasets")
+@click.argument("name", required=False)
+def datasets(name: str | None) -> None:
+    """List the datasets, or the parameters of one (set as data.KEY)."""
+    _print_listing("datasets", name)
 
 
 @cli.command()
-def models() -> None:
-    """List the model families."""
-    _print_listing("models")
+@click.argument("name", required=False)
+def models(name: str | None) -> None:
+    """List the model families, or the parameters of one (set as model.KEY)."""
+    _print_listing("models", name)
 
 
 @cli.command()
-def losses() -> None:
-    """List the adversarial losses."""
-    _print_listing("losses")
+@click.argument("name", required=False)
+def losses(name: str | None) -> None:
+    """List the adversarial losses, or the parameters of one (set as loss.KEY)."""
+    _print_listing("losses", name)
 
 
 @cli.command("naive-bayes")

@@ -168,6 +168,17 @@ def defaults(obj: Callable[..., Any]) -> dict[str, Any]:
     }
 
 
+def describe_parameters(obj: Callable[..., Any]) -> list[tuple[str, str, str]]:
+    """(name, type, default) of every keyword-only parameter, for listings and docs."""
+    hints = _hints(obj)
+    rows = []
+    for name, param in parameters(obj).items():
+        hint = hints.get(name, Any)
+        default = "(required)" if param.default is inspect.Parameter.empty else repr(param.default)
+        rows.append((name, _describe(hint), default))
+    return rows
+
+
 def bind(obj: Callable[..., Any], params: Mapping[str, Any], where: str) -> dict[str, Any]:
     """Validate and coerce ``params`` against ``obj``'s keyword-only signature."""
     allowed = parameters(obj)
