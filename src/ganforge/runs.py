@@ -20,6 +20,7 @@ from torch import nn
 from ganforge import config as config_mod
 from ganforge.checkpoints import list_checkpoints, load_checkpoint
 from ganforge.data.base import DataInfo
+from ganforge.device import resolve_device
 from ganforge.errors import GanforgeError
 from ganforge.registry import LOSSES, MODELS
 
@@ -234,8 +235,12 @@ class Loaded:
         return g(z.to(device), y, **extra).float().cpu()
 
 
-def load(path: str | Path, device: str | torch.device = "cpu", use_ema: bool = True) -> Loaded:
-    """Rebuild the generator(s) of a run or checkpoint from the saved config and weights."""
+def load(path: str | Path, device: str | torch.device = "auto", use_ema: bool = True) -> Loaded:
+    """Rebuild the generator(s) of a run or checkpoint from the saved config and weights.
+
+    ``device="auto"`` uses CUDA when present; samples are always returned on the CPU.
+    """
+    device = resolve_device(device) if isinstance(device, str) else device
     ckpt_path = resolve_checkpoint(path)
     state = load_checkpoint(ckpt_path)
     cfg = config_mod.from_dict(state["config"])
