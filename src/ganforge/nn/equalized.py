@@ -45,6 +45,7 @@ class EqualizedLinear(nn.Module):
         return F.linear(x, self.effective_weight(), bias)
 
     def extra_repr(self) -> str:
+        """Shapes and the run-time weight scale, for printing the module."""
         out, inp = self.weight.shape
         return f"{inp}, {out}, scale={self.scale:.4g}, lr_mul={self.lr_mul}"
 
@@ -76,5 +77,6 @@ class EqualizedConv2d(nn.Module):
         return F.conv2d(x, self.effective_weight(), self.bias, padding=self.padding)
 
     def extra_repr(self) -> str:
+        """Shapes and the run-time weight scale, for printing the module."""
         out, inp, k, _ = self.weight.shape
         return f"{inp}, {out}, kernel={k}, scale={self.scale:.4g}"

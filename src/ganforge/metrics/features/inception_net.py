@@ -30,6 +30,7 @@ class ConvBN(nn.Module):
         self.bn = nn.BatchNorm2d(cout, eps=1e-3)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Output of the ConvBN block."""
         return F.relu(self.bn(self.conv(x)))
 
 
@@ -67,6 +68,7 @@ class MixedA(nn.Module):
         self.branch_pool = ConvBN(cin, pool_channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Output of the MixedA block."""
         five = self.branch5x5_2(self.branch5x5_1(x))
         double = self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x)))
         pooled = self.branch_pool(mean_pool_3x3(x))
@@ -84,6 +86,7 @@ class ReduceB(nn.Module):
         self.branch3x3dbl_3 = ConvBN(96, 96, 3, stride=2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Output of the ReduceB block."""
         double = self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x)))
         return torch.cat([self.branch3x3(x), double, F.max_pool2d(x, 3, stride=2)], 1)
 
@@ -105,6 +108,7 @@ class MixedC(nn.Module):
         self.branch_pool = ConvBN(cin, 192, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Output of the MixedC block."""
         seven = self.branch7x7_3(self.branch7x7_2(self.branch7x7_1(x)))
         double = x
         for layer in (
@@ -132,6 +136,7 @@ class ReduceD(nn.Module):
         self.branch7x7x3_4 = ConvBN(192, 192, 3, stride=2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Output of the ReduceD block."""
         three = self.branch3x3_2(self.branch3x3_1(x))
         seven = x
         for layer in (self.branch7x7x3_1, self.branch7x7x3_2, self.branch7x7x3_3):
@@ -157,6 +162,7 @@ class MixedE(nn.Module):
         self.branch_pool = ConvBN(cin, 192, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Output of the MixedE block."""
         three = self.branch3x3_1(x)
         double = self.branch3x3dbl_2(self.branch3x3dbl_1(x))
         parts = [
