@@ -36,3 +36,16 @@ def require(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is not available")
     return path
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run the ganforge CLI in-process: (exit code, stdout, stderr)."""
+    from ganforge.cli import main
+
+    try:
+        main(list(argv))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err

@@ -7,31 +7,22 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from ganforge.cli import main
-
+from .conftest import run_cli
 from .test_engine import TINY_DCGAN
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(argv))
-        raise SystemExit(0)
-    out, err = capsys.readouterr()
-    return int(exit_info.value.code or 0), out, err
-
-
 def test_user_errors_are_one_line_with_exit_code_two(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(capsys, "train", "no-such-preset")
+    code, _, err = run_cli(capsys, "train", "no-such-preset")
     assert code == 2 and err.strip().startswith("error: unknown preset 'no-such-preset'")
-    code, _, err = _run(capsys, "train", "--set", "optim.lr_g")
+    code, _, err = run_cli(capsys, "train", "--set", "optim.lr_g")
     assert code == 2 and "expected key=value" in err
-    code, _, err = _run(capsys, "sample", "nowhere")
+    code, _, err = run_cli(capsys, "sample", "nowhere")
     assert code == 2 and "no run at 'nowhere'" in err and "Traceback" not in err
 
 
 def test_train_then_sample_with_interpolation(tmp_path: Path, capsys) -> None:
     sets = [a for o in TINY_DCGAN for a in ("--set", o)]
-    code, out, _ = _run(
+    code, out, _ = run_cli(
         capsys,
         "train",
         "--runs-dir",
@@ -54,7 +45,7 @@ def test_train_then_sample_with_interpolation(tmp_path: Path, capsys) -> None:
         "report:",
     ):
         assert label in out
-    code, out, _ = _run(
+    code, out, _ = run_cli(
         capsys,
         "sample",
         str(run),
@@ -72,7 +63,7 @@ def test_train_then_sample_with_interpolation(tmp_path: Path, capsys) -> None:
     # 16 px images are shown 4x enlarged: 64 px cells plus 2 px padding
     assert Image.open(tmp_path / "g.png").size == (5 * 66 + 2, 4 * 66 + 2)
     assert Image.open(tmp_path / "g-interp.png").size == (6 * 66 + 2, 66 + 2)
-    code, _, _ = _run(
+    code, _, _ = run_cli(
         capsys,
         "sample",
         str(run / "checkpoints" / "step-0000008.pt"),
@@ -85,12 +76,12 @@ def test_train_then_sample_with_interpolation(tmp_path: Path, capsys) -> None:
 
 
 def test_resume_refuses_to_change_the_model(tmp_path: Path, capsys) -> None:
-    code, _, err = _run(capsys, "train", "--resume", str(tmp_path), "--set", "model.z_dim=3")
+    code, _, err = run_cli(capsys, "train", "--resume", str(tmp_path), "--set", "model.z_dim=3")
     assert code == 2 and "--resume can only change train, eval settings" in err
 
 
 def test_listings(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(capsys, "losses")
+    code, out, _ = run_cli(capsys, "losses")
     assert code == 0
     names = [line.split()[0] for line in out.splitlines()]
     assert names == [
@@ -110,9 +101,9 @@ def test_listings(capsys: pytest.CaptureFixture[str]) -> None:
 def test_parameters_of_one_entry_come_from_its_signature(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code, out, _ = _run(capsys, "datasets", "ring")
+    code, out, _ = run_cli(capsys, "datasets", "ring")
     assert code == 0
     rows = {line.split()[0]: line.split()[-1] for line in out.splitlines()[2:]}
     assert rows == {"modes": "8", "radius": "1.0", "std": "0.01", "n": "100000", "seed": "0"}
-    code, out, _ = _run(capsys, "models", "dcgan")
+    code, out, _ = run_cli(capsys, "models", "dcgan")
     assert "one of 'batch', 'instance', 'layer', 'none', 'spectral'" in out

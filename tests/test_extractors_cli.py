@@ -7,26 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from ganforge.cli import EXIT_USER_ERROR, main
+from ganforge.cli import EXIT_USER_ERROR
 from ganforge.metrics.features import inception_weights
 
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run the CLI in-process; (exit code, stdout, stderr)."""
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
+from .conftest import run_cli
 
 
 def test_extractors_lists_one_line_each(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(inception_weights.ENV_VAR, raising=False)
-    code, out, _ = run(["extractors"], capsys)
+    code, out, _ = run_cli(capsys, *["extractors"])
     lines = out.strip().splitlines()
     names = [line.split()[0] for line in lines]
     assert code == 0
@@ -47,7 +38,7 @@ def test_fetch_offline_fails_with_what_to_do(
     unreachable = (tmp_path / "no-such-mirror" / inception_weights.FILENAME).as_uri()
     monkeypatch.setattr(inception_weights, "URLS", (unreachable,))
     dest = tmp_path / "weights.pth"
-    code, out, err = run(["weights", "fetch", "inception", "--path", str(dest)], capsys)
+    code, out, err = run_cli(capsys, *["weights", "fetch", "inception", "--path", str(dest)])
     assert code == EXIT_USER_ERROR and out == ""
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert "could not download the FID Inception weights" in err
@@ -69,11 +60,11 @@ def test_fetch_verifies_the_checksum(
 ) -> None:
     dest = tmp_path / "cache" / "weights.pth"
     publish(b"pretend weights", tmp_path, monkeypatch, trusted=False)
-    code, _, err = run(["weights", "fetch", "inception", "--path", str(dest)], capsys)
+    code, _, err = run_cli(capsys, *["weights", "fetch", "inception", "--path", str(dest)])
     assert code == EXIT_USER_ERROR and "checksum mismatch" in err and not dest.exists()
 
     publish(b"pretend weights", tmp_path, monkeypatch, trusted=True)
-    code, out, _ = run(["weights", "fetch", "inception", "--path", str(dest)], capsys)
+    code, out, _ = run_cli(capsys, *["weights", "fetch", "inception", "--path", str(dest)])
     assert code == 0 and dest.read_bytes() == b"pretend weights"
     assert "SHA-256 verified" in out and f"GANFORGE_INCEPTION_WEIGHTS={dest}" in out
 
@@ -83,6 +74,6 @@ def test_fetch_defaults_to_the_user_cache(
 ) -> None:
     publish(b"weights", tmp_path, monkeypatch, trusted=True)
     monkeypatch.delenv(inception_weights.ENV_VAR, raising=False)
-    code, out, _ = run(["weights", "fetch", "inception"], capsys)
+    code, out, _ = run_cli(capsys, *["weights", "fetch", "inception"])
     assert code == 0 and out.startswith(str(inception_weights.default_path()))
     assert inception_weights.locate() == inception_weights.default_path()

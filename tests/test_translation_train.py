@@ -11,21 +11,12 @@ from PIL import Image
 
 from ganforge import api
 from ganforge.checkpoints import load_checkpoint
-from ganforge.cli import main
+
+from .conftest import run_cli
 
 TINY = ["train.threads=1", "train.progress=false", "data.size=16"]
 PIX2PIX = [*TINY, "model.g_width=4", "model.d_width=4", "model.d_layers=2", "train.batch_size=4"]
 CYCLEGAN = [*PIX2PIX[:-1], "model.n_blocks=1", "train.batch_size=2"]
-
-
-def cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +69,7 @@ def test_translate_writes_one_png_per_input_in_both_directions(
     for direction in ("AtoB", "BtoA"):
         out = tmp_path / direction
         args = ["translate", str(cyclegan_run), "--input", str(tmp_path / "in"), "--out", str(out)]
-        code, stdout, stderr = cli([*args, "--direction", direction], capsys)
+        code, stdout, stderr = run_cli(capsys, *[*args, "--direction", direction])
         assert code == 0 and "wrote 2 image(s)" in stdout and "bad.png" in stderr
         assert Image.open(out / "sub" / "y.png").size == (16, 16)
         assert (out / "x.png").is_file()
@@ -89,16 +80,16 @@ def test_pix2pix_has_one_direction_and_no_latent(
 ) -> None:
     Image.new("L", (16, 16), 0).save(tmp_path / "x.png")
     args = ["translate", str(pix2pix_run), "--input", str(tmp_path), "--out", str(tmp_path / "o")]
-    code, _, err = cli([*args, "--direction", "BtoA"], capsys)
+    code, _, err = run_cli(capsys, *[*args, "--direction", "BtoA"])
     assert code == 2 and "data.direction=BtoA" in err
-    code, _, err = cli(["sample", str(pix2pix_run)], capsys)
+    code, _, err = run_cli(capsys, *["sample", str(pix2pix_run)])
     assert code == 2 and "ganforge translate" in err
 
 
 def test_translate_eval_prints_model_and_identity(
     pix2pix_run: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = cli(["translate-eval", str(pix2pix_run)], capsys)
+    code, out, _ = run_cli(capsys, *["translate-eval", str(pix2pix_run)])
     assert code == 0
     header, *rows = out.strip().splitlines()
     assert header.split() == ["measure", "model", "identity", "real"]
