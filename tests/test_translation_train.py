@@ -109,6 +109,22 @@ def test_translate_eval_prints_model_and_identity(
     assert saved["ssim"] == pytest.approx(final["ssim"])  # same checkpoint, same seed
 
 
+TRANSLATION_ERROR = (
+    "error: this is an image-to-image translation run: use `ganforge translate-eval RUN`\n"
+)
+
+
+@pytest.mark.parametrize(
+    "command", [["evaluate"], ["evaluate", "--extractor", "pixels"], ["select"]]
+)
+def test_sample_metrics_on_translation_runs_point_to_translate_eval(
+    pix2pix_run: Path, cyclegan_run: Path, command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    for run in (pix2pix_run, cyclegan_run):  # auto extractor (plan) and explicit (real side)
+        code, out, err = cli([command[0], str(run), *command[1:]], capsys)
+        assert (code, out, err) == (2, "", TRANSLATION_ERROR)
+
+
 def test_cyclegan_resume_is_exact(tmp_path: Path) -> None:
     sets = [*CYCLEGAN, "train.sample_every=0", "train.checkpoint_every=2"]
     straight = api.train("cyclegan-strokes", [*sets, "train.steps=4"], runs_root=tmp_path)
