@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -82,6 +83,47 @@ def test_translate_writes_one_png_per_input_in_both_directions(
         assert code == 0 and "wrote 2 image(s)" in stdout and "bad.png" in stderr
         assert Image.open(out / "sub" / "y.png").size == (16, 16)
         assert (out / "x.png").is_file()
+
+
+def test_translate_reads_a_large_folder_in_chunks(
+    cyclegan_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sizes: list[int] = []
+    load = api.scan_and_load
+
+    def counting(files: list[Path], *args: object, **kwargs: object) -> object:
+        sizes.append(len(files))
+        return load(files, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(api, "scan_and_load", counting)
+    shades = torch.randint(0, 256, (70, 16, 16), generator=torch.Generator().manual_seed(0))
+    for i, shade in enumerate(shades):
+        Image.fromarray(shade.to(torch.uint8).numpy()).save(tmp_path / f"{i:02d}.png")
+    result = api.translate(cyclegan_run, tmp_path, tmp_path / "out")
+    assert sizes == [32, 32, 6] and len(result.written) == 70
+    (tmp_path / "one").mkdir()
+    (tmp_path / "45.png").rename(tmp_path / "one" / "45.png")
+    api.translate(cyclegan_run, tmp_path / "one", tmp_path / "alone")
+    together = np.asarray(Image.open(tmp_path / "out" / "45.png"))
+    assert np.array_equal(together, np.asarray(Image.open(tmp_path / "alone" / "45.png")))
+
+
+def test_translate_dropout_follows_the_seed_not_global_state(
+    pix2pix_run: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "in").mkdir()
+    for i in range(3):
+        Image.new("L", (16, 16), 60 * i).save(tmp_path / "in" / f"{i}.png")
+
+    def outputs(seed: int, global_seed: int) -> np.ndarray:
+        torch.manual_seed(global_seed)
+        out = tmp_path / f"out-{seed}-{global_seed}"
+        written = api.translate(pix2pix_run, tmp_path / "in", out, seed=seed).written
+        return np.stack([np.asarray(Image.open(path)) for path in sorted(written)])
+
+    first = outputs(0, 1)
+    assert np.array_equal(first, outputs(0, 2))  # test-time dropout: same seed, same images
+    assert not np.array_equal(first, outputs(1, 1))
 
 
 def test_pix2pix_has_one_direction_and_no_latent(

@@ -54,10 +54,9 @@ def image_scores(pred: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
 def paired_scores(g: Translator, data: TranslationDataset, seed: int = 0) -> dict[str, float]:
     """Scores of g(A) against B and of the identity baseline (A itself) on held-out pairs.
 
-    Seeds torch's global generator with ``seed`` (dropout at test time draws from it).
+    ``seed`` drives test-time dropout (through a local generator).
     """
-    torch.manual_seed(seed)
-    out = image_scores(g.translate(data.a), data.b)
+    out = image_scores(g.translate(data.a, generator=torch.Generator().manual_seed(seed)), data.b)
     identity = matched_channels(data.a, data.b.shape[1])
     out.update({f"{k}_identity": v for k, v in image_scores(identity, data.b).items()})
     return out
@@ -77,12 +76,12 @@ def unpaired_scores(
     ``distance(features, target_features)`` compares classifier features of two image sets (by
     default FID on them); it is reported for translations and for the untranslated inputs, and
     with ``train`` for the training images of the target domain (a real-vs-real reference).
-    Seeds torch's global generator with ``seed`` first.
+    ``seed`` drives test-time dropout (through a local generator).
     """
-    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
     a, b = data.a, data.b
-    fake_b, fake_a = g_ab.translate(a), g_ba.translate(b)
-    rec_a, rec_b = g_ba.translate(fake_b), g_ab.translate(fake_a)
+    fake_b, fake_a = g_ab.translate(a, generator=gen), g_ba.translate(b, generator=gen)
+    rec_a, rec_b = g_ba.translate(fake_b, generator=gen), g_ab.translate(fake_a, generator=gen)
 
     def rate_b(images: torch.Tensor) -> float:
         return classifier.prob_b(images).gt(0.5).double().mean().item()
