@@ -13,6 +13,7 @@ from PIL import Image
 from ganforge import api
 from ganforge.checkpoints import load_checkpoint
 from ganforge.cli import main
+from ganforge.errors import ConfigError
 
 TINY = ["train.threads=1", "train.progress=false", "data.size=16"]
 PIX2PIX = [*TINY, "model.g_width=4", "model.d_width=4", "model.d_layers=2", "train.batch_size=4"]
@@ -33,6 +34,7 @@ def cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 def pix2pix_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("runs")
     sets = [*PIX2PIX, "train.steps=4", "train.sample_every=2", "train.checkpoint_every=2"]
+    sets.append("eval.every=2")
     return api.train("pix2pix-edges", sets, runs_root=root, name="p2p").run.path
 
 
@@ -47,10 +49,14 @@ def test_pix2pix_run_writes_previews_and_held_out_scores(pix2pix_run: Path) -> N
     assert (pix2pix_run / "samples" / "step-0000002.png").is_file()
     grid = Image.open(pix2pix_run / "samples" / "step-0000004.png")
     assert grid.width < grid.height  # 3 columns (input, output, target) by 8 rows
-    record = json.loads((pix2pix_run / "metrics.jsonl").read_text().splitlines()[-1])
-    assert record["kind"] == "eval"
+    records = [
+        json.loads(line) for line in (pix2pix_run / "metrics.jsonl").read_text().splitlines()
+    ]
+    evals = [r for r in records if r["kind"] == "eval"]
+    assert [r["step"] for r in evals] == [2, 4] and records[-1] is evals[-1]  # eval.every, end
     for key in ("l1", "psnr", "ssim", "l1_identity", "psnr_identity", "ssim_identity"):
-        assert isinstance(record[key], float)
+        assert all(isinstance(r[key], float) for r in evals)
+    assert "<th>ssim_identity</th>" in (pix2pix_run / "report.html").read_text()
     state = load_checkpoint(pix2pix_run / "checkpoints" / "latest.pt")
     assert set(state["recipe"]["models"]) == {"g", "d"}
 
@@ -165,6 +171,12 @@ def test_sample_metrics_on_translation_runs_point_to_translate_eval(
     for run in (pix2pix_run, cyclegan_run):  # auto extractor (plan) and explicit (real side)
         code, out, err = cli([command[0], str(run), *command[1:]], capsys)
         assert (code, out, err) == (2, "", TRANSLATION_ERROR)
+
+
+def test_eval_metrics_are_refused_for_translation_runs(tmp_path: Path) -> None:
+    sets = [*PIX2PIX, "train.steps=1", "eval.metrics=[fid]"]
+    with pytest.raises(ConfigError, match=r"eval\.metrics does not apply to translation runs"):
+        api.train("pix2pix-edges", sets, runs_root=tmp_path)
 
 
 def test_cyclegan_resume_is_exact(tmp_path: Path) -> None:

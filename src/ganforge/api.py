@@ -25,6 +25,7 @@ from ganforge.data.faces import FacesReport
 from ganforge.data.faces import prepare_faces as _prepare_faces
 from ganforge.data.folder import list_images, scan_and_load
 from ganforge.data.grid import to_uint8
+from ganforge.data.translation import TranslationDataset
 from ganforge.errors import DataError, GanforgeError
 from ganforge.metrics.evaluate import Evaluation, evaluate, table
 from ganforge.metrics.evaluator import TrainingEvaluator
@@ -32,7 +33,7 @@ from ganforge.metrics.features import extractor_rows, inception_weights
 from ganforge.metrics.reference import dataset_stats
 from ganforge.metrics.select import select
 from ganforge.metrics.stats import FeatureStats
-from ganforge.metrics.translation import evaluate as evaluate_translator
+from ganforge.metrics.translation import TranslationEvaluator
 from ganforge.registry import DATASETS, LOSSES, METRICS, MODELS, PRESETS
 from ganforge.report import save_samples, write_report
 from ganforge.runs import DEFAULT_ROOT, Loaded, RunDir, load
@@ -60,7 +61,11 @@ def train(
         sets.append("train.progress=false")
     made: list[TrainingEvaluator] = []
 
-    def evaluator(cfg: config_mod.Config, dataset: Dataset) -> TrainingEvaluator | None:
+    def evaluator(
+        cfg: config_mod.Config, dataset: Dataset
+    ) -> TrainingEvaluator | TranslationEvaluator | None:
+        if isinstance(dataset, TranslationDataset):  # held-out scores against the baselines
+            return TranslationEvaluator(cfg, dataset.info, dataset)
         if not cfg.eval.metrics:
             return None
         made.append(TrainingEvaluator(cfg, dataset))
@@ -392,10 +397,7 @@ def evaluate_translation(
     also written as JSON to ``out`` (default: ``translation-eval-stepN.json`` in the run)."""
     model = load(path, device=resolve_device("auto"), use_ema=use_ema)
     _translator(model, "AtoB")
-    cfg = model.config
-    scores = evaluate_translator(
-        cfg.data.name, cfg.data.params, model.info, model.generators, seed=cfg.eval.seed
-    )
+    scores = TranslationEvaluator(model.config, model.info).scores(model.generators)
     if out is None:
         run = model.checkpoint.parent
         run = run.parent if run.name == "checkpoints" else run

@@ -11,15 +11,16 @@ they would be saved.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import torch
 from torch import nn
 
+from ganforge.config import Config
 from ganforge.data import build_dataset
 from ganforge.data.base import DataInfo
 from ganforge.data.grid import to_uint8
 from ganforge.data.translation import TranslationDataset, held_out_dataset
+from ganforge.errors import ConfigError
 from ganforge.metrics import paired as measures
 from ganforge.metrics.fid import fid
 from ganforge.metrics.two_domain import DomainClassifier, domain_classifier, matched_channels
@@ -108,31 +109,64 @@ def unpaired_scores(
     return out
 
 
-def evaluate(
-    name: str,
-    params: dict[str, Any],
-    info: DataInfo,
-    generators: dict[str, nn.Module],
-    held_out: TranslationDataset | None = None,
-    seed: int = 0,
-    distance: Distance | None = feature_fid,
-) -> dict[str, float]:
+class TranslationEvaluator:
     """Held-out scores of a paired ("g") or unpaired ("g_ab", "g_ba") translator.
 
-    ``name`` and ``params`` are the training dataset's; the held-out split is built from them
-    unless given, and an unpaired task's domain classifier is trained on the training split.
+    The engine's evaluator for translation runs (every ``eval.every`` steps and at the end) and
+    what ``ganforge translate-eval`` runs. The held-out split is built from the run's dataset
+    settings; for an unpaired task the training collections (``train``, when the caller has
+    them, else built without jitter) and the domain classifier trained on them are prepared once.
     """
-    held = held_out if held_out is not None else held_out_dataset(name, params, info)
-    if info.kind == "paired":
-        return paired_scores(generators["g"], held, seed)  # type: ignore[arg-type]
-    train = build_dataset(name, {**params, "jitter": False})
-    classifier = domain_classifier(train.a, train.b)  # type: ignore[attr-defined]
-    return unpaired_scores(
-        generators["g_ab"],  # type: ignore[arg-type]
-        generators["g_ba"],  # type: ignore[arg-type]
-        held,
-        classifier,
-        distance,
-        seed,
-        train,  # type: ignore[arg-type]
-    )
+
+    def __init__(
+        self,
+        cfg: Config,
+        info: DataInfo,
+        train: TranslationDataset | None = None,
+        distance: Distance | None = feature_fid,
+    ) -> None:
+        if cfg.eval.metrics:
+            raise ConfigError(
+                "eval.metrics does not apply to translation runs: their held-out scores "
+                "(see docs/translation.md) are computed at every evaluation; set eval.metrics=[]"
+            )
+        self.cfg, self.info, self.train, self.distance = cfg, info, train, distance
+        self.held_out: TranslationDataset | None = None
+        self.classifier: DomainClassifier | None = None
+
+    def prepare(self) -> None:
+        """Build the held-out split (and for unpaired tasks the domain classifier)."""
+        if self.held_out is not None:
+            return
+        data = self.cfg.data
+        self.held_out = held_out_dataset(data.name, data.params, self.info)
+        if self.info.kind == "unpaired":
+            if self.train is None:
+                train = build_dataset(data.name, {**data.params, "jitter": False})
+                assert isinstance(train, TranslationDataset)
+                self.train = train
+            self.classifier = domain_classifier(self.train.a, self.train.b)
+
+    def scores(self, generators: dict[str, nn.Module]) -> dict[str, float]:
+        """Scores of the translators, next to the baselines, with ``eval.seed`` for dropout."""
+        self.prepare()
+        assert self.held_out is not None
+        seed = self.cfg.eval.seed
+        if self.info.kind == "paired":
+            return paired_scores(generators["g"], self.held_out, seed)  # type: ignore[arg-type]
+        assert self.classifier is not None
+        return unpaired_scores(
+            generators["g_ab"],  # type: ignore[arg-type]
+            generators["g_ba"],  # type: ignore[arg-type]
+            self.held_out,
+            self.classifier,
+            self.distance,
+            seed,
+            self.train,
+        )
+
+    def __call__(
+        self, step: int, sample_fn: Callable[[int], torch.Tensor], generators: dict[str, nn.Module]
+    ) -> dict[str, float]:
+        """The engine's evaluator hook: scores of the (EMA) generators it hands over."""
+        return self.scores(generators)
