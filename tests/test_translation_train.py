@@ -157,6 +157,22 @@ def test_translate_eval_prints_model_and_identity(
     assert saved["ssim"] == pytest.approx(final["ssim"])  # same checkpoint, same seed
 
 
+def test_translation_table_puts_the_references_beside_each_measure() -> None:
+    scores = {
+        "target_rate_ab": 1.0,
+        "target_rate_ab_identity": 0.0,
+        "target_rate_ab_real": 0.99721,
+        "cycle_l1_a": 0.03334,
+        "fid_ab": 42.40017,
+        "fid_ab_identity": 3690.31843,
+    }
+    assert api.translation_table(scores) == [
+        ("target_rate_ab", "1.0000", "0.0000", "0.9972"),
+        ("cycle_l1_a", "0.0333", "", ""),
+        ("fid_ab", "42.4002", "3690.3184", ""),
+    ]
+
+
 TRANSLATION_ERROR = (
     "error: this is an image-to-image translation run: use `ganforge translate-eval RUN`\n"
 )

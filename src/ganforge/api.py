@@ -34,6 +34,7 @@ from ganforge.metrics.reference import dataset_stats
 from ganforge.metrics.select import select
 from ganforge.metrics.stats import FeatureStats
 from ganforge.metrics.translation import TranslationEvaluator
+from ganforge.metrics.translation import table as _translation_table
 from ganforge.registry import DATASETS, LOSSES, METRICS, MODELS, PRESETS
 from ganforge.report import save_samples, write_report
 from ganforge.runs import DEFAULT_ROOT, Loaded, RunDir, load
@@ -407,6 +408,11 @@ def evaluate_translation(
     return scores
 
 
+def translation_table(scores: dict[str, float]) -> list[tuple[str, str, str, str]]:
+    """Printable rows (measure, model, identity, real) of ``evaluate_translation``'s scores."""
+    return _translation_table(scores)
+
+
 def tune(
     preset: str,
     space: str | Path,
@@ -460,5 +466,6 @@ __all__ = [
     "style_mix",
     "train",
     "translate",
+    "translation_table",
     "tune",
 ]

@@ -27,6 +27,9 @@ from ganforge.metrics.two_domain import DomainClassifier, domain_classifier, mat
 from ganforge.models.base import Translator
 
 Distance = Callable[[torch.Tensor, torch.Tensor], float]
+# reference scores are reported as "<measure>_identity" (untranslated inputs) and "<measure>_real"
+# (real target images), next to the model's "<measure>"
+REFERENCES = ("identity", "real")
 
 
 def feature_fid(fake: torch.Tensor, real: torch.Tensor) -> float:
@@ -170,3 +173,14 @@ class TranslationEvaluator:
     ) -> dict[str, float]:
         """The engine's evaluator hook: scores of the (EMA) generators it hands over."""
         return self.scores(generators)
+
+
+def table(scores: dict[str, float]) -> list[tuple[str, str, str, str]]:
+    """Printable rows (measure, model, identity baseline, real target; blank where not measured)."""
+    suffixes = tuple(f"_{name}" for name in REFERENCES)
+    rows = []
+    for measure in (k for k in scores if not k.endswith(suffixes)):
+        cells = [scores.get(measure + suffix) for suffix in ("", *suffixes)]
+        model, identity, real = (f"{v:.4f}" if v is not None else "" for v in cells)
+        rows.append((measure, model, identity, real))
+    return rows
