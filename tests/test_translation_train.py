@@ -102,6 +102,9 @@ def test_the_identity_baseline_is_what_a_do_nothing_translator_scores() -> None:
     for measure in ("target_rate_ab", "target_rate_ba", "fid_ab", "fid_ba"):
         assert scores[measure] == pytest.approx(scores[f"{measure}_identity"], abs=1e-9)
     assert scores["fid_ab"] > 0 and scores["cycle_l1_a"] == scores["cycle_l1_b"] == 0
+    one = TranslationDataset(held.a[:1], held.b[:5], held.info, jitter=False)
+    scores = unpaired_scores(Unchanged(), Unchanged(), one, DomainClassifier(1, width=4))
+    assert "target_rate_ab" in scores and "fid_ab" not in scores  # no FID of a single image
 
 
 def test_translate_writes_one_png_per_input_in_both_directions(

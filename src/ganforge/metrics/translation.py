@@ -10,6 +10,7 @@ they would be saved.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import torch
@@ -25,6 +26,8 @@ from ganforge.metrics import paired as measures
 from ganforge.metrics.fid import fid
 from ganforge.metrics.two_domain import DomainClassifier, domain_classifier, matched_channels
 from ganforge.models.base import Translator
+
+log = logging.getLogger("ganforge.metrics")
 
 Distance = Callable[[torch.Tensor, torch.Tensor], float]
 # reference scores are reported as "<measure>_identity" (untranslated inputs) and "<measure>_real"
@@ -100,13 +103,20 @@ def unpaired_scores(
         "cycle_l1_a": measures.l1(_unit(rec_a), _unit(a)).mean().item(),
         "cycle_l1_b": measures.l1(_unit(rec_b), _unit(b)).mean().item(),
     }
-    if distance is not None:
+    if distance is not None and min(len(a), len(b)) < 2:
+        log.warning(
+            "feature distances need 2 or more held-out images per domain (have %d and %d); "
+            "FID to the target domain is left out",
+            len(a),
+            len(b),
+        )
+    elif distance is not None:
         fa, fb = classifier.embed(a), classifier.embed(b)
         out["fid_ab"] = distance(classifier.embed(fake_b), fb)
         out["fid_ab_identity"] = distance(fa, fb)
         out["fid_ba"] = distance(classifier.embed(fake_a), fa)
         out["fid_ba_identity"] = distance(fb, fa)
-        if train is not None:
+        if train is not None and min(len(train.a), len(train.b)) >= 2:
             out["fid_ab_real"] = distance(classifier.embed(train.b), fb)
             out["fid_ba_real"] = distance(classifier.embed(train.a), fa)
     return out
