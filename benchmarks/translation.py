@@ -38,12 +38,8 @@ def table(results: dict[str, dict[str, object]]) -> str:
     lines = ["| preset | measure | model | identity | real target |", "|---|---|---|---|---|"]
     for preset, record in results.items():
         scores: dict[str, float] = record["scores"]  # type: ignore[assignment]
-        for key, value in scores.items():
-            if key.endswith(("_identity", "_real")):
-                continue
-            ident, real = scores.get(f"{key}_identity"), scores.get(f"{key}_real")
-            cells = [f"{v:.4g}" if v is not None else "" for v in (value, ident, real)]
-            lines.append(f"| {preset} | {key} | " + " | ".join(cells) + " |")
+        for row in api.translation_table(scores):
+            lines.append(f"| {preset} | " + " | ".join(row) + " |")
     return "\n".join(lines)
 
 

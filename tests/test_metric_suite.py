@@ -110,9 +110,10 @@ def test_default_extractors_per_dataset(tmp_path) -> None:
     chosen, notes = default_extractor(folder)
     if chosen.name == "pixels":  # no Inception weights on this machine
         assert "falling back to raw pixels" in notes[0] and "published" in notes[0]
-    paired = DataInfo("facades", "paired", (3, 8, 8), 0)
-    with pytest.raises(GanforgeError, match="paired metrics"):
-        default_extractor(paired)
+    for kind in ("paired", "unpaired"):
+        translation = DataInfo("facades", kind, (3, 8, 8), 0)  # type: ignore[arg-type]
+        with pytest.raises(GanforgeError, match="ganforge translate-eval RUN"):
+            default_extractor(translation)
 
 
 def test_feature_cache_by_content_hash() -> None:

@@ -8,10 +8,11 @@ import pytest
 import torch
 from PIL import Image
 
+from ganforge import config
 from ganforge.data import build_dataset
 from ganforge.data.base import channels_to
 from ganforge.data.translation import held_out_dataset, jitter_size, random_jitter
-from ganforge.errors import DataError
+from ganforge.errors import ConfigError, DataError
 
 RED, BLUE, GREEN = (200, 0, 0), (0, 0, 200), (0, 200, 0)
 
@@ -69,6 +70,14 @@ def test_flat_folders_get_the_fixed_80_20_split(tmp_path: Path) -> None:
         "paired", {"root": str(tmp_path), "size": 8, "split": "test", "progress": False}
     )
     assert (len(train), len(test)) == (8, 2)
+    with pytest.raises(DataError, match=r"no split folders; use data\.split=train, test or all"):
+        build_dataset("paired", {"root": str(tmp_path), "split": "val", "progress": False})
+
+
+def test_paired_split_is_checked_by_the_config() -> None:
+    with pytest.raises(ConfigError, match="expected one of 'train', 'test', 'all', 'val'"):
+        config.resolve("pix2pix-facades", ["data.split=tset"])
+    assert config.resolve("pix2pix-facades", ["data.split=val"]).data.params["split"] == "val"
 
 
 def test_missing_split_names_the_ones_that_exist(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from ganforge.data.base import DataInfo
 from ganforge.errors import ConfigError, GanforgeError
 from ganforge.models.cyclegan import ResidualBlock, cyclegan
 from ganforge.models.pix2pix import UNetGenerator, pix2pix, unet_depth
+from ganforge.nn.dropout import SeededDropout, drawing_from
 from ganforge.nn.patchgan import (
     PatchDiscriminator,
     conv_layers,
@@ -115,6 +116,41 @@ def test_test_mode_train_keeps_dropout_at_inference() -> None:
     assert not torch.equal(paper(x), paper(x))  # dropout on, as in the paper
     fixed = pix2pix(info("paired", 32), g_width=8, test_mode="eval").g.eval()
     assert torch.equal(fixed(x), fixed(x))
+
+
+def test_translate_draws_dropout_from_its_generator_only() -> None:
+    x = torch.randint(0, 256, (5, 3, 16, 16), dtype=torch.uint8)
+    g = UNetGenerator(3, 3, (16, 16), width=4).eval()  # test_mode=train: dropout on
+    torch.manual_seed(1)
+    first = g.translate(x, 2, torch.Generator().manual_seed(7))
+    after = torch.get_rng_state()
+    torch.manual_seed(2)  # another global state: same translations for the same seed
+    assert torch.equal(first, g.translate(x, 2, torch.Generator().manual_seed(7)))
+    assert not torch.equal(first, g.translate(x, 2, torch.Generator().manual_seed(8)))
+    torch.manual_seed(1)
+    g.translate(x, 2, torch.Generator().manual_seed(7))
+    assert torch.equal(torch.get_rng_state(), after)  # the global generator was not drawn from
+
+
+@given(p=st.sampled_from([0.0, 0.3, 0.5, 1.0]), seed=st.integers(0, 2**31))
+@settings(max_examples=20, deadline=None)
+def test_seeded_dropout_is_nn_dropout_without_a_generator(p: float, seed: int) -> None:
+    x = torch.randn(4, 6, 5)
+    layer, plain = SeededDropout(p), nn.Dropout(p)
+    torch.manual_seed(seed)
+    expected = plain(x)
+    torch.manual_seed(seed)
+    assert torch.equal(layer(x), expected)  # training draws as before: resume stays exact
+    with drawing_from(layer, torch.Generator().manual_seed(seed)):
+        masked = layer(x)
+    kept = masked != 0  # x is Gaussian: no element is zero before the mask
+    assert torch.allclose(masked[kept], x[kept] / (1 - p)) if p < 1 else not kept.any()
+    if p == 0:
+        assert kept.all()
+    assert layer.generator is None
+    with drawing_from(layer, torch.Generator().manual_seed(seed)):
+        assert torch.equal(layer(x), masked)
+        assert torch.equal(layer.eval()(x), x)
 
 
 def test_translators_have_no_latent_space() -> None:

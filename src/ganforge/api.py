@@ -25,6 +25,7 @@ from ganforge.data.faces import DETECTORS as FACE_DETECTORS
 from ganforge.data.faces import FacesReport, prepare_faces
 from ganforge.data.folder import list_images, scan_and_load
 from ganforge.data.grid import to_uint8
+from ganforge.data.translation import TranslationDataset
 from ganforge.errors import DataError, GanforgeError
 from ganforge.metrics.evaluate import Evaluation, evaluate, table
 from ganforge.metrics.evaluator import TrainingEvaluator
@@ -32,7 +33,8 @@ from ganforge.metrics.features import extractor_rows, inception_weights
 from ganforge.metrics.reference import dataset_stats
 from ganforge.metrics.select import select
 from ganforge.metrics.stats import FeatureStats
-from ganforge.metrics.translation import evaluate as evaluate_translator
+from ganforge.metrics.translation import TranslationEvaluator
+from ganforge.metrics.translation import table as _translation_table
 from ganforge.registry import DATASETS, LOSSES, METRICS, MODELS, PRESETS
 from ganforge.report import save_samples, write_report
 from ganforge.runs import DEFAULT_ROOT, Loaded, RunDir, load
@@ -60,7 +62,11 @@ def train(
         sets.append("train.progress=false")
     made: list[TrainingEvaluator] = []
 
-    def evaluator(cfg: config_mod.Config, dataset: Dataset) -> TrainingEvaluator | None:
+    def evaluator(
+        cfg: config_mod.Config, dataset: Dataset
+    ) -> TrainingEvaluator | TranslationEvaluator | None:
+        if isinstance(dataset, TranslationDataset):  # held-out scores against the baselines
+            return TranslationEvaluator(cfg, dataset.info, dataset)
         if not cfg.eval.metrics:
             return None
         made.append(TrainingEvaluator(cfg, dataset))
@@ -295,6 +301,9 @@ def style_mix(
     ]
 
 
+TRANSLATE_CHUNK = 32  # images decoded and translated at a time, so large folders fit in memory
+
+
 @dataclass
 class Translated:
     """What ``translate`` wrote: output files and the inputs it skipped (path, reason)."""
@@ -333,25 +342,35 @@ def translate(
     batch_size: int = 16,
 ) -> Translated:
     """Translate every image under ``input_dir`` (resized and centre-cropped to the training
-    size) and write ``<name>.png`` files, keeping sub-folders, under ``out_dir``."""
+    size) and write ``<name>.png`` files, keeping sub-folders, under ``out_dir``.
+
+    Images are read and translated ``TRANSLATE_CHUNK`` at a time; ``seed`` drives test-time
+    dropout through a local generator (torch's global one is left alone)."""
     model = load(path, device=resolve_device("auto"), use_ema=use_ema)
     g = _translator(model, direction)
     source = Path(input_dir).expanduser()
     files = list_images(source)
     if not files:
         raise GanforgeError(f"no images found under {source}")
-    images, kept, skipped = scan_and_load(files, model.info.size, g.in_channels, progress=False)
-    if not images:
+    generator = torch.Generator().manual_seed(seed)  # test-time dropout, reproducible per seed
+    chunk = max(TRANSLATE_CHUNK, batch_size)
+    written: list[Path] = []
+    skipped: list[tuple[Path, str]] = []
+    for start in range(0, len(files), chunk):
+        part = files[start : start + chunk]
+        images, kept, bad = scan_and_load(part, model.info.size, g.in_channels, progress=False)
+        skipped += bad
+        if not images:
+            continue
+        batch = torch.from_numpy(np.stack(images).transpose(0, 3, 1, 2).copy())
+        outputs = to_uint8(g.translate(batch, batch_size, generator)).numpy().transpose(0, 2, 3, 1)
+        for i, array in zip(kept, outputs):
+            dest = Path(out_dir) / part[i].relative_to(source).with_suffix(".png")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array).save(dest)
+            written.append(dest)
+    if not written:
         raise GanforgeError(f"none of the {len(files)} images under {source} could be read")
-    batch = torch.from_numpy(np.stack(images).transpose(0, 3, 1, 2).copy())
-    torch.manual_seed(seed)
-    outputs = to_uint8(g.translate(batch, batch_size)).numpy().transpose(0, 2, 3, 1)
-    written = []
-    for i, array in zip(kept, outputs):
-        dest = Path(out_dir) / files[i].relative_to(source).with_suffix(".png")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array).save(dest)
-        written.append(dest)
     return Translated(written, skipped)
 
 
@@ -362,10 +381,7 @@ def evaluate_translation(
     also written as JSON to ``out`` (default: ``translation-eval-stepN.json`` in the run)."""
     model = load(path, device=resolve_device("auto"), use_ema=use_ema)
     _translator(model, "AtoB")
-    cfg = model.config
-    scores = evaluate_translator(
-        cfg.data.name, cfg.data.params, model.info, model.generators, seed=cfg.eval.seed
-    )
+    scores = TranslationEvaluator(model.config, model.info).scores(model.generators)
     if out is None:
         run = model.checkpoint.parent
         run = run.parent if run.name == "checkpoints" else run
@@ -376,6 +392,11 @@ def evaluate_translation(
 
 
 TUNE_ACQUISITIONS = _tune.ACQUISITION_CHOICES
+
+
+def translation_table(scores: dict[str, float]) -> list[tuple[str, str, str, str]]:
+    """Printable rows (measure, model, identity, real) of ``evaluate_translation``'s scores."""
+    return _translation_table(scores)
 
 
 def tune(
@@ -435,5 +456,6 @@ __all__ = [
     "style_mix",
     "train",
     "translate",
+    "translation_table",
     "tune",
 ]

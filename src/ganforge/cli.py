@@ -505,13 +505,7 @@ def translate(
 def translate_eval(source: str, json_out: str | None, no_ema: bool) -> None:
     """Held-out scores of a Pix2Pix or CycleGAN run next to the identity baseline."""
     scores = api.evaluate_translation(source, use_ema=not no_ema, out=json_out)
-    suffixes = ("_identity", "_real")
-    names = [k for k in scores if not k.endswith(suffixes)]
-    click.echo(f"{'measure':<16}{'model':>10}{'identity':>10}{'real':>10}")
-    for name in names:
-        cells = [scores.get(name + s) for s in ("", *suffixes)]
-        text = "".join(f"{v:>10.4f}" if v is not None else f"{'':>10}" for v in cells)
-        click.echo(f"{name:<16}{text}")
+    _print_table(api.translation_table(scores), ("measure", "model", "identity", "real"))
 
 
 @cli.command()

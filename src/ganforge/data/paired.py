@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 import torch
 
-from ganforge.data.base import channels_to, split_indices
+from ganforge.data.base import Split, channels_to, split_indices
 from ganforge.data.folder import list_images, scan_and_load
 from ganforge.data.images import as_size, load_image, resize_center_crop
 from ganforge.data.translation import TranslationDataset, random_jitter, to_unit
@@ -25,6 +25,8 @@ from ganforge.registry import DATASETS
 
 Direction = Literal["AtoB", "BtoA"]
 HELD_OUT_SPLITS = ("test", "val")
+# The shared splits plus the official layout's val/ folder (e.g. the maps dataset has no test/)
+PairedSplit = Literal[Split, "val"]
 
 
 class PairedDataset(TranslationDataset):
@@ -40,7 +42,7 @@ class PairedDataset(TranslationDataset):
         return {"a": a, "b": b}
 
 
-def _split_dir(base: Path, split: str) -> Path | None:
+def _split_dir(base: Path, split: PairedSplit) -> Path | None:
     """``base/split`` if it exists, None when ``base`` has no split folders at all."""
     if (base / split).is_dir():
         return base / split
@@ -74,7 +76,7 @@ def _match(a_files: list[Path], a_root: Path, b_files: list[Path], b_root: Path)
 def paired(
     *,
     root: str,
-    split: str = "train",
+    split: PairedSplit = "train",
     size: int | tuple[int, int] = 256,
     channels_a: int = 3,
     channels_b: int = 3,
@@ -126,9 +128,9 @@ def paired(
             return np.concatenate([a, b], axis=2)
 
     if flat:
-        if split not in ("train", "test", "all"):
+        if split == "val":
             raise DataError(f"{base} has no split folders; use data.split=train, test or all")
-        items = [items[i] for i in split_indices(len(items), split)]  # type: ignore[arg-type]
+        items = [items[i] for i in split_indices(len(items), split)]
     items = items[:limit]
     if not items:
         raise DataError(f"no image pairs found under {base} (split {split!r})")

@@ -9,7 +9,17 @@ from typing import Any
 import yaml
 
 from ganforge.data.base import DataInfo
-from ganforge.errors import ConfigError
+from ganforge.errors import ConfigError, GanforgeError
+
+TRANSLATION_KINDS = ("paired", "unpaired")
+
+
+def check_not_translation(info: DataInfo) -> None:
+    """Sample metrics do not apply to image-to-image translation data: name what does."""
+    if info.kind in TRANSLATION_KINDS:
+        raise GanforgeError(
+            "this is an image-to-image translation run: use `ganforge translate-eval RUN`"
+        )
 
 
 @dataclass

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import nn
 
 from ganforge.config import Config
 from ganforge.data import build_dataset
@@ -62,8 +63,14 @@ class TrainingEvaluator:
             )
             check_stats_only(self.plan, self.real)
 
-    def __call__(self, step: int, sample_fn: Callable[[int], torch.Tensor]) -> dict[str, float]:
-        """Scores of the current generator (what the engine logs as an "eval" record)."""
+    def __call__(
+        self,
+        step: int,
+        sample_fn: Callable[[int], torch.Tensor],
+        generators: dict[str, nn.Module] | None = None,
+    ) -> dict[str, float]:
+        """Scores of ``sample_fn``'s samples (what the engine logs as an "eval" record); the
+        engine's ``generators`` are not needed: these metrics only see samples."""
         self.prepare()
         assert self.plan is not None and self.info is not None
         ev = self.cfg.eval

@@ -15,7 +15,7 @@ from typing import Any
 from ganforge.config import bind, parameters
 from ganforge.data.base import DataInfo
 from ganforge.errors import GanforgeError
-from ganforge.metrics.base import parse_spec
+from ganforge.metrics.base import check_not_translation, parse_spec
 from ganforge.metrics.features.base import Extractor
 from ganforge.metrics.suite import MetricCall, resolve, usable
 from ganforge.registry import EXTRACTORS
@@ -47,13 +47,9 @@ def default_extractor(
     ``data_params`` are the dataset's parameters: a domain classifier that reads the same files
     (MNIST's ``root``) gets them.
     """
+    check_not_translation(info)
     if info.kind == "points":
         return build_extractor("identity"), []
-    if info.kind != "image":
-        raise GanforgeError(
-            f"{info.name} holds {info.kind} data; evaluate translation models with the paired "
-            "metrics (SSIM, PSNR)"
-        )
     domain = DOMAIN_EXTRACTORS.get(info.name)
     if domain is not None:
         comparable = "numbers comparable only with other pixel-feature numbers"

@@ -17,7 +17,7 @@ from ganforge.data import build_dataset
 from ganforge.data.base import DataInfo, Dataset
 from ganforge.data.download import cache_dir
 from ganforge.errors import GanforgeError
-from ganforge.metrics.base import parse_spec
+from ganforge.metrics.base import check_not_translation, parse_spec
 from ganforge.metrics.features.base import Extractor
 from ganforge.metrics.featureset import FeatureSet, content_hash, extract
 from ganforge.metrics.stats import FeatureStats
@@ -98,10 +98,7 @@ def dataset_samples(
     ``dataset`` is the already built ``choice``, if the caller has it.
     """
     dataset = dataset if dataset is not None else build_dataset(choice.name, choice.params)
-    if dataset.info.kind not in ("image", "points"):
-        raise GanforgeError(
-            f"dataset {choice.name} holds {dataset.info.kind} data; use the paired metrics"
-        )
+    check_not_translation(dataset.info)
     index = choose(len(dataset), limit, seed)
     provenance: dict[str, Any] = {
         "source": choice.name,

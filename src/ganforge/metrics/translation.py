@@ -10,22 +10,29 @@ they would be saved.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from typing import Any
 
 import torch
 from torch import nn
 
+from ganforge.config import Config
 from ganforge.data import build_dataset
 from ganforge.data.base import DataInfo
 from ganforge.data.grid import to_uint8
 from ganforge.data.translation import TranslationDataset, held_out_dataset
+from ganforge.errors import ConfigError
 from ganforge.metrics import paired as measures
 from ganforge.metrics.fid import fid
 from ganforge.metrics.two_domain import DomainClassifier, domain_classifier, matched_channels
 from ganforge.models.base import Translator
 
+log = logging.getLogger("ganforge.metrics")
+
 Distance = Callable[[torch.Tensor, torch.Tensor], float]
+# reference scores are reported as "<measure>_identity" (untranslated inputs) and "<measure>_real"
+# (real target images), next to the model's "<measure>"
+REFERENCES = ("identity", "real")
 
 
 def feature_fid(fake: torch.Tensor, real: torch.Tensor) -> float:
@@ -54,10 +61,9 @@ def image_scores(pred: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
 def paired_scores(g: Translator, data: TranslationDataset, seed: int = 0) -> dict[str, float]:
     """Scores of g(A) against B and of the identity baseline (A itself) on held-out pairs.
 
-    Seeds torch's global generator with ``seed`` (dropout at test time draws from it).
+    ``seed`` drives test-time dropout (through a local generator).
     """
-    torch.manual_seed(seed)
-    out = image_scores(g.translate(data.a), data.b)
+    out = image_scores(g.translate(data.a, generator=torch.Generator().manual_seed(seed)), data.b)
     identity = matched_channels(data.a, data.b.shape[1])
     out.update({f"{k}_identity": v for k, v in image_scores(identity, data.b).items()})
     return out
@@ -77,12 +83,12 @@ def unpaired_scores(
     ``distance(features, target_features)`` compares classifier features of two image sets (by
     default FID on them); it is reported for translations and for the untranslated inputs, and
     with ``train`` for the training images of the target domain (a real-vs-real reference).
-    Seeds torch's global generator with ``seed`` first.
+    ``seed`` drives test-time dropout (through a local generator).
     """
-    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
     a, b = data.a, data.b
-    fake_b, fake_a = g_ab.translate(a), g_ba.translate(b)
-    rec_a, rec_b = g_ba.translate(fake_b), g_ab.translate(fake_a)
+    fake_b, fake_a = g_ab.translate(a, generator=gen), g_ba.translate(b, generator=gen)
+    rec_a, rec_b = g_ba.translate(fake_b, generator=gen), g_ab.translate(fake_a, generator=gen)
 
     def rate_b(images: torch.Tensor) -> float:
         return classifier.prob_b(images).gt(0.5).double().mean().item()
@@ -97,43 +103,94 @@ def unpaired_scores(
         "cycle_l1_a": measures.l1(_unit(rec_a), _unit(a)).mean().item(),
         "cycle_l1_b": measures.l1(_unit(rec_b), _unit(b)).mean().item(),
     }
-    if distance is not None:
+    if distance is not None and min(len(a), len(b)) < 2:
+        log.warning(
+            "feature distances need 2 or more held-out images per domain (have %d and %d); "
+            "FID to the target domain is left out",
+            len(a),
+            len(b),
+        )
+    elif distance is not None:
         fa, fb = classifier.embed(a), classifier.embed(b)
         out["fid_ab"] = distance(classifier.embed(fake_b), fb)
         out["fid_ab_identity"] = distance(fa, fb)
         out["fid_ba"] = distance(classifier.embed(fake_a), fa)
         out["fid_ba_identity"] = distance(fb, fa)
-        if train is not None:
+        if train is not None and min(len(train.a), len(train.b)) >= 2:
             out["fid_ab_real"] = distance(classifier.embed(train.b), fb)
             out["fid_ba_real"] = distance(classifier.embed(train.a), fa)
     return out
 
 
-def evaluate(
-    name: str,
-    params: dict[str, Any],
-    info: DataInfo,
-    generators: dict[str, nn.Module],
-    held_out: TranslationDataset | None = None,
-    seed: int = 0,
-    distance: Distance | None = feature_fid,
-) -> dict[str, float]:
+class TranslationEvaluator:
     """Held-out scores of a paired ("g") or unpaired ("g_ab", "g_ba") translator.
 
-    ``name`` and ``params`` are the training dataset's; the held-out split is built from them
-    unless given, and an unpaired task's domain classifier is trained on the training split.
+    The engine's evaluator for translation runs (every ``eval.every`` steps and at the end) and
+    what ``ganforge translate-eval`` runs. The held-out split is built from the run's dataset
+    settings; for an unpaired task the training collections (``train``, when the caller has
+    them, else built without jitter) and the domain classifier trained on them are prepared once.
     """
-    held = held_out if held_out is not None else held_out_dataset(name, params, info)
-    if info.kind == "paired":
-        return paired_scores(generators["g"], held, seed)  # type: ignore[arg-type]
-    train = build_dataset(name, {**params, "jitter": False})
-    classifier = domain_classifier(train.a, train.b)  # type: ignore[attr-defined]
-    return unpaired_scores(
-        generators["g_ab"],  # type: ignore[arg-type]
-        generators["g_ba"],  # type: ignore[arg-type]
-        held,
-        classifier,
-        distance,
-        seed,
-        train,  # type: ignore[arg-type]
-    )
+
+    def __init__(
+        self,
+        cfg: Config,
+        info: DataInfo,
+        train: TranslationDataset | None = None,
+        distance: Distance | None = feature_fid,
+    ) -> None:
+        if cfg.eval.metrics:
+            raise ConfigError(
+                "eval.metrics does not apply to translation runs: their held-out scores "
+                "(see docs/translation.md) are computed at every evaluation; set eval.metrics=[]"
+            )
+        self.cfg, self.info, self.train, self.distance = cfg, info, train, distance
+        self.held_out: TranslationDataset | None = None
+        self.classifier: DomainClassifier | None = None
+
+    def prepare(self) -> None:
+        """Build the held-out split (and for unpaired tasks the domain classifier)."""
+        if self.held_out is not None:
+            return
+        data = self.cfg.data
+        self.held_out = held_out_dataset(data.name, data.params, self.info)
+        if self.info.kind == "unpaired":
+            if self.train is None:
+                train = build_dataset(data.name, {**data.params, "jitter": False})
+                assert isinstance(train, TranslationDataset)
+                self.train = train
+            self.classifier = domain_classifier(self.train.a, self.train.b)
+
+    def scores(self, generators: dict[str, nn.Module]) -> dict[str, float]:
+        """Scores of the translators, next to the baselines, with ``eval.seed`` for dropout."""
+        self.prepare()
+        assert self.held_out is not None
+        seed = self.cfg.eval.seed
+        if self.info.kind == "paired":
+            return paired_scores(generators["g"], self.held_out, seed)  # type: ignore[arg-type]
+        assert self.classifier is not None
+        return unpaired_scores(
+            generators["g_ab"],  # type: ignore[arg-type]
+            generators["g_ba"],  # type: ignore[arg-type]
+            self.held_out,
+            self.classifier,
+            self.distance,
+            seed,
+            self.train,
+        )
+
+    def __call__(
+        self, step: int, sample_fn: Callable[[int], torch.Tensor], generators: dict[str, nn.Module]
+    ) -> dict[str, float]:
+        """The engine's evaluator hook: scores of the (EMA) generators it hands over."""
+        return self.scores(generators)
+
+
+def table(scores: dict[str, float]) -> list[tuple[str, str, str, str]]:
+    """Printable rows (measure, model, identity baseline, real target; blank where not measured)."""
+    suffixes = tuple(f"_{name}" for name in REFERENCES)
+    rows = []
+    for measure in (k for k in scores if not k.endswith(suffixes)):
+        cells = [scores.get(measure + suffix) for suffix in ("", *suffixes)]
+        model, identity, real = (f"{v:.4f}" if v is not None else "" for v in cells)
+        rows.append((measure, model, identity, real))
+    return rows

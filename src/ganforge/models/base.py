@@ -10,6 +10,7 @@ from torch import nn
 
 from ganforge.data.base import DataInfo
 from ganforge.errors import ConfigError, GanforgeError
+from ganforge.nn.dropout import drawing_from
 
 DOutput = Literal["score", "reconstruction"]
 
@@ -52,14 +53,24 @@ class Translator(nn.Module):
     out_channels: int
 
     @torch.no_grad()
-    def translate(self, images: torch.Tensor, batch_size: int = 64) -> torch.Tensor:
-        """Translate uint8 NCHW (or float [-1, 1]) images in batches; float [-1, 1] on the CPU."""
+    def translate(
+        self,
+        images: torch.Tensor,
+        batch_size: int = 64,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """Translate uint8 NCHW (or float [-1, 1]) images in batches; float [-1, 1] on the CPU.
+
+        ``generator`` (a CPU one by convention) draws test-time dropout masks, so a seed gives
+        the same translations without touching torch's global generator.
+        """
         device = next(self.parameters()).device
         out = []
-        for start in range(0, len(images), batch_size):
-            x = images[start : start + batch_size]
-            x = x.float().div(127.5).sub(1.0) if x.dtype == torch.uint8 else x.float()
-            out.append(self(x.to(device)).float().cpu())
+        with drawing_from(self, generator):
+            for start in range(0, len(images), batch_size):
+                x = images[start : start + batch_size]
+                x = x.float().div(127.5).sub(1.0) if x.dtype == torch.uint8 else x.float()
+                out.append(self(x.to(device)).float().cpu())
         return torch.cat(out)
 
     def latent(self, *args: object, **kwargs: object) -> torch.Tensor:

@@ -15,6 +15,7 @@ from torch import nn
 from ganforge.data.base import DataInfo
 from ganforge.errors import ConfigError
 from ganforge.models.base import DOutput, Translator, check_patch_fits, translation_channels
+from ganforge.nn.dropout import SeededDropout
 from ganforge.nn.norm import ImageNorm, image_norm, init_dcgan
 from ganforge.nn.patchgan import PatchDiscriminator
 from ganforge.registry import MODELS
@@ -32,7 +33,7 @@ class ResidualBlock(nn.Module):
             nn.ReLU(True),
         ]
         if dropout > 0:
-            layers.append(nn.Dropout(dropout))
+            layers.append(SeededDropout(dropout))
         layers += [
             nn.ReflectionPad2d(1),
             nn.Conv2d(channels, channels, 3, bias=bias),

@@ -22,6 +22,7 @@ from torch import nn
 from ganforge.data.base import DataInfo
 from ganforge.errors import ConfigError
 from ganforge.models.base import DOutput, Translator, check_patch_fits, translation_channels
+from ganforge.nn.dropout import SeededDropout
 from ganforge.nn.norm import ImageNorm, image_norm, init_dcgan
 from ganforge.nn.patchgan import PatchDiscriminator
 from ganforge.registry import MODELS
@@ -76,7 +77,7 @@ class UNetGenerator(Translator):
                 image_norm(norm, widths[level]),
             ]
             if j < dropout_layers and dropout > 0:
-                layers.append(nn.Dropout(dropout))
+                layers.append(SeededDropout(dropout))
             self.up.append(nn.Sequential(*layers))
         self.out = nn.ConvTranspose2d(2 * widths[0], out_channels, 4, 2, 1)
 

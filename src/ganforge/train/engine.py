@@ -35,8 +35,10 @@ from ganforge.train.rng import preserved_rng, rng_state, set_rng_state
 
 log = logging.getLogger("ganforge.train")
 
-# evaluate(step, sample_fn) -> {metric: value}; sample_fn(n) gives n samples in [-1, 1]
-Evaluator = Callable[[int, Callable[[int], torch.Tensor]], dict[str, float]]
+# evaluate(step, sample_fn, generators) -> {metric: value}; sample_fn(n) gives n samples in
+# [-1, 1]; generators are the (EMA) generators in eval mode, for evaluators that score the models
+# themselves (translation: both directions and cycles on held-out images)
+Evaluator = Callable[[int, Callable[[int], torch.Tensor], dict[str, nn.Module]], dict[str, float]]
 Callback = Callable[["Engine", int, dict[str, float]], None]
 
 
@@ -199,16 +201,13 @@ class Engine:
             return self.recipe.sample(n, gens, self.cfg.eval.seed)
 
     def evaluate(self) -> dict[str, float]:
-        """Run the recipe's own held-out measures and the evaluator (if any); log the metrics."""
+        """Run the evaluator (if any) on the (EMA) generators and log its metrics."""
+        if self.evaluator is None:
+            return {}
         start = time.perf_counter()
         gens = self.sample_generators()
         with preserved_rng(), eval_mode(gens):
-            values = dict(self.recipe.held_out_metrics(gens))
-        if self.evaluator is not None:
-            with preserved_rng():
-                values.update(self.evaluator(self.step, self.sample_fn))
-        if not values:
-            return {}
+            values = self.evaluator(self.step, self.sample_fn, gens)
         record = {
             "kind": "eval",
             "step": self.step,

@@ -74,11 +74,6 @@ class Recipe:
         """``n`` samples in [-1, 1] (for metrics), deterministic in ``seed``."""
         raise NotImplementedError
 
-    def held_out_metrics(self, generators: dict[str, nn.Module]) -> dict[str, float]:
-        """Measures the recipe takes itself at evaluation points (translation tasks: on held-out
-        pairs, against a baseline); the engine logs them with the evaluator's. None by default."""
-        return {}
-
     # -- state ------------------------------------------------------------------------------
     def extra_state(self) -> dict[str, Any]:
         """Recipe state beyond models and optimisers (loss state, grad scalers)."""

@@ -13,7 +13,6 @@ from ganforge.data.base import DataInfo
 from ganforge.data.translation import held_out_dataset, to_unit
 from ganforge.errors import ConfigError
 from ganforge.losses import TranslationLoss
-from ganforge.metrics.translation import evaluate
 from ganforge.train.optim import lr_factor, make_optimizer, resolve_optim, set_lr
 from ganforge.train.recipes.base import Preview, Recipe
 from ganforge.train.recipes.gan import build_gan_models, build_loss
@@ -83,13 +82,6 @@ class TranslationRecipe(Recipe):
         first = next(iter(generators.values()))
         index = torch.arange(n) % len(self.held_out.a)
         return first.translate(self.held_out.a[index])
-
-    def held_out_metrics(self, generators: dict[str, nn.Module]) -> dict[str, float]:
-        """Held-out scores next to the identity baseline (see metrics.translation)."""
-        cfg = self.cfg
-        return evaluate(
-            cfg.data.name, cfg.data.params, self.info, generators, self.held_out, cfg.eval.seed
-        )
 
     def resolved_config(self) -> dict[str, dict[str, object]]:
         """The optimiser settings actually used."""

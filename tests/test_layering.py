@@ -1,0 +1,66 @@
+"""The import direction of DESIGN.md: nothing imports a module above it; train, metrics apart."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+from pathlib import Path
+
+PACKAGE = Path(str(importlib.util.find_spec("ganforge").origin)).parent  # type: ignore[union-attr]
+# cli -> api -> tune -> train, metrics -> runs, report, rate -> data, config, models, losses
+# -> registry, nn (a lower number is higher up)
+LEVELS = {
+    "cli": 0,
+    "api": 1,
+    "tune": 2,
+    "train": 3,
+    "metrics": 3,
+    "runs": 4,
+    "report": 4,
+    "rate": 4,
+    "data": 5,
+    "config": 5,
+    "models": 5,
+    "losses": 5,
+    "registry": 6,
+    "nn": 6,
+}
+PEERS_APART = {("train", "metrics"), ("metrics", "train")}
+
+
+def room(module: str) -> str | None:
+    """The top-level part of ganforge a dotted module name belongs to."""
+    parts = module.split(".")
+    return parts[1] if parts[0] == "ganforge" and len(parts) > 1 else None
+
+
+def imported(path: Path) -> set[str]:
+    """The ganforge modules a file imports (``from ganforge import x`` counts as ganforge.x)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "ganforge":
+                names |= {f"ganforge.{alias.name}" for alias in node.names}
+            else:
+                names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+    return {n for n in names if n.startswith("ganforge.")}
+
+
+def test_no_module_imports_one_above_it() -> None:
+    wrong = []
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE).with_suffix("").parts
+        mine = parts[0]
+        if mine not in LEVELS and mine != "bayes":
+            continue
+        for name in imported(path):
+            theirs = room(name)
+            if theirs is None or theirs == mine:
+                continue
+            if mine == "bayes" or (theirs in LEVELS and LEVELS[theirs] < LEVELS[mine]):
+                wrong.append(f"{'/'.join(parts)} imports {name}")
+            elif (mine, theirs) in PEERS_APART:
+                wrong.append(f"{'/'.join(parts)} imports its peer {name}")
+    assert not wrong
