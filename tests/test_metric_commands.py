@@ -10,7 +10,7 @@ import pytest
 
 from ganforge import api
 
-from .test_extractors_cli import run as run_cli  # the in-process CLI runner
+from .conftest import run_cli
 
 TINY_DIGITS = [
     "data.size=8",
@@ -51,20 +51,18 @@ def test_training_logs_metrics_and_the_real_floor(digits_run: Path) -> None:
 def test_evaluate_command_writes_json_with_provenance(digits_run: Path, tmp_path, capsys) -> None:
     out = tmp_path / "eval.json"
     code, stdout, _ = run_cli(
-        [
-            "evaluate",
-            str(digits_run),
-            "--metrics",
-            "fid,dc,is:splits=2,nn,duplicates:batch=50:repeats=2",
-            "--n",
-            "80",
-            "--json",
-            str(out),
-            "--floors",
-            "--bootstrap",
-            "3",
-        ],
         capsys,
+        "evaluate",
+        str(digits_run),
+        "--metrics",
+        "fid,dc,is:splits=2,nn,duplicates:batch=50:repeats=2",
+        "--n",
+        "80",
+        "--json",
+        str(out),
+        "--floors",
+        "--bootstrap",
+        "3",
     )
     assert code == 0, stdout
     assert "fid" in stdout and "real vs real" in stdout and "note:" not in stdout
@@ -83,9 +81,7 @@ def test_evaluate_command_writes_json_with_provenance(digits_run: Path, tmp_path
 
 
 def test_select_command_copies_the_best_checkpoint(digits_run: Path, capsys) -> None:
-    code, stdout, _ = run_cli(
-        ["select", str(digits_run), "--metric", "recall", "--n", "60"], capsys
-    )
+    code, stdout, _ = run_cli(capsys, "select", str(digits_run), "--metric", "recall", "--n", "60")
     assert code == 0, stdout
     doc = json.loads((digits_run / "select-recall.json").read_text())
     steps = [s for s, _ in doc["scores"]]
@@ -101,34 +97,33 @@ def test_select_command_copies_the_best_checkpoint(digits_run: Path, capsys) -> 
 
 def test_stats_command_and_stats_file_as_real_side(digits_run: Path, tmp_path, capsys) -> None:
     stats = tmp_path / "digits8.npz"
-    code, stdout, _ = run_cli(["stats", "digits:size=8", "--out", str(stats)], capsys)
+    code, stdout, _ = run_cli(capsys, "stats", "digits:size=8", "--out", str(stats))
     assert code == 0 and "1797 samples" in stdout and "128-d" in stdout
     with np.load(stats) as data:
         assert {"mu", "sigma", "count", "provenance"} <= set(data.files)
     code, stdout, _ = run_cli(
-        ["evaluate", str(digits_run), "--metrics", "fid", "--real", str(stats), "--n", "60"],
-        capsys,
+        capsys, "evaluate", str(digits_run), "--metrics", "fid", "--real", str(stats), "--n", "60"
     )
     assert code == 0 and "fid" in stdout
     code, _, err = run_cli(
-        ["evaluate", str(digits_run), "--metrics", "fid,kid", "--real", str(stats)], capsys
+        capsys, "evaluate", str(digits_run), "--metrics", "fid,kid", "--real", str(stats)
     )
     assert code == 2 and "statistics file" in err and "Traceback" not in err
 
 
 def test_user_errors_exit_2_with_one_line(digits_run: Path, capsys) -> None:
     code, _, err = run_cli(
-        ["evaluate", str(digits_run), "--metrics", "is", "--extractor", "pixels"], capsys
+        capsys, "evaluate", str(digits_run), "--metrics", "is", "--extractor", "pixels"
     )
     assert code == 2 and "needs logits" in err
-    code, _, err = run_cli(["select", str(digits_run), "--metric", "nn_dist"], capsys)
+    code, _, err = run_cli(capsys, "select", str(digits_run), "--metric", "nn_dist")
     assert code == 2 and "no better direction" in err
-    code, _, err = run_cli(["evaluate", str(digits_run), "--metrics", "kid:subsets=x"], capsys)
+    code, _, err = run_cli(capsys, "evaluate", str(digits_run), "--metrics", "kid:subsets=x")
     assert code == 2 and "kid.subsets" in err
 
 
 def test_metrics_listing(capsys) -> None:
-    code, stdout, _ = run_cli(["metrics"], capsys)
+    code, stdout, _ = run_cli(capsys, "metrics")
     names = [line.split()[0] for line in stdout.splitlines()]
     assert code == 0 and {"fid", "is", "kid", "pr", "dc", "modes", "classes", "nn"} <= set(names)
 
