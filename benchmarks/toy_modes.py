@@ -66,6 +66,17 @@ def one_run(job: tuple[str, str, int, list[str]]) -> dict:
     }
 
 
+def cost(job: tuple[str, str, int, list[str]]) -> int:
+    """Rough relative cost of a job: generator steps times updates per step."""
+    from ganforge import config
+    from ganforge.registry import LOSSES
+
+    loss, dataset, _, extra = job
+    cfg = config.resolve(f"{loss}-{dataset}", extra)
+    n_critic = cfg.optim.n_critic or LOSSES.get(loss).optim.n_critic
+    return cfg.train.steps * (1 + n_critic)
+
+
 def summarise(runs: list[dict]) -> list[dict]:
     """Mean and spread over seeds for each (loss, dataset)."""
     rows = []
@@ -119,10 +130,10 @@ def markdown(rows: list[dict]) -> str:
 
 def main() -> None:
     """Run every (loss, dataset, seed) and write benchmarks/results/toy_modes.{json,md}."""
-    from ganforge.registry import LOSSES
+    from ganforge.presets import toy_losses
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--losses", default=",".join(LOSSES.names()))
+    parser.add_argument("--losses", default=",".join(toy_losses()))
     parser.add_argument("--datasets", default="ring,grid")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--workers", type=int, default=2)
@@ -135,6 +146,7 @@ def main() -> None:
         for loss in args.losses.split(",")
         for seed in args.seeds.split(",")
     ]
+    jobs.sort(key=cost, reverse=True)  # longest first, so the workers finish together
     ctx = mp.get_context("spawn")
     with ctx.Pool(args.workers, maxtasksperchild=1) as pool:
         runs = []
