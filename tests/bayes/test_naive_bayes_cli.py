@@ -194,6 +194,9 @@ def test_argument_errors(
         [str(iris_csv), "--target", "species", "--cv", "1"], capsys
     )
     assert "nothing to do" in run_error([str(iris_csv), "--target", "species", "--cv", "0"], capsys)
+    assert "give --predict ROWS.csv too" in run_error(
+        [str(iris_csv), "--target", "species", "--out", str(tmp_path / "p.csv")], capsys
+    )
     assert "200 folds need at least 200 rows, the data has 150" in run_error(
         [str(iris_csv), "--target", "species", "--cv", "200"], capsys
     )

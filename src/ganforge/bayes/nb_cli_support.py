@@ -246,6 +246,8 @@ def run_naive_bayes(
         raise NaiveBayesError(f"--cv must be 0 (no cross-validation) or at least 2, got {cv}")
     if cv == 0 and predict is None:
         raise NaiveBayesError("nothing to do: give --cv 2 or more, or --predict ROWS.csv")
+    if out is not None and predict is None:
+        raise NaiveBayesError("--out writes predictions: give --predict ROWS.csv too")
     options: dict[str, Any] = {
         "convention": convention,
         "unseen": unseen,
