@@ -7,6 +7,7 @@ nearest mean), the high-quality fraction and the KL of the high-quality samples'
 to uniform. Reports mean and spread over seeds and CPU minutes per run, beside the published rows.
 
     python benchmarks/toy_modes.py [--losses a,b] [--datasets ring,grid] [--seeds 0,1,2]
+                                   [--update]  # redo only these runs, keep the others
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def one_run(job: tuple[str, str, int, list[str]]) -> dict:
         "loss": loss,
         "dataset": dataset,
         "seed": seed,
+        "overrides": extra,
         "steps": result.step,
         "modes": cov.modes,
         "total_modes": cov.total,
@@ -64,6 +66,15 @@ def one_run(job: tuple[str, str, int, list[str]]) -> dict:
         "cpu_minutes": (time.process_time() - cpu) / 60,
         "wall_minutes": (time.perf_counter() - wall) / 60,
     }
+
+
+def kept_runs(path: Path, jobs: list[tuple[str, str, int, list[str]]]) -> list[dict]:
+    """The runs of an earlier results file that this invocation does not redo."""
+    if not path.is_file():
+        return []
+    redo = {(loss, ds, seed) for loss, ds, seed, _ in jobs}
+    runs = json.loads(path.read_text())["runs"]
+    return [r for r in runs if (r["loss"], r["dataset"], r["seed"]) not in redo]
 
 
 def cost(job: tuple[str, str, int, list[str]]) -> int:
@@ -139,6 +150,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--set", action="append", default=[], help="extra override for every run")
     parser.add_argument("--out", default="toy_modes")
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="keep the other runs already in the results file; replace only these",
+    )
     args = parser.parse_args()
     jobs = [
         (loss, ds, int(seed), args.set)
@@ -149,7 +165,7 @@ def main() -> None:
     jobs.sort(key=cost, reverse=True)  # longest first, so the workers finish together
     ctx = mp.get_context("spawn")
     with ctx.Pool(args.workers, maxtasksperchild=1) as pool:
-        runs = []
+        runs = kept_runs(RESULTS / f"{args.out}.json", jobs) if args.update else []
         for run in pool.imap_unordered(one_run, jobs):
             runs.append(run)
             print(json.dumps(run), flush=True)
