@@ -112,10 +112,19 @@ def summarise(runs: list[dict]) -> list[dict]:
                 "high_quality": stats("high_quality"),
                 "min_high_quality": min(r["high_quality"] for r in group),
                 "kl": stats("kl"),
+                "kl_seeds": sum(r["kl"] == r["kl"] for r in group),  # seeds with HQ samples
                 "cpu_minutes": stats("cpu_minutes"),
             }
         )
     return rows
+
+
+def kl_text(kl: tuple[float, float], defined: int, seeds: int) -> str:
+    """KL mean ± std, saying over how many seeds when some had no high-quality sample."""
+    if defined == 0:
+        return "n/a (no high-quality sample)"
+    text = f"{kl[0]:.3f} ± {kl[1]:.3f}"
+    return text if defined == seeds else f"{text} ({defined} of {seeds} seeds)"
 
 
 def markdown(rows: list[dict]) -> str:
@@ -134,7 +143,7 @@ def markdown(rows: list[dict]) -> str:
                 f"| {dataset} | `{r['loss']}-{dataset}` | {m[0]:.1f} ± {m[1]:.1f} "
                 f"(min {r['min_modes']}) of {r['total_modes']} | {100 * hq[0]:.1f} ± "
                 f"{100 * hq[1]:.1f} (min {100 * r['min_high_quality']:.1f}) | "
-                f"{kl[0]:.3f} ± {kl[1]:.3f} | {cpu[0]:.1f} |"
+                f"{kl_text(kl, r['kl_seeds'], r['seeds'])} | {cpu[0]:.1f} |"
             )
     return "\n".join(lines) + "\n"
 
@@ -155,7 +164,17 @@ def main() -> None:
         action="store_true",
         help="keep the other runs already in the results file; replace only these",
     )
+    parser.add_argument(
+        "--render", action="store_true", help="only rewrite the table from the results file"
+    )
     args = parser.parse_args()
+    if args.render:
+        payload = json.loads((RESULTS / f"{args.out}.json").read_text())
+        payload["summary"] = summarise(payload["runs"])
+        (RESULTS / f"{args.out}.json").write_text(json.dumps(payload, indent=1) + "\n")
+        (RESULTS / f"{args.out}.md").write_text(markdown(payload["summary"]))
+        print(markdown(payload["summary"]))
+        return
     jobs = [
         (loss, ds, int(seed), args.set)
         for ds in args.datasets.split(",")
