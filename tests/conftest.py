@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import torch
+
+from ganforge.device import single_thread
 
 
 def _find_shared() -> Path:
@@ -29,6 +32,13 @@ def _isolated_cache(
 ) -> None:
     """Keep the user cache (downloads, trained classifiers) inside a per-session temp folder."""
     monkeypatch.setenv("GANFORGE_HOME", str(tmp_path_factory.getbasetemp() / "ganforge-home"))
+
+
+@pytest.fixture(scope="module")
+def one_thread() -> Iterator[None]:
+    """One torch thread for a module: on 2 shared cores extra threads mostly wait."""
+    with single_thread():
+        yield
 
 
 def require(path: Path) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 
-from ganforge.device import single_thread
 from ganforge.errors import DataError
 from ganforge.metrics.features import classifier_train
 from ganforge.metrics.features.classifier import (
@@ -23,14 +21,9 @@ from ganforge.registry import DATASETS, EXTRACTORS
 
 from .conftest import MNIST_DIR, require
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # from conftest
+
 SUBSET = {"train_limit": 400, "epochs": 3, "device": "cpu"}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread() -> Iterator[None]:
-    """One torch thread: on the shared 2-core machine extra threads mostly wait for each other."""
-    with single_thread():
-        yield
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ganforge.data.download import file_hash
-from ganforge.device import single_thread
 from ganforge.errors import GanforgeError
 from ganforge.metrics.features import inception_weights
 from ganforge.metrics.features.inception import InceptionExtractor
@@ -22,6 +20,8 @@ from ganforge.metrics.features.resize import pil_bicubic, tf1_bilinear
 from ganforge.registry import EXTRACTORS
 
 from .conftest import GOLDEN, require
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # from conftest
 
 SETS = ("rgb32", "mnist28", "rgb299", "rgb48x64")
 FEATURES = {"64": "64", "192": "192", "768": "768", "2048": "features"}
@@ -32,13 +32,6 @@ def relative_error(actual: np.ndarray, expected: np.ndarray) -> float:
     """Worst per-image ||actual - expected|| / ||expected||."""
     diff = np.linalg.norm(actual - expected, axis=1)
     return float((diff / np.linalg.norm(expected, axis=1)).max())
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread() -> Iterator[None]:
-    """One torch thread: on the shared 2-core machine extra threads mostly wait for each other."""
-    with single_thread():
-        yield
 
 
 @pytest.fixture(scope="module")
