@@ -158,6 +158,9 @@ def test_statistics_files_serve_fid_on_either_side(
         api.compare(a, stats, metrics="fid,kid")
     with pytest.raises(GanforgeError, match="fid compares two sets"):
         api.compare(stats)
+    with pytest.raises(GanforgeError, match="put the statistics file second"):
+        api.compare(stats, a, bootstrap=2)
+    assert len(api.compare(a, stats, bootstrap=2).records[0]["ci"]["fid"]) == 2
 
 
 def test_a_run_or_checkpoint_is_sampled(tiny_run: Path) -> None:

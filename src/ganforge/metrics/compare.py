@@ -138,8 +138,15 @@ def check_one_sided(calls: list[MetricCall]) -> None:
         )
 
 
-def check_stats_sides(calls: list[MetricCall], scored: Source, reference: Source | None) -> None:
+def check_stats_sides(
+    calls: list[MetricCall], scored: Source, reference: Source | None, bootstrap: int = 0
+) -> None:
     """A statistics file (mean and covariance) serves FID and nothing that needs samples."""
+    if bootstrap and scored.stats_only:
+        raise GanforgeError(
+            f"--bootstrap resamples source A, but {scored.spec} is a statistics file; "
+            "put the statistics file second (FID is symmetric)"
+        )
     for side, role in ((reference, "B"), (scored, "A")):
         if side is None or not side.stats_only:
             continue
@@ -214,7 +221,7 @@ def compare(
             raise GanforgeError(f"none of the metrics can run with extractor {chosen.name}")
     if reference is None:
         check_one_sided(calls)
-    check_stats_sides(calls, scored, reference)
+    check_stats_sides(calls, scored, reference, bootstrap)
     fake = scored.features(chosen)
     real = reference.features(chosen) if reference is not None else None
     if real is not None and reference is not None:
