@@ -337,15 +337,15 @@ class ImageSize(click.ParamType):
 
     name = "SIZE"
 
-    def convert(self, value: object, param: object, ctx: object) -> int | tuple[int, int]:
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int | tuple[int, int]:
         """An int or an (height, width) pair."""
-        if isinstance(value, (int, tuple)):
-            return value
         parts = str(value).lower().split("x")
         if len(parts) in (1, 2) and all(p.strip().isdigit() and int(p) > 0 for p in parts):
             sizes = [int(p) for p in parts]
             return sizes[0] if len(sizes) == 1 else (sizes[0], sizes[1])
-        self.fail(f"{value!r} is not a size such as 64 or 48x64", param, ctx)  # type: ignore[arg-type]
+        self.fail(f"{value!r} is not a size such as 64 or 48x64", param, ctx)
 
 
 SIZE_HELP = "Resize image files and datasets to SIZE (64 or HxW) [default: their own size]."
