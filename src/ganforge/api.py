@@ -27,6 +27,8 @@ from ganforge.data.folder import list_images, scan_and_load
 from ganforge.data.grid import to_uint8
 from ganforge.data.translation import TranslationDataset
 from ganforge.errors import DataError, GanforgeError
+from ganforge.metrics.compare import Comparison
+from ganforge.metrics.compare import compare as _compare
 from ganforge.metrics.evaluate import Evaluation, evaluate, table
 from ganforge.metrics.evaluator import TrainingEvaluator
 from ganforge.metrics.features import extractor_rows, inception_weights
@@ -179,9 +181,19 @@ def stats(
     out: str | Path | None = None,
     split: str | None = None,
     limit: int | None = None,
+    size: int | tuple[int, int] | None = None,
 ) -> tuple[Path, FeatureStats]:
-    """Reference statistics (mu, sigma, count, provenance) of a dataset as a cached .npz."""
-    return dataset_stats(dataset, extractor, out, split, limit)
+    """Reference statistics (mu, sigma, count, provenance) of a dataset as a cached .npz;
+    image files at their own size unless ``size`` is given."""
+    return dataset_stats(dataset, extractor, out, split, limit, size)
+
+
+def compare(a: str | Path, b: str | Path | None = None, **options: Any) -> Comparison:
+    """Score image set ``a`` against reference ``b``, or alone with one-sided metrics (IS).
+
+    Sources and ``options`` (metrics, extractor, n, seed, size, limit, json_path, bootstrap,
+    use_ema) as in ``ganforge.metrics.compare.compare``."""
+    return _compare(a, b, **options)
 
 
 NAIVE_BAYES_CHOICES = _NB_CHOICES
@@ -433,11 +445,13 @@ __all__ = [
     "NAIVE_BAYES_CHOICES",
     "TUNE_ACQUISITIONS",
     "WEIGHTS",
+    "Comparison",
     "FacesReport",
     "Loaded",
     "NaiveBayesRun",
     "RunDir",
     "Translated",
+    "compare",
     "evaluate",
     "evaluate_translation",
     "evaluation_table",

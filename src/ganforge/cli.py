@@ -332,21 +332,79 @@ def select(
     click.echo(f"plot: {chosen.plot}; results: {chosen.json_path}")
 
 
+class ImageSize(click.ParamType):
+    """``64`` (square) or ``48x64`` (height x width)."""
+
+    name = "SIZE"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int | tuple[int, int]:
+        """An int or an (height, width) pair."""
+        parts = str(value).lower().split("x")
+        if len(parts) in (1, 2) and all(p.strip().isdigit() and int(p) > 0 for p in parts):
+            sizes = [int(p) for p in parts]
+            return sizes[0] if len(sizes) == 1 else (sizes[0], sizes[1])
+        self.fail(f"{value!r} is not a size such as 64 or 48x64", param, ctx)
+
+
+SIZE_HELP = "Resize image files and datasets to SIZE (64 or HxW) [default: their own size]."
+
+
 @cli.command()
 @click.argument("dataset", metavar="DATASET")
 @click.option("--extractor", default="auto", show_default=True, help="Feature extractor.")
 @click.option("--split", help="Dataset split (train, test, all).")
 @click.option("--limit", type=int, help="Use at most this many samples (seeded draw).")
+@click.option("--size", type=ImageSize(), help=SIZE_HELP)
 @click.option("--out", type=click.Path(dir_okay=False), help="Also copy the .npz here.")
 def stats(
-    dataset: str, extractor: str, split: str | None, limit: int | None, out: str | None
+    dataset: str,
+    extractor: str,
+    split: str | None,
+    limit: int | None,
+    size: int | tuple[int, int] | None,
+    out: str | None,
 ) -> None:
-    """Write reference statistics (mu, sigma; pytorch-fid compatible) of DATASET[:key=value]."""
-    path, result = api.stats(dataset, extractor=extractor, out=out, split=split, limit=limit)
+    """Write reference statistics (mu, sigma; pytorch-fid compatible) of DATASET[:key=value],
+    a folder or an .npz of images (image files at their own size)."""
+    path, result = api.stats(
+        dataset, extractor=extractor, out=out, split=split, limit=limit, size=size
+    )
     click.echo(
         f"{path}  ({result.count} samples, {result.dim}-d, "
         f"extractor {(result.provenance.get('extractor') or {}).get('extractor', '?')})"
     )
+
+
+@cli.command()
+@click.argument("source_a", metavar="SOURCE_A")
+@click.argument("source_b", metavar="[SOURCE_B]", required=False)
+@click.option("--metrics", help="Comma-separated metrics [default: per dataset; one source: is].")
+@click.option("--extractor", help="Feature extractor (default: chosen for the data).")
+@click.option(
+    "--n", "n", type=int, help="Samples from a run or checkpoint [default: eval.n_samples]."
+)
+@click.option("--size", type=ImageSize(), help=SIZE_HELP)
+@click.option(
+    "--limit", type=int, help="At most this many images per folder or dataset [default: 50000]."
+)
+@click.option("--seed", default=0, show_default=True, help="Sampling seed.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write results here.")
+@click.option("--bootstrap", default=0, show_default=True, help="Bootstrap rounds for 95% CIs.")
+@click.option("--no-ema", is_flag=True, help="Use a run's raw generator weights, not the EMA.")
+def compare(source_a: str, source_b: str | None, no_ema: bool, **options: object) -> None:
+    """Score SOURCE_A against SOURCE_B, or alone (IS). A source is an image folder, an .npz of
+    images or statistics, a dataset (cifar10:split=test, digits), or a run or checkpoint."""
+    given = {k: v for k, v in options.items() if v is not None}  # unset: the library's defaults
+    result = api.compare(source_a, source_b, use_ema=not no_ema, **given)
+    for label, side in zip("AB", result.sources):
+        click.echo(f"{label}: {side.describe()}")
+    for note in result.notes:
+        click.echo(f"note: {note}")
+    _print_table(result.rows(), ("score", "value", "spread"))
+    if result.json_path is not None:
+        click.echo(f"results: {result.json_path}")
 
 
 @cli.command()

@@ -1,9 +1,11 @@
-"""A directory of images: recursive scan, corrupt files skipped and reported, resize + crop."""
+"""A directory of images: recursive scan, corrupt files skipped and reported, resize + crop
+(or each image at its own size, which must then be the same for all)."""
 
 from __future__ import annotations
 
 import logging
 import os
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -57,22 +59,24 @@ def class_labels(root: Path, files: list[Path]) -> tuple[list[int], list[str]]:
     return [index[f.relative_to(root).parts[0]] for f in files], names
 
 
-def _decode(path: Path, size: tuple[int, int], channels: int) -> np.ndarray | str:
+def _decode(path: Path, size: tuple[int, int] | None, channels: int) -> np.ndarray | str:
     try:
-        return resize_center_crop(load_image(path, channels), size)
+        image = load_image(path, channels)
+        return image if size is None else resize_center_crop(image, size)
     except Exception as exc:  # any decoder failure means a corrupt or unsupported file
         return f"{type(exc).__name__}: {exc}"
 
 
 def scan_and_load(
     files: Sequence[Any],
-    size: tuple[int, int],
+    size: tuple[int, int] | None,
     channels: int,
     progress: bool = True,
     decode: Callable[[Any], np.ndarray] | None = None,
 ) -> tuple[list[np.ndarray], list[int], list[tuple[Any, str]]]:
     """Decode every file once (threads); return images, kept positions and (path, reason) skips.
 
+    ``size`` None keeps every image at its own size (no resize, no crop).
     ``decode`` replaces the default (load, resize and crop one file) for other layouts, e.g. a
     pair of files or one side-by-side image; any exception it raises marks the item as skipped.
     """
@@ -104,6 +108,32 @@ def scan_and_load(
                 images.append(result)
                 kept.append(i)
     return images, kept, skipped
+
+
+SIZES_LISTED = 8  # a folder of photos may hold hundreds of sizes: name the commonest few
+
+
+def common_size(images: Sequence[np.ndarray], files: Sequence[Path], root: Path) -> tuple[int, int]:
+    """The one (height, width) of images kept at their own size; mixed sizes are an error that
+    lists them (commonest first, with a file of each)."""
+    sizes = [(image.shape[0], image.shape[1]) for image in images]
+    counts = Counter(sizes)
+    if len(counts) == 1:
+        return sizes[0]
+    example: dict[tuple[int, int], Path] = {}
+    for found, path in zip(sizes, files):
+        example.setdefault(found, path)
+    listed = [
+        f"{h}x{w} ({n} file{'s' if n > 1 else ''}, e.g. {example[(h, w)].relative_to(root)})"
+        for (h, w), n in counts.most_common(SIZES_LISTED)
+    ]
+    more = len(counts) - SIZES_LISTED
+    tail = f" and {more} more size(s)" if more > 0 else ""
+    raise DataError(
+        f"images under {root} have {len(counts)} different sizes (height x width): "
+        f"{'; '.join(listed)}{tail}. Give a size to resize them all (bicubic, covering it, then "
+        f"a centre crop), e.g. --size 64 or folder:root={root}:size=64"
+    )
 
 
 class LazyFolderDataset(Dataset):
@@ -147,7 +177,7 @@ class LazyFolderDataset(Dataset):
 def folder(
     *,
     root: str,
-    size: int | tuple[int, int] = 64,
+    size: int | tuple[int, int] | None = 64,
     channels: int = 3,
     labels: bool = False,
     split: Split = "all",
@@ -156,7 +186,11 @@ def folder(
     limit: int | None = None,
     progress: bool = True,
 ) -> Dataset:
-    """A folder of images (recursive; class sub-folders as labels); corrupt files are skipped."""
+    """A folder of images (recursive; class sub-folders as labels); corrupt files are skipped.
+
+    ``size``: resize each image to cover it and centre-crop; None keeps each image at its own
+    size (what metrics use), which must then be the same for all images.
+    """
     if channels not in (1, 3):
         raise DataError(f"data.channels must be 1 or 3, got {channels}")
     base = Path(root).expanduser()
@@ -169,21 +203,25 @@ def folder(
     keep = split_indices(len(files), split)[:limit]
     files = [files[i] for i in keep]
     target = [target[i] for i in keep] if labels else []
-    hw = as_size(size)
+    hw = None if size is None else as_size(size)
     if in_memory:
         images, kept, skipped = scan_and_load(files, hw, channels, progress)
     else:
         checks = [_decode(f, hw, channels) for f in files]  # full pre-scan, nothing kept
         kept = [i for i, r in enumerate(checks) if not isinstance(r, str)]
         skipped = [(files[i], r) for i, r in enumerate(checks) if isinstance(r, str)]
+        images = [checks[i] for i in kept] if hw is None else []
     notes = [f"skipped {len(skipped)} unreadable file(s) of {len(files)}"] if skipped else []
     notes += [f"  {path}: {reason}" for path, reason in skipped]
     if not kept:
         raise DataError(f"none of the {len(files)} images under {base} could be read")
+    if hw is None:
+        hw = common_size(images, [files[i] for i in kept], base)
     shape = (channels, *hw)
     kept_labels = [target[i] for i in kept] if labels else None
     info = DataInfo(f"folder:{base.name}", "image", shape, len(kept), len(names), names, notes)
     info.extra["skipped"] = [str(p) for p, _ in skipped]
+    info.extra["native_size"] = size is None  # metrics record whether images were resized
     if in_memory:
         array = np.stack(images).transpose(0, 3, 1, 2).copy()
         return ImageArrayDataset(array, kept_labels, info, flip=flip)
