@@ -18,6 +18,8 @@ from ganforge.registry import METRICS, Entry
 
 log = logging.getLogger("ganforge.metrics")
 
+IMAGES = "images"  # a metric that reads the uint8 samples themselves (any extractor serves it)
+
 
 @dataclass
 class MetricCall:
@@ -56,6 +58,8 @@ def resolve(specs: str | Iterable[str]) -> list[MetricCall]:
     for spec in split_specs(specs if isinstance(specs, str) else list(specs)):
         name, params = parse_spec(spec)
         entry = METRICS.entry(name)
+        if "command" in entry.meta:  # it needs several runs or paired images, not one sample set
+            raise GanforgeError(f"{name} is not a sample metric: use `{entry.meta['command']}`")
         calls.append(MetricCall(entry, bind(entry.obj, params, f"metric {name}")))
     if not calls:
         raise GanforgeError("no metrics given; e.g. --metrics fid,kid,pr (see `ganforge metrics`)")
@@ -82,7 +86,7 @@ def usable(
 ) -> tuple[list[MetricCall], list[str]]:
     """Calls whose needed outputs the extractor gives; others fail (strict) or are dropped
     with a note."""
-    have = set(outputs)
+    have = set(outputs) | {IMAGES}
     kept, notes = [], []
     for call in calls:
         missing = [o for o in call.needs if o not in have]
