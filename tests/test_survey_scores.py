@@ -90,6 +90,8 @@ def test_adversarial_accuracy_counts_the_missing_classes() -> None:
     result = adversarial(real_x, real_y, fake_x)
     assert result.accuracy == 0.5 and result.real_accuracy == 1.0  # stratified halves
     assert result.divergence > 5
+    collapsed = adversarial(real_x, real_y, clusters(40, [2], 2)[0])  # one class generated
+    assert collapsed.accuracy == 0.25 and collapsed.divergence > 5
     full = adversarial(real_x, real_y, clusters(40, [0, 1, 2, 3], 3)[0])
     assert full.accuracy == 1.0 and full.divergence < 0.5
 
@@ -106,7 +108,7 @@ def test_boundary_distortion_on_a_binary_task() -> None:
 def test_wasserstein_critic_estimates_a_known_distance(one_thread) -> None:
     rng = np.random.default_rng(0)
     real = rng.standard_normal((600, 2))
-    fake = rng.standard_normal((600, 2)) + [2.0, 0.0]  # W1 of a shifted Gaussian: the shift, 2
+    fake = rng.standard_normal((600, 2)) + np.array([2.0, 0.0])  # W1 of a shift: its length
     estimate = wasserstein_critic(real, fake, steps=200, hidden=32, seed=0)
     # the gradient penalty bounds the slope only softly: WGAN-GP critics overshoot a little
     assert estimate.test == pytest.approx(2.0, rel=0.2)

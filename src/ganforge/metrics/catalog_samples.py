@@ -67,7 +67,8 @@ def retrieval_metric(
         _, index = nearest(x[result.worst], y, k)
         images = side.samples[result.worst]  # type: ignore[index]
         scale = max(1, 48 // max(images.shape[2:]))
-        extra["figure"] = str(neighbour_grid(images, fake.samples, index, path, scale))
+        grid = neighbour_grid(images, fake.samples, index, path, scale, query_label="real")
+        extra["figure"] = str(grid)
     return MetricResult({"retrieval_dist": result.mean}, extra)
 
 

@@ -20,16 +20,29 @@ from ganforge.errors import GanforgeError
 PROBABILITY_FLOOR = 1e-12  # a class a classifier never saw gets this probability in KL terms
 
 
+class OneClass:
+    """What a classifier learns from samples of one class (a collapsed generator): that class."""
+
+    def __init__(self, label: int) -> None:
+        self.classes_ = np.array([label])
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """The one class for every row."""
+        return np.full(len(x), self.classes_[0])
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """Probability 1 for the one class."""
+        return np.ones((len(x), 1))
+
+
 def fit_classifier(x: np.ndarray, y: np.ndarray, seed: int = 0) -> Any:
-    """Standardised multinomial logistic regression fitted on (x, y)."""
+    """Standardised multinomial logistic regression fitted on (x, y) (one class: OneClass)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     if len(np.unique(y)) < 2:
-        raise GanforgeError(
-            f"a classifier needs two classes or more, but every sample is class {int(y[0])}"
-        )
+        return OneClass(int(y[0]))
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, random_state=seed))
     return model.fit(x, y)
 
@@ -141,7 +154,11 @@ def boundary_distortion(
     fake_y = annotator.predict(fake_x)
     keep = np.isin(fake_y, chosen)
     if keep.sum() < 2:
-        raise GanforgeError(f"fewer than two generated samples were labelled as {chosen.tolist()}")
+        found = np.unique(fake_y).tolist()
+        raise GanforgeError(
+            f"boundary: fewer than two generated samples look like classes {chosen.tolist()} "
+            f"(the annotator saw only classes {found}); choose other classes"
+        )
     synthetic = fit_classifier(fake_x[keep], fake_y[keep], seed)
     in_task = np.isin(y_train, chosen)
     rng = np.random.default_rng(seed)
