@@ -3,6 +3,7 @@ sets extracted once, and keep the provenance of every number."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Iterable
@@ -177,7 +178,7 @@ def run_metrics(
 def _intervals(
     call: MetricCall, real: FeatureSet | None, fake: FeatureSet, ctx: Context, rounds: int
 ) -> dict[str, tuple[float, float]]:
-    quiet = Context(ctx.info, ctx.seed, None, ctx.tag)
+    quiet = dataclasses.replace(ctx, out_dir=None)  # no figures for resampled rounds
     resample_real = real is not None and bool(real.outputs) and call.real != "none"
 
     def score(real_index: Any, fake_index: Any) -> dict[str, float]:
