@@ -58,6 +58,18 @@ def modified_inception_score(
     return float(np.mean(list(per_class.values()))), per_class
 
 
+def _both_sides(
+    fake_logits: np.ndarray, real_logits: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(log p(y|x), p(y|x)) of the fake rows and the fake and real mean class distributions."""
+    log_p = log_probabilities(fake_logits)
+    p = np.exp(log_p)
+    real_marginal = np.exp(log_probabilities(real_logits)).mean(axis=0)
+    if p.shape[1] != len(real_marginal):
+        raise GanforgeError("real and fake logits have different numbers of classes")
+    return log_p, p, p.mean(axis=0), real_marginal
+
+
 def mode_score(fake_logits: np.ndarray, real_logits: np.ndarray) -> float:
     """Mode Score (Che et al. 2017), exp(E_x KL(p(y|x) || p(y)) - KL(p(y) || p*(y))).
 
@@ -65,12 +77,7 @@ def mode_score(fake_logits: np.ndarray, real_logits: np.ndarray) -> float:
     This is the form of Xu et al. (2018): the printed form with p*(y) inside the first KL equals
     the log Inception Score algebraically (see docs/metrics.md).
     """
-    log_p = log_probabilities(fake_logits)
-    p = np.exp(log_p)
-    marginal = p.mean(axis=0)
-    real_marginal = np.exp(log_probabilities(real_logits)).mean(axis=0)
-    if len(marginal) != len(real_marginal):
-        raise GanforgeError("real and fake logits have different numbers of classes")
+    log_p, p, marginal, real_marginal = _both_sides(fake_logits, real_logits)
     conditional = float((p * (log_p - np.log(marginal))).sum(axis=1).mean())
     return float(np.exp(conditional - _kl(marginal, real_marginal)))
 
@@ -81,12 +88,7 @@ def am_score(fake_logits: np.ndarray, real_logits: np.ndarray) -> tuple[float, f
     C_train and C_G are the mean class distributions of the real and generated samples.
     Returns (score, the KL term, the mean entropy term).
     """
-    log_p = log_probabilities(fake_logits)
-    p = np.exp(log_p)
-    fake_marginal = p.mean(axis=0)
-    real_marginal = np.exp(log_probabilities(real_logits)).mean(axis=0)
-    if len(fake_marginal) != len(real_marginal):
-        raise GanforgeError("real and fake logits have different numbers of classes")
+    log_p, p, fake_marginal, real_marginal = _both_sides(fake_logits, real_logits)
     kl = _kl(real_marginal, fake_marginal)
     entropy = float(-(p * log_p).sum(axis=1).mean())
     return kl + entropy, kl, entropy
