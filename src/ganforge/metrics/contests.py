@@ -45,7 +45,7 @@ BATCH = 256
 
 @dataclass
 class Images:
-    """uint8 NCHW images with their class labels (None: unlabelled)."""
+    """uint8 NCHW images (or float points) with their class labels (None: unlabelled)."""
 
     x: torch.Tensor
     y: np.ndarray | None = None
@@ -91,7 +91,8 @@ class Judge:
         usable = len(images.x) // pack * pack
         out = []
         for start in range(0, usable, batch):
-            x = images.x[start : min(start + batch, usable)].float().div(127.5).sub(1.0)
+            x = images.x[start : min(start + batch, usable)]
+            x = x.float().div(127.5).sub(1.0) if x.dtype == torch.uint8 else x.float()
             y = None
             if conditional:
                 y = torch.as_tensor(images.y[start : start + len(x)]).to(device)  # type: ignore[index]
@@ -125,8 +126,11 @@ def _same_data(models: Sequence[Loaded], sources: Sequence[str | Path]) -> None:
         listed = ", ".join(f"{s}: {m.info.shape}" for s, m in zip(sources, models))
         raise GanforgeError(f"the runs generate samples of different shapes ({listed})")
     for source, model in zip(sources, models):
-        if model.info.kind != "image":
-            raise GanforgeError(f"{source} is not an image GAN run ({model.info.kind} data)")
+        if model.info.kind not in ("image", "points"):
+            raise GanforgeError(
+                f"{source} translates images ({model.info.kind} data); these measures compare "
+                "GAN runs that sample images or points"
+            )
 
 
 @dataclass
