@@ -129,3 +129,12 @@ def test_survey_measures_fail_with_one_clear_line(runs, capsys) -> None:
     assert code == 2 and "class-conditional run" in err
     code, _, err = run_cli(capsys, "battle", str(runs["a"]), str(runs["c"]), "--n", "20")
     assert code == 2 and "conditional" in err
+
+
+def test_contests_between_point_runs(tmp_path) -> None:
+    sets = ["train.steps=20", "train.sample_every=0", "train.log_every=10", "eval.metrics=[]"]
+    ring = api.train("toy-ring", sets, runs_root=tmp_path, name="ring", progress=False).run.path
+    table = api.tournament([ring, ring], n=50).result  # a run against itself: points work
+    assert table.players[2] == "G real data" and sum(table.wins) == 3 * 2 * 50
+    assert table.wins[3] == table.wins[4]  # one discriminator twice, the same games
+    assert api.battle(ring, ring, n=50).result.r_test == 1.0
