@@ -25,8 +25,8 @@ class FeatureSet:
 
     ``samples`` keeps the uint8 images (or points) for figures; ``provenance`` says where the
     set came from (source, split, count, extractor); ``labels`` the class of each sample when it
-    is known. Statistics and their covariance root are
-    computed once and kept, so one real set serves many evaluations.
+    is known. Statistics and their covariance root are computed once and kept, so one real set
+    serves many evaluations.
     """
 
     outputs: dict[str, np.ndarray]
