@@ -27,6 +27,7 @@ from ganforge.data.folder import list_images, scan_and_load
 from ganforge.data.grid import to_uint8
 from ganforge.data.translation import TranslationDataset
 from ganforge.errors import DataError, GanforgeError
+from ganforge.metrics import contests as _contests
 from ganforge.metrics.compare import Comparison
 from ganforge.metrics.compare import compare as _compare
 from ganforge.metrics.evaluate import Evaluation, evaluate, table
@@ -403,6 +404,50 @@ def evaluate_translation(
     return scores
 
 
+Contest = _contests.Contest
+
+
+def battle(
+    run_a: str | Path,
+    run_b: str | Path,
+    *,
+    n: int = 1000,
+    seed: int = 0,
+    tolerance: float = 0.1,
+    json_path: str | Path | None = None,
+) -> Contest:
+    """GAM (Im et al. 2016): two runs' discriminators judge held-out real images and each
+    other's samples; the result names the winner (or a tie)."""
+    return _contests.gam_battle(run_a, run_b, n, seed, tolerance, json_path)
+
+
+def tournament(
+    runs: Sequence[str | Path],
+    *,
+    n: int = 500,
+    seed: int = 0,
+    real: bool = True,
+    json_path: str | Path | None = None,
+) -> Contest:
+    """Every run's discriminator judges every run's samples (and held-out real images):
+    win rates and Bradley-Terry / Elo skill ratings of each generator and discriminator."""
+    return _contests.run_tournament(runs, n, seed, real, json_path)
+
+
+def nrds(
+    runs: Sequence[str | Path],
+    *,
+    n: int = 1000,
+    seed: int = 0,
+    epochs: int = 20,
+    extractor: str | None = None,
+    json_path: str | Path | None = None,
+) -> Contest:
+    """NRDS (Zhang et al. 2018) of several runs: one classifier learns real against all of
+    them; the runs it rejects last score highest (scores sum to 1)."""
+    return _contests.run_nrds(runs, n, seed, epochs, extractor, json_path)
+
+
 TUNE_ACQUISITIONS = _tune.ACQUISITION_CHOICES
 
 
@@ -446,11 +491,13 @@ __all__ = [
     "TUNE_ACQUISITIONS",
     "WEIGHTS",
     "Comparison",
+    "Contest",
     "FacesReport",
     "Loaded",
     "NaiveBayesRun",
     "RunDir",
     "Translated",
+    "battle",
     "compare",
     "evaluate",
     "evaluate_translation",
@@ -460,6 +507,7 @@ __all__ = [
     "listing",
     "load",
     "naive_bayes",
+    "nrds",
     "prepare_faces",
     "rate",
     "rate_report",
@@ -468,6 +516,7 @@ __all__ = [
     "slerp",
     "stats",
     "style_mix",
+    "tournament",
     "train",
     "translate",
     "translation_table",

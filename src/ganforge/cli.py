@@ -300,6 +300,86 @@ def evaluate(
 
 
 @cli.command()
+@click.argument("run_a", metavar="RUN_A")
+@click.argument("run_b", metavar="RUN_B")
+@click.option("--n", "n", default=1000, show_default=True, help="Samples per generator.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--tolerance", default=0.1, show_default=True, help="How far r_test may be from 1.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write results here.")
+def battle(
+    run_a: str, run_b: str, n: int, seed: int, tolerance: float, json_path: str | None
+) -> None:
+    """GAM: two GAN runs battle, each discriminator judging the other's generator."""
+    result = api.battle(run_a, run_b, n=n, seed=seed, tolerance=tolerance, json_path=json_path)
+    data = result.to_dict()
+    errors = data["errors"]
+    rows = [
+        ("error on held-out real images", f"{errors['a_test']:.4g}", f"{errors['b_test']:.4g}"),
+        ("fooled by the other's samples", f"{errors['a_on_b']:.4g}", f"{errors['b_on_a']:.4g}"),
+    ]
+    _print_table(rows, ("discriminator", f"A: {run_a}", f"B: {run_b}"))
+    click.echo(f"r_test {_ratio(data['r_test'])}, r_samples {_ratio(data['r_samples'])}")
+    winner = {"A": f"A ({run_a})", "B": f"B ({run_b})"}.get(data["winner"], "tie")
+    click.echo(f"winner: {winner}" + (f"; results: {result.json_path}" if json_path else ""))
+
+
+def _ratio(value: float | None) -> str:
+    return "inf" if value is None else f"{value:.4g}"
+
+
+@cli.command()
+@click.argument("runs", nargs=-1, required=True, metavar="RUN_A RUN_B [RUN]...")
+@click.option("--n", "n", default=500, show_default=True, help="Samples per generator.")
+@click.option("--seed", default=0, show_default=True)
+@click.option(
+    "--real/--no-real",
+    default=True,
+    show_default=True,
+    help="Held-out real images play as one more generator.",
+)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write results here.")
+def tournament(runs: tuple[str, ...], n: int, seed: int, real: bool, json_path: str | None) -> None:
+    """Skill rating: every run's discriminator judges every run's samples."""
+    result = api.tournament(runs, n=n, seed=seed, real=real, json_path=json_path)
+    data = result.to_dict()
+    columns = ("players", "wins", "games", "win_rate", "skill", "skill_se", "elo")
+    rows = [
+        (player, f"{won}/{games}", f"{rate:.3f}", f"{skill:.0f} ± {se:.0f}", f"{elo:.0f}")
+        for player, won, games, rate, skill, se, elo in zip(*(data[c] for c in columns))
+    ]
+    _print_table(rows, ("player", "won", "win rate", "skill (BT)", "Elo"))
+    if json_path:
+        click.echo(f"results: {result.json_path}")
+
+
+@cli.command()
+@click.argument("runs", nargs=-1, required=True, metavar="RUN_A RUN_B [RUN]...")
+@click.option("--n", "n", default=1000, show_default=True, help="Samples per run.")
+@click.option("--epochs", default=20, show_default=True, help="Classifier training epochs.")
+@click.option("--extractor", help="Feature extractor (default: chosen for the dataset).")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write results here.")
+def nrds(
+    runs: tuple[str, ...],
+    n: int,
+    epochs: int,
+    extractor: str | None,
+    seed: int,
+    json_path: str | None,
+) -> None:
+    """NRDS: one classifier against several runs; the last it learns to reject score highest."""
+    result = api.nrds(runs, n=n, seed=seed, epochs=epochs, extractor=extractor, json_path=json_path)
+    data = result.to_dict()
+    rows = [
+        (run, f"{score:.4f}", f"{area:.4g}")
+        for run, score, area in zip(runs, data["scores"], data["areas"])
+    ]
+    _print_table(rows, ("run", "NRDS", "area"))
+    if json_path:
+        click.echo(f"results: {result.json_path}")
+
+
+@cli.command()
 @click.argument("run", metavar="RUN")
 @click.option("--metric", default="fid", show_default=True, help="Score to choose by.")
 @click.option("--n", "n", type=int, help="Generated samples per checkpoint.")

@@ -255,3 +255,39 @@ def load(path: str | Path, device: str | torch.device = "auto", use_ema: bool = 
     return Loaded(
         cfg, info, generators, int(state["step"]), ckpt_path, bool(use_ema and state.get("ema"))
     )
+
+
+@dataclass
+class LoadedCritic:
+    """A run's discriminator rebuilt from a checkpoint, with the loss it was trained with."""
+
+    d: nn.Module
+    loss: str
+    info: DataInfo
+    step: int
+    checkpoint: Path
+    conditional: bool  # it takes class labels with each image
+
+
+def load_discriminator(path: str | Path, device: str | torch.device = "auto") -> LoadedCritic:
+    """Rebuild the discriminator of a run or checkpoint (GAN families: one ``d`` module)."""
+    device = resolve_device(device) if isinstance(device, str) else device
+    ckpt_path = resolve_checkpoint(path)
+    state = load_checkpoint(ckpt_path)
+    cfg = config_mod.from_dict(state["config"])
+    info = info_from_dict(state["info"])
+    models = MODELS.get(cfg.model.name)(
+        info, LOSSES.get(cfg.loss.name).d_output, **cfg.model.params
+    )
+    d = getattr(models, "d", None)
+    weights = state["recipe"]["models"]
+    if d is None or "d" not in weights:
+        raise GanforgeError(
+            f"{ckpt_path} holds a {cfg.model.name} model without a single discriminator; "
+            "discriminator-judged measures work with unconditional or conditional GAN runs"
+        )
+    d.load_state_dict(weights["d"])
+    conditional = bool(getattr(models.g, "n_classes", 0))
+    return LoadedCritic(
+        d.to(device).eval(), cfg.loss.name, info, int(state["step"]), ckpt_path, conditional
+    )

@@ -133,12 +133,22 @@ def _manifold(real, fake, ctx, name, fn, keys, k, balance):  # type: ignore[no-u
 _KNN = {"needs": ("features",), "real": "features", "distinct": True}
 
 
-@METRICS.register("pr", better={"precision": "higher", "recall": "higher"}, **_KNN)
+@METRICS.register("pr", better={"precision": "higher", "recall": "higher", "f1": "higher"}, **_KNN)
 def pr(
-    real: FeatureSet | None, fake: FeatureSet, ctx: Context, *, k: int = 3, balance: bool = True
+    real: FeatureSet | None,
+    fake: FeatureSet,
+    ctx: Context,
+    *,
+    k: int = 3,
+    balance: bool = True,
+    f1: bool = False,
 ) -> MetricResult:
-    """Improved precision and recall (k-NN manifolds, k = 3)."""
-    return _manifold(real, fake, ctx, "pr", precision_recall, ("precision", "recall"), k, balance)
+    """Improved precision and recall (k-NN manifolds, k = 3); f1=true adds their F1."""
+    result = _manifold(real, fake, ctx, "pr", precision_recall, ("precision", "recall"), k, balance)
+    if f1:
+        p, r = result.values["precision"], result.values["recall"]
+        result.values["f1"] = 2 * p * r / (p + r) if p + r > 0 else 0.0
+    return result
 
 
 @METRICS.register("dc", better={"density": "higher", "coverage": "higher"}, **_KNN)

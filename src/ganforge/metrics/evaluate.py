@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from ganforge import config as config_mod
@@ -180,7 +181,7 @@ def evaluate(
         real_set = real_side(real, model.config.data, model.info, plan.extractor, real_limit, seed)
         check_stats_only(plan, real_set)
     fake = fake_features(model, plan, n, seed)
-    ctx = Context(model.info, seed, out_dir, f"step-{model.step:07d}")
+    ctx = Context(model.info, seed, out_dir, f"step-{model.step:07d}", model=model)
     out_dir.mkdir(parents=True, exist_ok=True)
     records = run_metrics(plan.calls, real_set, fake, ctx, bootstrap)
     floor_records = None
@@ -204,7 +205,11 @@ def fake_features(model: Loaded, plan: Plan, n: int, seed: int) -> FeatureSet:
         "ema": model.ema,
         "sample_seed": seed,
     }
-    return extract(plan.extractor, sample_model(model, n, seed), provenance)
+    features = extract(plan.extractor, sample_model(model, n, seed), provenance)
+    n_classes = getattr(model.g, "n_classes", 0)
+    if n_classes:  # sample_model's class-balanced conditioning labels
+        features.labels = np.arange(n) % n_classes
+    return features
 
 
 def _number(value: Any) -> str:

@@ -147,9 +147,15 @@ def dataset_features(
     seed: int = 0,
     dataset: Dataset | None = None,
 ) -> FeatureSet:
-    """Features of (up to ``limit`` samples of) a dataset; cached by content hash."""
+    """Features of (up to ``limit`` samples of) a dataset, with its labels; cached by content
+    hash."""
+    dataset = dataset if dataset is not None else build_dataset(choice.name, choice.params)
     samples, provenance = dataset_samples(choice, limit, seed, dataset)
-    return extract(extractor, samples, provenance, cache=True)
+    features = extract(extractor, samples, provenance, cache=True)
+    labels = getattr(dataset, "labels", None)
+    if labels is not None:
+        features.labels = np.asarray(labels)[choose(len(dataset), limit, seed)]
+    return features
 
 
 def stats_side(path: str | Path) -> FeatureSet:
