@@ -22,8 +22,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ganforge.rate import Limits, RatingApp, Study, create_study, make_server
-from ganforge.rate.server import RatingServer
+from ganforge.rate import Limits, RatingApp, RatingServer, Study, create_study, make_server
 
 
 def image_folder(root: Path, n: int, seed: int, smooth: bool) -> Path:
@@ -58,17 +57,18 @@ def running(
     request_timeout: float = 30.0,
     **kwargs: Any,
 ) -> Iterator[RatingServer]:
-    """Serve ``study`` on a free port of ``host`` in a background thread."""
+    """Serve ``study`` (uvicorn, one process) on a free port of ``host`` in a background thread."""
+    serving = {k: kwargs.pop(k) for k in ("proxy_headers", "root_path") if k in kwargs}
     app = RatingApp(study, limits=limits or Limits(), seed=0, rounds=20, **kwargs)
-    server = make_server(app, host, 0, request_timeout=request_timeout)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    server = make_server(app, host, 0, request_timeout=request_timeout, **serving)
+    thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
         yield server
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+        server.stop()
+        thread.join(10)
+        server.close()
 
 
 class Rater:
@@ -86,8 +86,11 @@ class Rater:
         path: str,
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
-    ) -> tuple[int, dict[str, str], bytes]:
-        """One request on a fresh connection; returns (status, headers, body)."""
+    ) -> tuple[int, http.client.HTTPMessage, bytes]:
+        """One request on a fresh connection; returns (status, headers, body).
+
+        The headers are looked up without regard to case, as HTTP defines them.
+        """
         conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
         sent = dict(headers or {})
         if self.cookie and "Cookie" not in sent:
@@ -95,7 +98,7 @@ class Rater:
         try:
             conn.request(method, path, body=body, headers=sent)
             response = conn.getresponse()
-            return response.status, dict(response.getheaders()), response.read()
+            return response.status, response.headers, response.read()
         finally:
             conn.close()
 
