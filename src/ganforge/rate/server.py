@@ -30,6 +30,10 @@ from ganforge.rate.web import ENV_OPTIONS, ENV_STUDY, REQUEST_TIMEOUT_S, asgi_ap
 
 WILDCARD_HOSTS = ("", "0.0.0.0", "::")  # "every interface": an address to bind, not to visit
 KEEP_ALIVE_S = 5  # an idle keep-alive connection is closed after this long
+# a worker must answer uvicorn's health check within this long, also while it starts: each
+# imports the package (PyTorch included), which takes more than uvicorn's default 5 s on a
+# busy machine, and a worker that misses the check is killed and started again
+WORKER_HEALTHCHECK_S = 60
 
 
 class RatingProtocol(H11Protocol):
@@ -230,6 +234,7 @@ def make_server(
         proxy_headers=proxy_headers,
         root_path=root_path,
         timeout_keep_alive=KEEP_ALIVE_S,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_S,
         server_header=False,
         log_config=uvicorn.config.LOGGING_CONFIG if verbose else None,
         log_level="info" if verbose else "warning",
@@ -303,10 +308,22 @@ def serve(
     public_url: str | None = None,
 ) -> None:
     """Serve ``study`` until Ctrl-C or SIGTERM, announcing the rater and admin links first."""
-    app = RatingApp(study, exposure_ms, feedback, limits)
-    server = make_server(
-        app, host, port, verbose, REQUEST_TIMEOUT_S, proxy_headers, root_path, workers, public_url
-    )
+    try:
+        app = RatingApp(study, exposure_ms, feedback, limits)
+        server = make_server(
+            app,
+            host,
+            port,
+            verbose,
+            REQUEST_TIMEOUT_S,
+            proxy_headers,
+            root_path,
+            workers,
+            public_url,
+        )
+    except BaseException:
+        study.close()
+        raise
     for line in announcement(server):
         announce(line)
     previous = None

@@ -1,0 +1,240 @@
+"""Several server processes on one PostgreSQL store: one schedule, one lock per rater, and under
+load through two uvicorn workers no judgement lost or stored twice."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from ganforge.rate import RatingApp, open_study
+
+from .rate_helpers import Rater, folder_study, postgres_url  # noqa: F401  (fixture)
+
+RATERS = 16
+ANSWERS = 10
+
+
+def _answer_fields(task: str, trial: dict, rng: random.Random) -> dict:
+    if task == "pair":
+        return {"choice": trial["images"][rng.randrange(2)]["id"]}
+    if task == "rating":
+        return {"rating": rng.randint(1, 5)}
+    return {"choice": rng.choice(["real", "fake"]), "shown_ms": 500.0}
+
+
+def test_the_schedule_counts_answers_given_to_another_process(
+    tmp_path: Path,
+    postgres_url: str,  # noqa: F811
+) -> None:
+    first = folder_study(tmp_path, n=2, db_url=postgres_url)
+    second = open_study(first.path)  # another process's view: its own connections and tallies
+    a, b = RatingApp(first, seed=0), RatingApp(second, seed=1)
+    rater = a.join()
+    for k in range(6):  # issued by one process, answered through the other
+        issuer, receiver = (a, b) if k % 2 else (b, a)
+        trial = issuer.next_trial(rater, "rating")
+        payload = {"trial": trial.id, "images": [trial.image_a], "rating": 3, "response_ms": 1}
+        assert receiver.answer(rater, payload)["recorded"]
+    # least-rated first, over everyone's answers: 6 ratings of 3 models are 2 each
+    assert a.rated.tolist() == b.rated.tolist() == [2, 2, 2]
+    trial = a.next_trial(rater, "pair")
+    payload = {"trial": trial.id, "images": [trial.image_a, trial.image_b], "response_ms": 1}
+    b.answer(rater, {**payload, "choice": trial.image_b})
+    assert a.wins.sum() == b.wins.sum() == 1
+    assert a.wins[a.model_of[trial.image_b], a.model_of[trial.image_a]] == 1
+    first.close()
+    second.close()
+
+
+def test_one_rater_never_sees_an_image_twice_across_processes(
+    tmp_path: Path,
+    postgres_url: str,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two images per model; one rater's two calls reach two processes at once."""
+    first = folder_study(tmp_path, n=2, db_url=postgres_url)
+    second = open_study(first.path)
+    apps = [RatingApp(first, seed=0), RatingApp(second, seed=0)]
+    busy: Counter[str] = Counter()  # calls of a rater between reading 'seen' and recording
+    overlaps: list[str] = []
+    lock = threading.Lock()
+    for app in apps:
+        read_seen, issue = app.store.seen_images, app.store.issue_trial
+
+        def slow_seen(rater: str, task: str, read_seen=read_seen) -> set[str]:
+            with lock:
+                busy[rater] += 1
+                if busy[rater] > 1:
+                    overlaps.append(rater)
+            seen = read_seen(rater, task)
+            time.sleep(0.05)  # widen the window a racing process would slip into
+            return seen
+
+        def recorded(rater: str, *args: object, issue=issue, **kwargs: object) -> object:
+            try:
+                return issue(rater, *args, **kwargs)
+            finally:
+                with lock:
+                    busy[rater] -= 1
+
+        monkeypatch.setattr(app.store, "seen_images", slow_seen)
+        monkeypatch.setattr(app.store, "issue_trial", recorded)
+    for _ in range(5):
+        rater = apps[0].join()
+        start = threading.Barrier(2)
+
+        def ask(app: RatingApp, rater: str = rater, start: threading.Barrier = start) -> None:
+            start.wait(timeout=10)
+            app.next_trial(rater, "pair")
+
+        callers = [threading.Thread(target=ask, args=(app,)) for app in apps]
+        for t in callers:
+            t.start()
+        for t in callers:
+            t.join(30)
+        rows = first.store.db.query(
+            "SELECT image_a, image_b FROM trials WHERE rater_id = ?", (rater,)
+        )
+        shown = [image for row in rows for image in row]
+        assert len(shown) == 4 and len(set(shown)) == 4, shown
+    assert overlaps == []
+    first.close()
+    second.close()
+
+
+SERVE = """
+import sys
+from ganforge.rate import Limits, open_study, serve
+from ganforge.rate.security import Limit
+free = Limit(rate=1e6, burst=1e6)
+serve(open_study(sys.argv[1]), port=0, workers=2, limits=Limits(free, free, free),
+      announce=lambda line: print(line, flush=True))
+"""
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _workers(parent: int) -> list[int]:
+    """The parent's uvicorn worker processes (spawned by multiprocessing)."""
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    return [int(c) for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+
+
+def _idle_workers(parent: int, deadline: float) -> dict[int, float]:
+    """Wait until both workers have started and gone idle; their CPU seconds then."""
+    before: dict[int, float] = {}
+    while time.monotonic() < deadline:
+        now = {pid: _cpu_seconds(pid) for pid in _workers(parent)}
+        settled = now.keys() == before.keys() and all(now[p] - before[p] < 0.02 for p in now)
+        if len(now) == 2 and settled:
+            return now
+        before = now
+        time.sleep(0.5)
+    raise AssertionError("the two workers did not start")
+
+
+def test_two_uvicorn_workers_on_one_postgresql_store_lose_and_duplicate_nothing(
+    tmp_path: Path,
+    postgres_url: str,  # noqa: F811
+) -> None:
+    study = folder_study(tmp_path, n=8, db_url=postgres_url)
+    study.close()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVE, str(study.path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        base = token = None
+        seen = []
+        while base is None and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            seen.append(line)
+            match = re.search(r"(http://127\.0\.0\.1:\d+)/join/(\S+)", line)
+            if match:
+                base, token = match.groups()
+        assert base is not None, "server did not start:\n" + "".join(seen)
+        assert "2 worker processes" in seen[0]
+        idle = _idle_workers(proc.pid, deadline)
+
+        acked: list[str] = []
+        failures: list[str] = []
+        codes_seen: Counter[int] = Counter()
+        lock = threading.Lock()
+        start = threading.Barrier(RATERS)
+
+        def judge(k: int) -> None:
+            rng = random.Random(k)
+            rater = Rater(base)
+            assert rater.join(token) == 200
+            start.wait(timeout=60)
+            for i in range(ANSWERS):
+                task = ("pair", "rating", "rapid")[(k + i) % 3]
+                trial = rater.next(task)
+                fields = _answer_fields(task, trial, rng)
+                copies = 2 if i % 4 == 0 else 1  # a double click reaching either worker
+                codes: list[int] = []
+
+                def send(trial: dict = trial, fields: dict = fields, codes: list = codes) -> None:
+                    codes.append(rater.answer(trial, **fields)[0])
+
+                senders = [threading.Thread(target=send) for _ in range(copies)]
+                for s in senders:
+                    s.start()
+                for s in senders:
+                    s.join()
+                with lock:
+                    codes_seen.update(codes)
+                    if sorted(codes) != ([200, 409] if copies == 2 else [200]):
+                        failures.append(f"rater {k} answer {i}: {codes}")
+                    acked.append(trial["trial"])
+
+        def rater_loop(k: int) -> None:
+            try:
+                judge(k)
+            except Exception as exc:  # a crash in a thread must fail the test, not vanish
+                failures.append(f"rater {k}: {exc!r}")
+
+        threads = [threading.Thread(target=rater_loop, args=(k,)) for k in range(RATERS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        busy = {pid: _cpu_seconds(pid) - idle[pid] for pid in idle}
+        assert sorted(_workers(proc.pid)) == sorted(idle)  # both still alive
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdout.close()
+
+    assert failures == []
+    reopened = open_study(study.path)
+    rows = reopened.store.judgements()
+    stored = [r.trial_id for r in rows]
+    assert len(stored) == len(set(stored)) == RATERS * ANSWERS  # nothing lost, nothing twice
+    assert set(stored) == set(acked)
+    assert codes_seen[409] == RATERS * ((ANSWERS + 3) // 4)
+    per_rater = Counter(r.rater_id for r in rows)
+    assert len(per_rater) == RATERS and set(per_rater.values()) == {ANSWERS}
+    # both workers served: each spent a real share of the CPU time the load took
+    assert min(busy.values()) > 0.15 * sum(busy.values()), busy
+    reopened.close()
