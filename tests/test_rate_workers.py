@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from ganforge.rate import RatingApp, open_study
+from ganforge.rate.rating import SETTLE_S, Tallies
 
 from .rate_helpers import Rater, folder_study, postgres_url  # noqa: F401  (fixture)
 
@@ -54,6 +55,43 @@ def test_the_schedule_counts_answers_given_to_another_process(
     assert a.wins[a.model_of[trial.image_b], a.model_of[trial.image_a]] == 1
     first.close()
     second.close()
+
+
+def test_tallies_count_every_stored_answer_once_as_time_passes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    study = folder_study(tmp_path, n=2)
+    app = RatingApp(study, seed=0)
+    rater = app.join()
+    start = time.time()
+    clock = [start]
+    monkeypatch.setattr(time, "time", lambda: clock[0])  # answer stamps and the tallies' clock
+
+    def answer(task: str, at: float) -> None:
+        clock[0] = at
+        trial = app.next_trial(rater, task)
+        shown = [trial.image_a] + ([trial.image_b] if trial.image_b else [])
+        fields = {"pair": {"choice": shown[-1]}, "rating": {"rating": 2}}[task]
+        app.answer(rater, {"trial": trial.id, "images": shown, "response_ms": 5, **fields})
+
+    def matches_a_full_count() -> bool:
+        fresh = Tallies(app.store, app.model_of, len(app.models))
+        fresh.refresh()  # reads every stored answer
+        counted = app.counts()
+        return all((x == y).all() for x, y in zip(counted, (fresh.wins, fresh.rated, fresh.rapid)))
+
+    for k in range(3):
+        answer("rating", start + k)
+    answer("pair", start + 30)
+    assert matches_a_full_count() and app.rated.sum() == 3 and app.wins.sum() == 1
+    clock[0] = start + 130  # everything so far is settled: counted, never read again
+    assert matches_a_full_count() and app.tallies.settled == start + 130 - SETTLE_S
+    assert app.tallies.recent == {}
+    answer("rating", start + 80)  # stamped before now but after 'settled': a late commit
+    clock[0] = start + 200
+    assert matches_a_full_count() and app.rated.sum() == 4
+    assert len(app.store.answers_since(app.tallies.settled)) == 0
+    study.close()
 
 
 def test_one_rater_never_sees_an_image_twice_across_processes(

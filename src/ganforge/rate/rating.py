@@ -1,16 +1,17 @@
 """What the rating page does for one study, apart from HTTP: sessions, the schedule, answers.
 
 ``RatingApp`` decides which images a rater sees next and validates and stores each answer;
-the web layer (``rate.web``) only turns requests into these calls. Everything the schedule
-counts is read from the store, so several server processes sharing one PostgreSQL database
-schedule from the same tallies, and a per-rater lock held in the database (besides the
-process's own) keeps two quick requests of one rater from being shown the same image.
+the web layer (``rate.web``) only turns requests into these calls. The schedule counts the
+judgements in the store (``Tallies``), so several server processes sharing one PostgreSQL
+database schedule from the same numbers, and a per-rater lock held in the database (besides
+the process's own) keeps two quick requests of one rater from being shown the same image.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,10 +21,13 @@ import numpy as np
 from ganforge.rate.results import compute
 from ganforge.rate.schedule import choose_image, choose_least, choose_pair
 from ganforge.rate.security import Limit, rater_from_cookie
-from ganforge.rate.store import RAPID_ANSWERS, Trial
+from ganforge.rate.store import RAPID_ANSWERS, StudyStore, Trial
 from ganforge.rate.study import Study, check_exposure
 
 MAX_MS = 3_600_000.0
+# an answer is committed within this long of the time stamped on it (SQLite waits at most 30 s
+# for a lock), so answers stamped earlier are all visible and need not be read again
+SETTLE_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,46 @@ def _number(payload: dict[str, Any], key: str, required: bool = True) -> float |
     return float(value)
 
 
+class Tallies:
+    """The schedule's counts of stored judgements, updated by reading only recent answers.
+
+    ``wins[i, j]``: pairwise judgements preferring model i to model j; ``rated`` and ``rapid``:
+    judgements per model in those tasks. Each ``refresh`` reads the answers stamped after
+    ``settled`` (every older one was counted), skips those already counted, then moves
+    ``settled`` up to ``SETTLE_S`` seconds ago. Not thread-safe: the caller holds a lock.
+    """
+
+    def __init__(self, store: StudyStore, model_of: dict[str, int], n_models: int) -> None:
+        self.store = store
+        self.model_of = model_of
+        self.wins = np.zeros((n_models, n_models))
+        self.rated = np.zeros(n_models, dtype=int)
+        self.rapid = np.zeros(n_models, dtype=int)
+        self.settled = 0.0
+        self.recent: dict[str, float] = {}  # answers stamped after ``settled``, already counted
+
+    def refresh(self) -> None:
+        """Count the answers stored since the last refresh (by any process)."""
+        for trial, task, image_a, image_b, choice, answered_at in self.store.answers_since(
+            self.settled
+        ):
+            if trial in self.recent:
+                continue
+            self.recent[trial] = answered_at
+            a = self.model_of[image_a]
+            if task == "pair" and image_b is not None:
+                b = self.model_of[image_b]
+                winner, loser = (a, b) if choice == image_a else (b, a)
+                if winner != loser:
+                    self.wins[winner, loser] += 1
+            elif task == "rating":
+                self.rated[a] += 1
+            elif task == "rapid":
+                self.rapid[a] += 1
+        self.settled = max(self.settled, time.time() - SETTLE_S)
+        self.recent = {t: at for t, at in self.recent.items() if at > self.settled}
+
+
 class RatingApp:
     """One study's raters, schedule and answers (thread-safe; one instance per process)."""
 
@@ -80,15 +124,16 @@ class RatingApp:
         self.models = self.store.models()
         self.images = self.store.images()
         self.image_ids = {im.id for im in self.images}
-        self.index = {m.id: i for i, m in enumerate(self.models)}
-        self.model_of = {im.id: self.index[im.model_id] for im in self.images}
+        index = {m.id: i for i, m in enumerate(self.models)}
+        self.model_of = {im.id: index[im.model_id] for im in self.images}
         self.by_model: dict[int, list[str]] = defaultdict(list)
         for im in self.images:
             self.by_model[self.model_of[im.id]].append(im.id)
         self.real = [i for i, m in enumerate(self.models) if m.kind == "real"]
         self.generated = [i for i, m in enumerate(self.models) if m.kind != "real"]
         self.files = {im.id: study.images_dir / im.file for im in self.images}
-        self.lock = threading.Lock()  # the random generator and the rater-lock table
+        self.lock = threading.Lock()  # the tallies, the random generator, the rater-lock table
+        self.tallies = Tallies(self.store, self.model_of, len(self.models))
         self.rater_locks: dict[str, threading.Lock] = {}  # one per rater who asked for a trial
         self.rng = np.random.default_rng(seed)
         self.cookie_name = f"gf_{study.id[:8]}"
@@ -103,31 +148,27 @@ class RatingApp:
             out.append("rapid")
         return out
 
-    # the schedule's tallies, read from the store (shared by every server process)
+    # the schedule's tallies over every stored judgement
+    def counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(wins, rated, rapid) over every judgement in the store, from any process."""
+        with self.lock:
+            self.tallies.refresh()
+            return self.tallies.wins.copy(), self.tallies.rated.copy(), self.tallies.rapid.copy()
+
     @property
     def wins(self) -> np.ndarray:
         """wins[i, j]: pairwise judgements in which model i was preferred to model j."""
-        wins = np.zeros((len(self.models), len(self.models)))
-        for winner, loser, n in self.store.pair_wins():
-            if winner != loser:
-                wins[self.index[winner], self.index[loser]] += n
-        return wins
-
-    def _judged(self, task: str) -> np.ndarray:
-        counts = np.zeros(len(self.models), dtype=int)
-        for model, n in self.store.judged_per_model(task).items():
-            counts[self.index[model]] = n
-        return counts
+        return self.counts()[0]
 
     @property
     def rated(self) -> np.ndarray:
         """Ratings (1-5 task) per model."""
-        return self._judged("rating")
+        return self.counts()[1]
 
     @property
     def rapid(self) -> np.ndarray:
         """Rapid real/fake judgements per model."""
-        return self._judged("rapid")
+        return self.counts()[2]
 
     # sessions
     def session_rater(self, cookie: str | None) -> str | None:
@@ -162,21 +203,21 @@ class RatingApp:
 
     def _issue(self, rater: str, task: str, seen: set[str]) -> Trial:
         """Choose the stimulus, preferring images ``rater`` has not seen, and record the trial."""
-        tally = self.wins if task == "pair" else self._judged(task)
         with self.lock:
+            self.tallies.refresh()
             if task == "pair":
-                i, j = choose_pair(tally, self.rng)
+                i, j = choose_pair(self.tallies.wins, self.rng)
                 left = choose_image(self.by_model[i], seen, self.rng)
                 right = choose_image(self.by_model[j], seen, self.rng)
                 if self.rng.random() < 0.5:
                     left, right = right, left
                 images: tuple[str, str | None] = (left, right)
             elif task == "rating":
-                m = choose_least(tally, self.rng)
+                m = choose_least(self.tallies.rated, self.rng)
                 images = (choose_image(self.by_model[m], seen, self.rng), None)
             else:
                 pool = self.real if self.rng.random() < 0.5 else self.generated
-                m = pool[choose_least(tally[pool], self.rng)]
+                m = pool[choose_least(self.tallies.rapid[pool], self.rng)]
                 images = (choose_image(self.by_model[m], seen, self.rng), None)
         exposure = self.exposure_ms if task == "rapid" else None
         return self.store.issue_trial(rater, task, images[0], images[1], exposure)

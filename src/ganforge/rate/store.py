@@ -308,26 +308,15 @@ class StudyStore:
         )
         return [Judgement(*row) for row in rows]
 
-    def pair_wins(self) -> list[tuple[str, str, int]]:
-        """(winning model id, losing model id, number of games) over the pairwise judgements."""
+    def answers_since(self, after: float) -> list[tuple]:
+        """(trial, task, image_a, image_b, choice, answered_at) of the judgements answered
+        after ``after`` (seconds since the epoch)."""
         rows = self.db.query(
-            "SELECT CASE WHEN j.choice = j.image_a THEN ia.model_id ELSE ib.model_id END, "
-            "CASE WHEN j.choice = j.image_a THEN ib.model_id ELSE ia.model_id END, COUNT(*) "
-            "FROM judgements j JOIN images ia ON ia.id = j.image_a "
-            "JOIN images ib ON ib.id = j.image_b "
-            "WHERE j.study_id = ? AND j.task = 'pair' GROUP BY 1, 2",
-            (self.study_id,),
+            "SELECT trial_id, task, image_a, image_b, choice, answered_at FROM judgements "
+            "WHERE study_id = ? AND answered_at > ?",
+            (self.study_id, after),
         )
-        return [(winner, loser, int(n)) for winner, loser, n in rows]
-
-    def judged_per_model(self, task: str) -> dict[str, int]:
-        """Number of judgements of ``task`` per model id (of the single image shown)."""
-        rows = self.db.query(
-            "SELECT i.model_id, COUNT(*) FROM judgements j JOIN images i ON i.id = j.image_a "
-            "WHERE j.study_id = ? AND j.task = ? GROUP BY i.model_id",
-            (self.study_id, task),
-        )
-        return {model: int(n) for model, n in rows}
+        return [tuple(row) for row in rows]
 
     def count(self, rater_id: str | None = None) -> int:
         """Number of judgements (of one rater, or of the whole study)."""
