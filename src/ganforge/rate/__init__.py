@@ -2,8 +2,9 @@
 
 Layers: ``db`` (SQLite/PostgreSQL) -> ``store`` (tables) -> ``study`` (images on disk) ->
 ``rating`` (sessions, schedule, answers) -> ``middleware`` (request rules) and ``web`` (the
-Starlette app) -> ``server`` (uvicorn); ``skill`` and ``stats`` are pure functions used by
-``results`` (tables), ``html`` (pages) and ``report`` (CLI report).
+Starlette app) -> ``protocol`` (uvicorn's HTTP/1.1, slow clients) -> ``server`` (socket,
+workers, links); ``skill`` and ``stats`` are pure functions used by ``results`` (tables),
+``html`` (pages) and ``report`` (CLI report).
 """
 
 from __future__ import annotations

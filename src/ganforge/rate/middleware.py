@@ -25,6 +25,7 @@ from ganforge.rate.rating import RatingApp
 from ganforge.rate.security import RateLimiter, csrf_token, same
 
 MAX_BODY = 4096
+REQUEST_TIMEOUT_S = 30.0  # a client silent this long in the middle of a request is dropped
 METHODS = ("GET", "HEAD", "POST")
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -114,7 +115,9 @@ class RequestBody:
     declared length is 400. The app then receives the body in one message.
     """
 
-    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY, timeout: float = 30.0) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body: int = MAX_BODY, timeout: float = REQUEST_TIMEOUT_S
+    ) -> None:
         self.app = app
         self.max_body = max_body
         self.timeout = timeout

@@ -3,8 +3,7 @@
 ``make_server`` binds the address itself (so port 0, IPv6 and a busy port are handled before
 anything starts, and the links name the real port) and hands the socket to uvicorn: one
 process serving ``web.asgi_app`` by default, or several worker processes that each build the
-app with ``web.app_from_env``. uvicorn's HTTP/1.1 protocol is extended by two rules for
-clients that stall or vanish (``RatingProtocol``).
+app with ``web.app_from_env``, both speaking ``protocol.RatingProtocol``.
 """
 
 from __future__ import annotations
@@ -20,13 +19,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.supervisors import Multiprocess
 
 from ganforge.errors import GanforgeError
+from ganforge.rate.middleware import REQUEST_TIMEOUT_S
+from ganforge.rate.protocol import RatingConfig
 from ganforge.rate.rating import DEFAULT_LIMITS, Limits, RatingApp
 from ganforge.rate.study import Study
-from ganforge.rate.web import ENV_OPTIONS, ENV_STUDY, REQUEST_TIMEOUT_S, asgi_app, options_json
+from ganforge.rate.web import ENV_OPTIONS, ENV_STUDY, asgi_app, options_json
 
 WILDCARD_HOSTS = ("", "0.0.0.0", "::")  # "every interface": an address to bind, not to visit
 KEEP_ALIVE_S = 5  # an idle keep-alive connection is closed after this long
@@ -34,70 +34,6 @@ KEEP_ALIVE_S = 5  # an idle keep-alive connection is closed after this long
 # imports the package (PyTorch included), which takes more than uvicorn's default 5 s on a
 # busy machine, and a worker that misses the check is killed and started again
 WORKER_HEALTHCHECK_S = 60
-
-
-class RatingProtocol(H11Protocol):
-    """uvicorn's h11 protocol plus two rules for clients that stall or leave mid-request.
-
-    A connection that has not completed a request head within ``request_timeout`` seconds of
-    its last data is closed without an answer (uvicorn itself only times out idle keep-alive
-    connections), so stalled clients cannot pile up. A client that ends its half of the
-    connection in the middle of a request body still gets the app's answer (400: shorter than
-    its Content-Length) before the connection closes. Bodies that stall are the app's concern
-    (``middleware.RequestBody`` answers 408).
-    """
-
-    _head_timer: Any = None
-
-    def connection_made(self, transport: Any) -> None:  # type: ignore[override]
-        """Start waiting for the first request head."""
-        super().connection_made(transport)
-        self._watch_head()
-
-    def data_received(self, data: bytes) -> None:
-        """Parse as uvicorn does; restart the head timer while a head is still incomplete."""
-        super().data_received(data)
-        self._watch_head()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        """Stop the head timer."""
-        self._stop_head_timer()
-        super().connection_lost(exc)
-
-    def eof_received(self) -> bool | None:
-        """Mid-body: give the app the body so far and keep the socket open for its answer."""
-        cycle = self.cycle
-        if cycle is not None and cycle.more_body and not cycle.response_complete:
-            cycle.more_body = False
-            cycle.keep_alive = False
-            cycle.message_event.set()
-            return True
-        return None
-
-    def _stop_head_timer(self) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
-
-    def _watch_head(self) -> None:
-        self._stop_head_timer()
-        waiting_for_head = self.cycle is None or self.cycle.response_complete
-        if waiting_for_head and not self.transport.is_closing():
-            timeout = getattr(self.config, "request_timeout", REQUEST_TIMEOUT_S)
-            self._head_timer = self.loop.call_later(timeout, self._head_timed_out)
-
-    def _head_timed_out(self) -> None:
-        self._head_timer = None
-        if not self.transport.is_closing():
-            self.transport.close()
-
-
-class RatingConfig(uvicorn.Config):
-    """uvicorn's configuration with the rating protocol and its request timeout."""
-
-    def __init__(self, app: Any, request_timeout: float = REQUEST_TIMEOUT_S, **kwargs: Any):
-        super().__init__(app, http=RatingProtocol, **kwargs)
-        self.request_timeout = request_timeout
 
 
 def url_host(host: str) -> str:
@@ -223,9 +159,10 @@ def make_server(
         )
     if root_path and (not root_path.startswith("/") or root_path.endswith("/")):
         raise GanforgeError(f"--root-path must look like /rate (got {root_path!r})")
-    target: Any = asgi_app(app, request_timeout)
-    if workers > 1:
-        target = "ganforge.rate.web:app_from_env"
+    # several workers each build the app from the study named in their environment
+    target: Any = (
+        "ganforge.rate.web:app_from_env" if workers > 1 else asgi_app(app, request_timeout)
+    )
     config = RatingConfig(
         target,
         request_timeout=request_timeout,
@@ -255,22 +192,24 @@ def announcement(server: RatingServer) -> list[str]:
     ]
     if server.root_path and not server.public_url:
         lines += [
-            f"  note: served under {server.root_path} (--root-path): the links work through the "
-            "reverse proxy",
-            "        that forwards it here; --public-url https://... prints the proxy's address",
+            f"  note: served under {server.root_path} (--root-path): these links work through",
+            f"        the reverse proxy that forwards {server.root_path} here; --public-url URL",
+            "        prints them with the proxy's address",
         ]
-    if server.all_interfaces and server.base_url == server.local_url:
-        lines += [
-            "  note: listening on every interface, but this machine has no name, so the links",
-            "        only work here: give raters the links with the machine's IP address instead",
-        ]
-    elif server.all_interfaces and not server.public_url:
-        name = urlsplit(server.base_url).hostname
-        lines += [
-            f"  note: listening on every interface, so the links use this machine's name {name!r};",
-            "        if raters cannot reach that name, replace it by the machine's IP address",
-            f"        (on this machine itself, {server.local_url} also works)",
-        ]
+    if server.all_interfaces and not server.public_url:
+        if server.base_url == server.local_url:
+            lines += [
+                "  note: listening on every interface, but this machine has no name, so the",
+                "        links only work here: give raters the links with the machine's IP address",
+            ]
+        else:
+            name = urlsplit(server.base_url).hostname
+            lines += [
+                f"  note: listening on every interface, so the links use this machine's name "
+                f"{name!r};",
+                "        if raters cannot reach that name, replace it by the machine's IP address",
+                f"        (on this machine itself, {server.local_url} also works)",
+            ]
     if not ipaddress.ip_address(server.server_address[0]).is_loopback:
         lines.append("  note: listening beyond this machine over plain HTTP; share links privately")
     lines.append("every answer is saved when it is acknowledged; Ctrl-C stops the server")

@@ -28,6 +28,7 @@ from starlette.staticfiles import StaticFiles
 
 from ganforge.rate.html import rater_page, render_html
 from ganforge.rate.middleware import (
+    REQUEST_TIMEOUT_S,
     ApiGuard,
     ClientRateLimit,
     JoinLimit,
@@ -50,7 +51,6 @@ from ganforge.rate.security import (
 from ganforge.rate.store import TASKS
 from ganforge.rate.study import Study, open_study
 
-REQUEST_TIMEOUT_S = 30.0  # a POST body silent this long mid-request gets 408
 ENV_STUDY = "GANFORGE_RATE_STUDY"  # the study folder, for app_from_env
 ENV_OPTIONS = "GANFORGE_RATE_OPTIONS"  # JSON: exposure_ms, feedback, limits, request_timeout
 
