@@ -6,14 +6,17 @@ import http.client
 import json
 import os
 import pwd
+import random
 import re
 import shutil
 import socket
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -140,6 +143,90 @@ class Rater:
             **fields,
         }
         return self.post("/api/answer", payload)
+
+
+def start_server(argv: list[str]) -> tuple[subprocess.Popen, str, str, list[str]]:
+    """Run a rating server command until it prints the rater link.
+
+    Returns the process, its base URL, the rater token and the lines it printed so far.
+    """
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 90
+    seen: list[str] = []
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        match = re.search(r"(http://127\.0\.0\.1:\d+)/join/(\S+)", line)
+        if match:
+            return proc, match.group(1), match.group(2), seen
+    proc.kill()
+    raise AssertionError("server did not start:\n" + "".join(seen))
+
+
+@dataclass
+class Load:
+    """What concurrent raters were told: trials acknowledged (200), copies refused (409)."""
+
+    acked: list[str] = field(default_factory=list)
+    refused: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+def concurrent_raters(base: str, token: str, raters: int, answers: int) -> Load:
+    """``raters`` threads join and answer ``answers`` trials each (the tasks in turn); every
+    fourth answer is sent twice at once (a double click, a client retry), and of the two
+    copies exactly one must be acknowledged and the other refused with 409."""
+    load = Load()
+    lock = threading.Lock()
+    start = threading.Barrier(raters)
+
+    def judge(k: int) -> None:
+        rng = random.Random(k)
+        rater = Rater(base)
+        if rater.join(token) != 200:
+            load.failures.append(f"rater {k} could not join")
+            return
+        start.wait(timeout=60)
+        for i in range(answers):
+            task = ("pair", "rating", "rapid")[(k + i) % 3]
+            trial = rater.next(task)
+            if task == "pair":
+                fields = {"choice": trial["images"][rng.randrange(2)]["id"]}
+            elif task == "rating":
+                fields = {"rating": rng.randint(1, 5)}
+            else:
+                fields = {"choice": rng.choice(["real", "fake"]), "shown_ms": 500.0}
+            copies = 2 if i % 4 == 0 else 1
+            codes: list[int] = []
+
+            def send(trial: dict = trial, fields: dict = fields, codes: list = codes) -> None:
+                codes.append(rater.answer(trial, **fields)[0])
+
+            senders = [threading.Thread(target=send) for _ in range(copies)]
+            for s in senders:
+                s.start()
+            for s in senders:
+                s.join()
+            with lock:
+                if sorted(codes) != ([200, 409] if copies == 2 else [200]):
+                    load.failures.append(f"rater {k} answer {i}: {codes}")
+                load.acked.append(trial["trial"])
+                load.refused += codes.count(409)
+
+    def rater_loop(k: int) -> None:
+        try:
+            judge(k)
+        except Exception as exc:  # a crash in a thread must fail the test, not vanish
+            load.failures.append(f"rater {k}: {exc!r}")
+
+    threads = [threading.Thread(target=rater_loop, args=(k,)) for k in range(raters)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return load
 
 
 def _postgres_bin() -> Path | None:

@@ -4,10 +4,7 @@ load through two uvicorn workers no judgement lost or stored twice."""
 from __future__ import annotations
 
 import os
-import random
-import re
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -19,18 +16,15 @@ import pytest
 from ganforge.rate import RatingApp, open_study
 from ganforge.rate.rating import SETTLE_S, Tallies
 
-from .rate_helpers import Rater, folder_study, postgres_url  # noqa: F401  (fixture)
+from .rate_helpers import (  # noqa: F401  (postgres_url: fixture)
+    concurrent_raters,
+    folder_study,
+    postgres_url,
+    start_server,
+)
 
 RATERS = 16
 ANSWERS = 10
-
-
-def _answer_fields(task: str, trial: dict, rng: random.Random) -> dict:
-    if task == "pair":
-        return {"choice": trial["images"][rng.randrange(2)]["id"]}
-    if task == "rating":
-        return {"rating": rng.randint(1, 5)}
-    return {"choice": rng.choice(["real", "fake"]), "shown_ms": 500.0}
 
 
 def test_the_schedule_counts_answers_given_to_another_process(
@@ -190,71 +184,11 @@ def test_two_uvicorn_workers_on_one_postgresql_store_lose_and_duplicate_nothing(
 ) -> None:
     study = folder_study(tmp_path, n=8, db_url=postgres_url)
     study.close()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", SERVE, str(study.path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc, base, token, printed = start_server([sys.executable, "-c", SERVE, str(study.path)])
     try:
-        deadline = time.monotonic() + 90
-        base = token = None
-        seen = []
-        while base is None and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            seen.append(line)
-            match = re.search(r"(http://127\.0\.0\.1:\d+)/join/(\S+)", line)
-            if match:
-                base, token = match.groups()
-        assert base is not None, "server did not start:\n" + "".join(seen)
-        assert "2 worker processes" in seen[0]
-        idle = _idle_workers(proc.pid, deadline)
-
-        acked: list[str] = []
-        failures: list[str] = []
-        codes_seen: Counter[int] = Counter()
-        lock = threading.Lock()
-        start = threading.Barrier(RATERS)
-
-        def judge(k: int) -> None:
-            rng = random.Random(k)
-            rater = Rater(base)
-            assert rater.join(token) == 200
-            start.wait(timeout=60)
-            for i in range(ANSWERS):
-                task = ("pair", "rating", "rapid")[(k + i) % 3]
-                trial = rater.next(task)
-                fields = _answer_fields(task, trial, rng)
-                copies = 2 if i % 4 == 0 else 1  # a double click reaching either worker
-                codes: list[int] = []
-
-                def send(trial: dict = trial, fields: dict = fields, codes: list = codes) -> None:
-                    codes.append(rater.answer(trial, **fields)[0])
-
-                senders = [threading.Thread(target=send) for _ in range(copies)]
-                for s in senders:
-                    s.start()
-                for s in senders:
-                    s.join()
-                with lock:
-                    codes_seen.update(codes)
-                    if sorted(codes) != ([200, 409] if copies == 2 else [200]):
-                        failures.append(f"rater {k} answer {i}: {codes}")
-                    acked.append(trial["trial"])
-
-        def rater_loop(k: int) -> None:
-            try:
-                judge(k)
-            except Exception as exc:  # a crash in a thread must fail the test, not vanish
-                failures.append(f"rater {k}: {exc!r}")
-
-        threads = [threading.Thread(target=rater_loop, args=(k,)) for k in range(RATERS)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(120)
+        assert "2 worker processes" in printed[0]
+        idle = _idle_workers(proc.pid, time.monotonic() + 90)
+        load = concurrent_raters(base, token, RATERS, ANSWERS)  # copies may reach either worker
         busy = {pid: _cpu_seconds(pid) - idle[pid] for pid in idle}
         assert sorted(_workers(proc.pid)) == sorted(idle)  # both still alive
         proc.send_signal(signal.SIGTERM)
@@ -264,13 +198,13 @@ def test_two_uvicorn_workers_on_one_postgresql_store_lose_and_duplicate_nothing(
             proc.kill()
         proc.stdout.close()
 
-    assert failures == []
+    assert load.failures == []
     reopened = open_study(study.path)
     rows = reopened.store.judgements()
     stored = [r.trial_id for r in rows]
     assert len(stored) == len(set(stored)) == RATERS * ANSWERS  # nothing lost, nothing twice
-    assert set(stored) == set(acked)
-    assert codes_seen[409] == RATERS * ((ANSWERS + 3) // 4)
+    assert set(stored) == set(load.acked)
+    assert load.refused == RATERS * ((ANSWERS + 3) // 4)
     per_rater = Counter(r.rater_id for r in rows)
     assert len(per_rater) == RATERS and set(per_rater.values()) == {ANSWERS}
     # both workers served: each spent a real share of the CPU time the load took

@@ -12,6 +12,7 @@ the transport (length, size, time) gets a line of text everywhere.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import anyio
@@ -165,15 +166,32 @@ class RequestBody:
         await self.app(scope, replay, send)
 
 
-class ClientRateLimit:
-    """A token bucket per client address over every request (429 with Retry-After)."""
+def every_request(scope: Scope) -> bool:
+    """Count every request."""
+    return True
 
-    def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
+
+def starts_session(scope: Scope) -> bool:
+    """A GET (of the study link) by a browser without a session: it would start one."""
+    return scope["method"] == "GET" and scope.get("rater") is None
+
+
+class AddressLimit:
+    """A token bucket per client address over the requests ``counts`` selects (429 with
+    Retry-After): every request, or (on the study link) those that start a session."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        limiter: RateLimiter,
+        counts: Callable[[Scope], bool] = every_request,
+    ) -> None:
         self.app = app
         self.limiter = limiter
+        self.counts = counts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == "http" and self.counts(scope):
             wait = self.limiter.allow(client_address(scope))
             if wait > 0:
                 await refusal(scope, *too_many(wait))(scope, receive, send)
@@ -195,22 +213,6 @@ class RaterSession:
             scope["rater"] = (
                 None if value is None else await run_in_threadpool(self.rating.session_rater, value)
             )
-        await self.app(scope, receive, send)
-
-
-class JoinLimit:
-    """New sessions per client address: a GET of the study link by a browser without one."""
-
-    def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
-        self.app = app
-        self.limiter = limiter
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET" and scope.get("rater") is None:
-            wait = self.limiter.allow(client_address(scope))
-            if wait > 0:
-                await refusal(scope, *too_many(wait))(scope, receive, send)
-                return
         await self.app(scope, receive, send)
 
 

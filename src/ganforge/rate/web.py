@@ -29,15 +29,15 @@ from starlette.staticfiles import StaticFiles
 from ganforge.rate.html import rater_page, render_html
 from ganforge.rate.middleware import (
     REQUEST_TIMEOUT_S,
+    AddressLimit,
     ApiGuard,
-    ClientRateLimit,
-    JoinLimit,
     KnownMethods,
     RaterSession,
     RequestBody,
     SecurityHeaders,
     app_root,
     refusal,
+    starts_session,
 )
 from ganforge.rate.rating import DEFAULT_LIMITS, HttpError, Limits, RatingApp
 from ganforge.rate.security import (
@@ -187,7 +187,9 @@ def asgi_app(rating: RatingApp, request_timeout: float = REQUEST_TIMEOUT_S) -> S
         Route(
             "/join/{token}",
             join,
-            middleware=[Middleware(JoinLimit, limiter=RateLimiter(limits.join))],
+            middleware=[
+                Middleware(AddressLimit, limiter=RateLimiter(limits.join), counts=starts_session)
+            ],
         ),
         Route("/img/{image}.png", image),
         Route("/admin/{rest:path}", admin),
@@ -205,7 +207,7 @@ def asgi_app(rating: RatingApp, request_timeout: float = REQUEST_TIMEOUT_S) -> S
         Middleware(SecurityHeaders),
         Middleware(KnownMethods),
         Middleware(RequestBody, timeout=request_timeout),
-        Middleware(ClientRateLimit, limiter=RateLimiter(limits.requests)),
+        Middleware(AddressLimit, limiter=RateLimiter(limits.requests)),
         Middleware(RaterSession, rating=rating),
     ]
     handlers = {HttpError: refused, HTTPException: refused}
