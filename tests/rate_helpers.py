@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ import pytest
 from PIL import Image
 
 from ganforge.rate import Limits, RatingApp, RatingServer, Study, create_study, make_server
+from ganforge.rate.store import Judgement
 
 
 def image_folder(root: Path, n: int, seed: int, smooth: bool) -> Path:
@@ -173,6 +175,17 @@ class Load:
     refused: int = 0
     failures: list[str] = field(default_factory=list)
 
+    def check_stored(self, rows: list[Judgement], raters: int, answers: int) -> None:
+        """Nothing lost, nothing stored twice: each acknowledged answer is one stored row,
+        every duplicate copy was refused, and each rater has ``answers`` rows."""
+        assert self.failures == []
+        stored = [r.trial_id for r in rows]
+        assert len(stored) == len(set(stored)) == raters * answers
+        assert set(stored) == set(self.acked)
+        assert self.refused == raters * ((answers + 3) // 4)
+        per_rater = Counter(r.rater_id for r in rows)
+        assert len(per_rater) == raters and set(per_rater.values()) == {answers}
+
 
 def concurrent_raters(base: str, token: str, raters: int, answers: int) -> Load:
     """``raters`` threads join and answer ``answers`` trials each (the tasks in turn); every
@@ -227,6 +240,60 @@ def concurrent_raters(base: str, token: str, raters: int, answers: int) -> Load:
     for t in threads:
         t.join(120)
     return load
+
+
+def race_pair_trials(
+    apps: list[RatingApp], rounds: int, delay: float, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[list[str]], list[str]]:
+    """For ``rounds`` new raters, two ``next_trial(rater, "pair")`` calls at once, one through
+    each of the two ``apps`` (the same app twice, or two apps on one database), with the window
+    between reading what the rater saw and recording the trial widened by ``delay`` seconds.
+
+    Returns the images each rater was shown and the raters whose windows overlapped.
+    """
+    busy: Counter[str] = Counter()  # calls of a rater between reading 'seen' and recording
+    overlaps: list[str] = []
+    lock = threading.Lock()
+    for store in {id(app.store): app.store for app in apps}.values():
+        read_seen, issue = store.seen_images, store.issue_trial
+
+        def slow_seen(rater: str, task: str, read_seen: Any = read_seen) -> set[str]:
+            with lock:
+                busy[rater] += 1
+                if busy[rater] > 1:
+                    overlaps.append(rater)
+            seen = read_seen(rater, task)
+            time.sleep(delay)  # widen the window a racing call would slip into
+            return seen
+
+        def recorded(rater: str, *args: Any, issue: Any = issue, **kwargs: Any) -> Any:
+            try:
+                return issue(rater, *args, **kwargs)
+            finally:
+                with lock:
+                    busy[rater] -= 1
+
+        monkeypatch.setattr(store, "seen_images", slow_seen)
+        monkeypatch.setattr(store, "issue_trial", recorded)
+    shown = []
+    for _ in range(rounds):
+        rater = apps[0].join()
+        start = threading.Barrier(2)
+
+        def ask(app: RatingApp, rater: str = rater, start: threading.Barrier = start) -> None:
+            start.wait(timeout=10)
+            app.next_trial(rater, "pair")
+
+        callers = [threading.Thread(target=ask, args=(app,)) for app in apps]
+        for t in callers:
+            t.start()
+        for t in callers:
+            t.join(30)
+        rows = apps[0].store.db.query(
+            "SELECT image_a, image_b FROM trials WHERE rater_id = ?", (rater,)
+        )
+        shown.append([image for row in rows for image in row])
+    return shown, overlaps
 
 
 def _postgres_bin() -> Path | None:

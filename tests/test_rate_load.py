@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -12,7 +11,7 @@ import pytest
 from ganforge.rate import Limits, RatingApp
 from ganforge.rate.security import Limit
 
-from .rate_helpers import concurrent_raters, folder_study, running
+from .rate_helpers import concurrent_raters, folder_study, race_pair_trials, running
 
 RATERS = 16
 ANSWERS = 20
@@ -27,14 +26,8 @@ def test_concurrent_raters_lose_and_duplicate_nothing(tmp_path: Path) -> None:
         elapsed = time.perf_counter() - began
         app = srv.app
 
-    assert load.failures == []
     rows = study.store.judgements()
-    stored = [r.trial_id for r in rows]
-    assert len(stored) == len(set(stored)) == RATERS * ANSWERS  # nothing lost, nothing twice
-    assert set(stored) == set(load.acked)
-    assert load.refused == RATERS * ((ANSWERS + 3) // 4)
-    per_rater = Counter(r.rater_id for r in rows)
-    assert len(per_rater) == RATERS and set(per_rater.values()) == {ANSWERS}
+    load.check_stored(rows, RATERS, ANSWERS)  # nothing lost, nothing stored twice
     # the schedule's tallies agree with the database
     counts = Counter(r.task for r in rows)
     assert app.wins.sum() == counts["pair"]
@@ -49,50 +42,8 @@ def test_quick_next_calls_of_one_rater_never_show_an_image_twice(
     """Two images per model, two calls at once: each call must see what the other recorded."""
     study = folder_study(tmp_path, n=2)
     app = RatingApp(study, seed=0, rounds=20)
-    store = app.store
-    read_seen, issue = store.seen_images, store.issue_trial
-    busy: Counter[str] = Counter()  # sequences of a rater between reading 'seen' and recording
-    overlaps: list[str] = []
-    lock = threading.Lock()
-
-    def slow_seen(rater: str, task: str) -> set[str]:
-        with lock:
-            busy[rater] += 1
-            if busy[rater] > 1:
-                overlaps.append(rater)
-        seen = read_seen(rater, task)
-        time.sleep(0.03)  # widen the window a racing call would slip into
-        return seen
-
-    def recorded(rater: str, *args: object, **kwargs: object) -> object:
-        try:
-            return issue(rater, *args, **kwargs)
-        finally:
-            with lock:
-                busy[rater] -= 1
-
-    monkeypatch.setattr(store, "seen_images", slow_seen)
-    monkeypatch.setattr(store, "issue_trial", recorded)
-    for _ in range(10):
-        rater = store.add_rater()
-        start = threading.Barrier(2)
-
-        def ask(rater: str = rater, start: threading.Barrier = start) -> None:
-            start.wait(timeout=10)
-            app.next_trial(rater, "pair")
-
-        callers = [threading.Thread(target=ask) for _ in range(2)]
-        for t in callers:
-            t.start()
-        for t in callers:
-            t.join(30)
-        shown = [
-            image
-            for trial_images in store.db.query(
-                "SELECT image_a, image_b FROM trials WHERE rater_id = ?", (rater,)
-            )
-            for image in trial_images
-        ]
-        assert len(shown) == 4 and len(set(shown)) == 4, shown
+    shown, overlaps = race_pair_trials([app, app], 10, 0.03, monkeypatch)
+    for images in shown:
+        assert len(images) == 4 and len(set(images)) == 4, images
     assert overlaps == []
     study.close()

@@ -6,9 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import threading
 import time
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ from .rate_helpers import (  # noqa: F401  (postgres_url: fixture)
     concurrent_raters,
     folder_study,
     postgres_url,
+    race_pair_trials,
     start_server,
 )
 
@@ -95,50 +94,11 @@ def test_one_rater_never_sees_an_image_twice_across_processes(
 ) -> None:
     """Two images per model; one rater's two calls reach two processes at once."""
     first = folder_study(tmp_path, n=2, db_url=postgres_url)
-    second = open_study(first.path)
+    second = open_study(first.path)  # its own connections and thread locks
     apps = [RatingApp(first, seed=0), RatingApp(second, seed=0)]
-    busy: Counter[str] = Counter()  # calls of a rater between reading 'seen' and recording
-    overlaps: list[str] = []
-    lock = threading.Lock()
-    for app in apps:
-        read_seen, issue = app.store.seen_images, app.store.issue_trial
-
-        def slow_seen(rater: str, task: str, read_seen=read_seen) -> set[str]:
-            with lock:
-                busy[rater] += 1
-                if busy[rater] > 1:
-                    overlaps.append(rater)
-            seen = read_seen(rater, task)
-            time.sleep(0.05)  # widen the window a racing process would slip into
-            return seen
-
-        def recorded(rater: str, *args: object, issue=issue, **kwargs: object) -> object:
-            try:
-                return issue(rater, *args, **kwargs)
-            finally:
-                with lock:
-                    busy[rater] -= 1
-
-        monkeypatch.setattr(app.store, "seen_images", slow_seen)
-        monkeypatch.setattr(app.store, "issue_trial", recorded)
-    for _ in range(5):
-        rater = apps[0].join()
-        start = threading.Barrier(2)
-
-        def ask(app: RatingApp, rater: str = rater, start: threading.Barrier = start) -> None:
-            start.wait(timeout=10)
-            app.next_trial(rater, "pair")
-
-        callers = [threading.Thread(target=ask, args=(app,)) for app in apps]
-        for t in callers:
-            t.start()
-        for t in callers:
-            t.join(30)
-        rows = first.store.db.query(
-            "SELECT image_a, image_b FROM trials WHERE rater_id = ?", (rater,)
-        )
-        shown = [image for row in rows for image in row]
-        assert len(shown) == 4 and len(set(shown)) == 4, shown
+    shown, overlaps = race_pair_trials(apps, 5, 0.05, monkeypatch)
+    for images in shown:
+        assert len(images) == 4 and len(set(images)) == 4, images
     assert overlaps == []
     first.close()
     second.close()
@@ -198,15 +158,8 @@ def test_two_uvicorn_workers_on_one_postgresql_store_lose_and_duplicate_nothing(
             proc.kill()
         proc.stdout.close()
 
-    assert load.failures == []
     reopened = open_study(study.path)
-    rows = reopened.store.judgements()
-    stored = [r.trial_id for r in rows]
-    assert len(stored) == len(set(stored)) == RATERS * ANSWERS  # nothing lost, nothing twice
-    assert set(stored) == set(load.acked)
-    assert load.refused == RATERS * ((ANSWERS + 3) // 4)
-    per_rater = Counter(r.rater_id for r in rows)
-    assert len(per_rater) == RATERS and set(per_rater.values()) == {ANSWERS}
+    load.check_stored(reopened.store.judgements(), RATERS, ANSWERS)
     # both workers served: each spent a real share of the CPU time the load took
     assert min(busy.values()) > 0.15 * sum(busy.values()), busy
     reopened.close()
