@@ -227,8 +227,12 @@ def rate(
     feedback: bool | None = None,
     announce: Callable[[str], None] = print,
     verbose: bool = False,
+    **serving: Any,
 ) -> None:
-    """Create a rating study from runs or folders (or reopen ``study``) and serve its web page."""
+    """Create a rating study from runs or folders (or reopen ``study``) and serve its web page.
+
+    ``serving`` goes to ``rate.serve``: proxy_headers, root_path, workers, public_url.
+    """
     if sources:
         params = {}
         for text in real_overrides:
@@ -261,7 +265,9 @@ def rate(
     else:
         raise GanforgeError("give runs or image folders to compare, or --study DIR to reopen one")
     announce(f"study folder: {opened.path}")
-    _rate.serve(opened, host, port, exposure_ms, feedback, announce=announce, verbose=verbose)
+    _rate.serve(
+        opened, host, port, exposure_ms, feedback, announce=announce, verbose=verbose, **serving
+    )
 
 
 def rate_report(study: str | Path) -> tuple[str, Path]:

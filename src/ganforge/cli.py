@@ -517,6 +517,24 @@ def compare(source_a: str, source_b: str | None, no_ema: bool, **options: object
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, help="Port (0 picks a free one).")
 @click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    help="Server processes (more than one needs a PostgreSQL study, --db postgresql://...).",
+)
+@click.option(
+    "--proxy-headers",
+    is_flag=True,
+    help="Behind a reverse proxy: trust its X-Forwarded-For/-Proto ($FORWARDED_ALLOW_IPS, "
+    "default this machine).",
+)
+@click.option(
+    "--root-path", default="", metavar="PATH", help="Sub-path the proxy serves the page under."
+)
+@click.option(
+    "--public-url", metavar="URL", help="Address raters reach the page at, for the printed links."
+)
+@click.option(
     "--exposure-ms", type=int, help="Rapid real/fake exposure in ms [default: 500 or the study's]."
 )
 @click.option(
@@ -543,6 +561,10 @@ def rate(
     size: int | None,
     host: str,
     port: int,
+    workers: int,
+    proxy_headers: bool,
+    root_path: str,
+    public_url: str | None,
     exposure_ms: int | None,
     feedback: bool | None,
     report_study: str | None,
@@ -576,6 +598,10 @@ def rate(
         feedback=feedback,
         announce=announce,
         verbose=verbose,
+        workers=workers,
+        proxy_headers=proxy_headers,
+        root_path=root_path,
+        public_url=public_url,
     )
 
 
