@@ -187,11 +187,12 @@ def stats(
 NAIVE_BAYES_CHOICES = _NB_CHOICES
 
 
-def naive_bayes(data: str | Path, target: str, **options: Any) -> NaiveBayesRun:
+def naive_bayes(data: str | Path, target: str | int, **options: Any) -> NaiveBayesRun:
     """Cross-validate a Naive Bayes classifier on a CSV file; ``predict`` classifies new rows.
 
     ``options`` are those of ``ganforge.bayes.nb_cli_support.run_naive_bayes`` (model, cv,
-    predict, out, seed, convention, unseen, alpha, bandwidth); ``out`` writes the predictions."""
+    header, folds, predict, out, seed, convention, unseen, alpha, bandwidth); ``target`` is a
+    column name or index; ``out`` writes the predictions."""
     try:
         return run_naive_bayes(data, target, **options)
     except NaiveBayesError as exc:

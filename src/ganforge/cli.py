@@ -190,7 +190,16 @@ def losses(name: str | None) -> None:
 
 @cli.command("naive-bayes")
 @click.argument("data", type=click.Path(dir_okay=False))
-@click.option("--target", required=True, help="The column holding the class labels.")
+@click.option(
+    "--target",
+    required=True,
+    help="The class column: its name, or its 0-based index (-1: the last column).",
+)
+@click.option(
+    "--header/--no-header",
+    default=None,
+    help="Whether row 1 names the columns [default: detected; the summary says which].",
+)
 @click.option(
     "--model",
     type=click.Choice(api.NAIVE_BAYES_CHOICES["model"]),
@@ -207,7 +216,16 @@ def losses(name: str | None) -> None:
 @click.option(
     "--out", type=click.Path(dir_okay=False), help="Write the predictions here, not to stdout."
 )
-@click.option("--seed", default=0, show_default=True, help="Seed of the fold shuffle.")
+@click.option(
+    "--folds",
+    type=click.Choice(api.NAIVE_BAYES_CHOICES["folds"]),
+    default="shuffled",
+    show_default=True,
+    help="How rows are cut into folds: ours (every row tested) or the walk-through's.",
+)
+@click.option(
+    "--seed", type=int, help="Seed of the folds [default: 0; 1 with --folds walkthrough, its own]."
+)
 @click.option(
     "--convention",
     type=click.Choice(api.NAIVE_BAYES_CHOICES["convention"]),
