@@ -21,6 +21,7 @@ from ganforge.bayes.naive_bayes import NaiveBayesError
 from ganforge.bayes.nb_cli_support import CHOICES as _NB_CHOICES
 from ganforge.bayes.nb_cli_support import NaiveBayesRun, run_naive_bayes
 from ganforge.data import Dataset
+from ganforge.data.faces import CROPS as FACE_CROPS
 from ganforge.data.faces import DETECTORS as FACE_DETECTORS
 from ganforge.data.faces import FacesReport, prepare_faces
 from ganforge.data.folder import list_images, scan_and_load
@@ -430,6 +431,7 @@ def tune(
 
 
 __all__ = [
+    "FACE_CROPS",
     "FACE_DETECTORS",
     "NAIVE_BAYES_CHOICES",
     "TUNE_ACQUISITIONS",

@@ -131,13 +131,28 @@ def prepare() -> None:
     show_default=True,
     help="auto: MTCNN when installed, else OpenCV's bundled Haar cascade.",
 )
-def prepare_faces(folder: str, size: int, out: str, margin: float, detector: str) -> None:
-    """Crop the main face of every photo under FOLDER into a size x size .npz dataset."""
-    report = api.prepare_faces(folder, size, out, margin, detector)
+@click.option(
+    "--crop",
+    type=click.Choice(api.FACE_CROPS),
+    default="square",
+    show_default=True,
+    help="square: largest face, square grown by --margin; tutorial: first face, tight box "
+    "stretched to the size.",
+)
+@click.option(
+    "--limit", type=int, help="Stop once this many faces are kept (photos in path order)."
+)
+def prepare_faces(
+    folder: str, size: int, out: str, margin: float, detector: str, crop: str, limit: int | None
+) -> None:
+    """Crop a face of every photo under FOLDER into a size x size .npz dataset."""
+    report = api.prepare_faces(folder, size, out, margin, detector, crop, limit)
     click.echo(
-        f"kept {report.kept} of {report.seen} images ({report.detector} detector); "
-        f"skipped {len(report.no_face)} without a face, {len(report.unreadable)} unreadable"
+        f"kept {report.kept} of {report.seen} images ({report.detector} detector, {report.crop} "
+        f"crop); skipped {len(report.no_face)} without a face, {len(report.unreadable)} unreadable"
     )
+    if report.not_read:
+        click.echo(f"stopped at --limit {limit}: {report.not_read} photo(s) not read")
     for name in report.no_face:
         click.echo(f"  no face: {name}")
     for name in report.unreadable:
