@@ -329,6 +329,10 @@ def evaluate(
         _print_table([row[:3] for row in rows], ("score", "value", "spread"))
     else:
         _print_table(rows, ("score", "value", "spread", "real vs real"))
+    for record in result.records:  # the nearest-neighbour and duplicate grids
+        for key, path in record.get("extra", {}).items():
+            if key.startswith("figure"):
+                click.echo(f"figure ({record['metric']}): {path}")
     click.echo(f"step {result.step}; results: {result.json_path}")
 
 
