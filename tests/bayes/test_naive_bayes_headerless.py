@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -233,3 +234,22 @@ def test_header_detection_and_index_targets_across_csv_spellings(
     b = api.naive_bayes(plain, names[-1], cv=3, seed=2)
     assert a.fold_accuracies == b.fold_accuracies and a.n_rows == b.n_rows == n_rows
     assert a.classes == b.classes
+
+
+def test_the_tutorials_page_commands_give_its_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = Path(__file__).parents[2] / "docs" / "tutorials.md"
+    commands = [
+        shlex.split(line)
+        for line in page.read_text(encoding="utf-8").splitlines()
+        if line.startswith("ganforge naive-bayes iris.csv")
+    ]
+    assert len(commands) == 2
+    monkeypatch.chdir(tmp_path)
+    classic_iris(tmp_path / "iris.csv")
+    (tmp_path / "rows.csv").write_text("5.7,2.9,4.2,1.3\n")
+    out, _ = run(commands[0][2:], capsys)
+    assert "mean accuracy: 0.9533 = 95.333%" in out
+    out, _ = run(commands[1][2:], capsys)
+    assert out.splitlines()[1].startswith("5.7,2.9,4.2,1.3,Iris-versicolor,")
