@@ -16,7 +16,9 @@ from sklearn.datasets import load_iris
 
 from ganforge import api
 from ganforge.bayes.nb_csv import detect_header, read_csv
-from ganforge.cli import main
+
+from .test_naive_bayes_cli import run_error
+from .test_naive_bayes_cli import run_ok as run
 
 WALKTHROUGH_SCORES = ["0.9333 (28/30)", "0.9667 (29/30)", "1.0000 (30/30)", "0.9333 (28/30)"]
 CLASS_NAMES = ["Iris-setosa", "Iris-versicolor", "Iris-virginica"]
@@ -36,21 +38,6 @@ def classic_iris(path: Path, uci: bool = False) -> Path:
     lines = [",".join(f"{v:.1f}" for v in x) + f",{CLASS_NAMES[t]}" for x, t in zip(X, data.target)]
     path.write_text("\n".join(lines) + "\n\n")
     return path
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
-    main(["naive-bayes", *args])
-    captured = capsys.readouterr()
-    return captured.out, captured.err
-
-
-def run_error(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
-    with pytest.raises(SystemExit) as exit_info:
-        main(["naive-bayes", *args])
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: ") and err.count("\n") == 1
-    return err
 
 
 @pytest.mark.parametrize("uci", [False, True])

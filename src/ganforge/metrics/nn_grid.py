@@ -17,6 +17,7 @@ import torch
 
 from ganforge.data.grid import save_grid
 from ganforge.data.images import resize_batch
+from ganforge.errors import GanforgeError
 from ganforge.metrics.kernels import BLOCK_ENTRIES
 from ganforge.metrics.neighbours import nearest
 
@@ -93,6 +94,8 @@ def neighbour_figures(
     images, each with its ``k`` nearest real ones) and ``<stem>-nearest-generated.png`` (``rows``
     real images drawn with ``seed``, each with its ``k`` nearest generated ones); in feature
     space the names end in ``-features.png``."""
+    if space not in ("pixels", "features"):
+        raise GanforgeError(f"nn: space must be pixels or features, got {space!r}")
     shape = tuple(fake_images.shape[1:])
     scale = max(1, 48 // max(fake_images.shape[2:]))
     fakes = np.arange(min(rows, len(fake_images)))
