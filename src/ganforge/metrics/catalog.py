@@ -301,7 +301,7 @@ def classes(real: FeatureSet | None, fake: FeatureSet, ctx: Context) -> MetricRe
     "nn",
     needs=("features",),
     real="features",
-    better={"nn_dist": None, "nn_dist_real": None},
+    better={"nn_dist": None},
     samples=True,
     distinct=True,
 )
@@ -314,13 +314,12 @@ def nn(
     rows: int = 8,
     space: Literal["pixels", "features"] = "pixels",
 ) -> MetricResult:
-    """Nearest neighbours both ways: mean feature distances and two PNG grids (pixels)."""
+    """Nearest neighbours: mean distance to the nearest real sample, grids both ways (pixels)."""
     if k < 1 or rows < 1:
         raise GanforgeError(f"nn needs k >= 1 and rows >= 1, got k={k}, rows={rows}")
     side = _real(real, "nn")
     x, y = side.get("features", "nn"), fake.get("features", "nn")
     dist, _ = nearest(y, x, 1)
-    back, _ = nearest(side.subsample(fake.count, ctx.seed).get("features", "nn"), y, 1)
     extra: dict[str, object] = {"k": k, "space": space}
     if ctx.out_dir is not None and _has_images(fake) and _has_images(side):
         stem = ctx.out_dir / ctx.tag
@@ -329,5 +328,4 @@ def nn(
         )
         extra["figure"] = str(figures["generated_to_real"])
         extra["figure_real_to_generated"] = str(figures["real_to_generated"])
-    values = {"nn_dist": float(dist.mean()), "nn_dist_real": float(back.mean())}
-    return MetricResult(values, extra)
+    return MetricResult({"nn_dist": float(dist.mean())}, extra)

@@ -25,22 +25,24 @@ Space = Literal["pixels", "features"]
 
 
 def neighbour_grid(
-    queries: torch.Tensor,
-    pool: torch.Tensor,
+    fake_images: torch.Tensor,
+    real_images: torch.Tensor,
     neighbours: np.ndarray,
     path: str | Path,
     scale: int = 1,
-    label: str = "gen",
+    query_label: str = "gen",
 ) -> Path:
-    """One row per query image (captioned ``label``), then its nearest ``pool`` images
-    (``neighbours[i]``, closest first, captioned nn1, nn2, ...). Both sides must share a shape."""
+    """One row per fake image: the image, then its nearest real images (``neighbours[i]``).
+
+    The images may be the other way round (a real image and its nearest generated ones, for
+    image retrieval): ``query_label`` names the first column."""
     k = neighbours.shape[1]
     rows = []
     for i in range(len(neighbours)):
-        rows.append(queries[i : i + 1])
-        rows.append(pool[torch.as_tensor(neighbours[i])])
+        rows.append(fake_images[i : i + 1])
+        rows.append(real_images[torch.as_tensor(neighbours[i])])
     cells = torch.cat(rows)
-    labels = [(label if j % (k + 1) == 0 else f"nn{j % (k + 1)}") for j in range(len(cells))]
+    labels = [(query_label if j % (k + 1) == 0 else f"nn{j % (k + 1)}") for j in range(len(cells))]
     return save_grid(cells, path, nrow=k + 1, labels=labels, scale=scale)
 
 
