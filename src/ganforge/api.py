@@ -21,6 +21,7 @@ from ganforge.bayes.naive_bayes import NaiveBayesError
 from ganforge.bayes.nb_cli_support import CHOICES as _NB_CHOICES
 from ganforge.bayes.nb_cli_support import NaiveBayesRun, run_naive_bayes
 from ganforge.data import Dataset
+from ganforge.data.faces import CROPS as FACE_CROPS
 from ganforge.data.faces import DETECTORS as FACE_DETECTORS
 from ganforge.data.faces import FacesReport, prepare_faces
 from ganforge.data.folder import list_images, scan_and_load
@@ -200,11 +201,12 @@ def compare(a: str | Path, b: str | Path | None = None, **options: Any) -> Compa
 NAIVE_BAYES_CHOICES = _NB_CHOICES
 
 
-def naive_bayes(data: str | Path, target: str, **options: Any) -> NaiveBayesRun:
+def naive_bayes(data: str | Path, target: str | int, **options: Any) -> NaiveBayesRun:
     """Cross-validate a Naive Bayes classifier on a CSV file; ``predict`` classifies new rows.
 
     ``options`` are those of ``ganforge.bayes.nb_cli_support.run_naive_bayes`` (model, cv,
-    predict, out, seed, convention, unseen, alpha, bandwidth); ``out`` writes the predictions."""
+    header, folds, predict, out, seed, convention, unseen, alpha, bandwidth); ``target`` is a
+    column name or index; ``out`` writes the predictions."""
     try:
         return run_naive_bayes(data, target, **options)
     except NaiveBayesError as exc:
@@ -492,6 +494,7 @@ def tune(
 
 
 __all__ = [
+    "FACE_CROPS",
     "FACE_DETECTORS",
     "NAIVE_BAYES_CHOICES",
     "TUNE_ACQUISITIONS",

@@ -131,13 +131,28 @@ def prepare() -> None:
     show_default=True,
     help="auto: MTCNN when installed, else OpenCV's bundled Haar cascade.",
 )
-def prepare_faces(folder: str, size: int, out: str, margin: float, detector: str) -> None:
-    """Crop the main face of every photo under FOLDER into a size x size .npz dataset."""
-    report = api.prepare_faces(folder, size, out, margin, detector)
+@click.option(
+    "--crop",
+    type=click.Choice(api.FACE_CROPS),
+    default="square",
+    show_default=True,
+    help="square: largest face, square grown by --margin; tutorial: first face, tight box "
+    "stretched to the size.",
+)
+@click.option(
+    "--limit", type=int, help="Stop once this many faces are kept (photos in path order)."
+)
+def prepare_faces(
+    folder: str, size: int, out: str, margin: float, detector: str, crop: str, limit: int | None
+) -> None:
+    """Crop a face of every photo under FOLDER into a size x size .npz dataset."""
+    report = api.prepare_faces(folder, size, out, margin, detector, crop, limit)
     click.echo(
-        f"kept {report.kept} of {report.seen} images ({report.detector} detector); "
-        f"skipped {len(report.no_face)} without a face, {len(report.unreadable)} unreadable"
+        f"kept {report.kept} of {report.seen} images ({report.detector} detector, {report.crop} "
+        f"crop); skipped {len(report.no_face)} without a face, {len(report.unreadable)} unreadable"
     )
+    if report.not_read:
+        click.echo(f"stopped at --limit {limit}: {report.not_read} photo(s) not read")
     for name in report.no_face:
         click.echo(f"  no face: {name}")
     for name in report.unreadable:
@@ -190,7 +205,16 @@ def losses(name: str | None) -> None:
 
 @cli.command("naive-bayes")
 @click.argument("data", type=click.Path(dir_okay=False))
-@click.option("--target", required=True, help="The column holding the class labels.")
+@click.option(
+    "--target",
+    required=True,
+    help="The class column: its name, or its 0-based index (-1: the last column).",
+)
+@click.option(
+    "--header/--no-header",
+    default=None,
+    help="Whether row 1 names the columns [default: detected; the summary says which].",
+)
 @click.option(
     "--model",
     type=click.Choice(api.NAIVE_BAYES_CHOICES["model"]),
@@ -207,7 +231,16 @@ def losses(name: str | None) -> None:
 @click.option(
     "--out", type=click.Path(dir_okay=False), help="Write the predictions here, not to stdout."
 )
-@click.option("--seed", default=0, show_default=True, help="Seed of the fold shuffle.")
+@click.option(
+    "--folds",
+    type=click.Choice(api.NAIVE_BAYES_CHOICES["folds"]),
+    default="shuffled",
+    show_default=True,
+    help="How rows are cut into folds: ours (every row tested) or the walk-through's.",
+)
+@click.option(
+    "--seed", type=int, help="Seed of the folds [default: 0; 1 with --folds walkthrough, its own]."
+)
 @click.option(
     "--convention",
     type=click.Choice(api.NAIVE_BAYES_CHOICES["convention"]),
@@ -296,6 +329,10 @@ def evaluate(
         _print_table([row[:3] for row in rows], ("score", "value", "spread"))
     else:
         _print_table(rows, ("score", "value", "spread", "real vs real"))
+    for record in result.records:  # the nearest-neighbour and duplicate grids
+        for key, path in record.get("extra", {}).items():
+            if key.startswith("figure"):
+                click.echo(f"figure ({record['metric']}): {path}")
     click.echo(f"step {result.step}; results: {result.json_path}")
 
 

@@ -81,6 +81,16 @@ def resize_center_crop(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return out[:, :, None] if out.ndim == 2 else out
 
 
+def resize_stretch(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize uint8 HWC to exactly ``size`` (h, w), bicubic, without keeping the aspect ratio."""
+    if array.shape[:2] == tuple(size):
+        return array
+    squeeze = array.shape[2] == 1
+    image = Image.fromarray(array[:, :, 0] if squeeze else array)
+    out = np.asarray(image.resize((size[1], size[0]), Image.Resampling.BICUBIC), dtype=np.uint8)
+    return out[:, :, None] if out.ndim == 2 else out
+
+
 def resize_batch(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Resize a uint8 NCHW batch to ``size`` with resize_center_crop."""
     if images.shape[2:] == tuple(size):
