@@ -9,8 +9,8 @@ optimiser rebuilt from the study's trials), so workers share nothing in memory.
 
 Every running trial sends a heartbeat; a trial silent for twice the interval (its worker was
 killed, its machine lost) is failed by the next worker that looks and queued again with the same
-values (Optuna's RetryHeartbeatStaleTrialCallback), at most ``MAX_RETRY`` times. A trial stopped
-by Ctrl-C or SIGTERM is queued again at once. A worker starts a trial while the study has fewer
+values (Optuna's RetryHeartbeatStaleTrialCallback), at most ``MAX_RETRY`` times. A trial whose
+training was stopped (Ctrl-C, SIGTERM) is queued again at once. A worker starts a trial while the study has fewer
 than ``--trials`` trials done, running or queued; then it waits until none is running (one might
 still fail and be queued again) and writes results.md, convergence.png and best.yaml for the
 whole study into its ``--out`` folder.
@@ -271,7 +271,7 @@ def tune(
         study = _study(open_storage(storage, heartbeat), folder.name, setup, objective, trials)
         folder.mkdir(parents=True, exist_ok=True)
         worker = _Worker(study, preset, space, base, steps, objective, folder, trials)
-        status = worker.work(min(5, heartbeat), on_trial, on_wait)
+        status = worker.work(min(2, heartbeat), on_trial, on_wait)
         rows = _rows(study.get_trials(deepcopy=False), space)
     result = tune_mod.finish(preset, base, folder, space.names, rows, objective, status, {})
     result.storage = f"study {folder.name} in {shown_url(storage)}"
@@ -401,7 +401,7 @@ def _rows(trials: Sequence[FrozenTrial], space: Space) -> list[dict[str, Any]]:
             elif t.number in replaced:
                 row["error"] = f"stopped; run again as trial {replaced[t.number]}"
             else:
-                row["error"] = "worker lost; retries used up"
+                row["error"] = "no result: its worker stopped"
         else:
             row["status"] = t.state.name.lower()  # running or waiting
         rows.append(row)
