@@ -10,10 +10,10 @@ optimiser rebuilt from the study's trials), so workers share nothing in memory.
 Every running trial sends a heartbeat; a trial silent for twice the interval (its worker was
 killed, its machine lost) is failed by the next worker that looks and queued again with the same
 values (Optuna's RetryHeartbeatStaleTrialCallback), at most ``MAX_RETRY`` times. A trial whose
-training was stopped (Ctrl-C, SIGTERM) is queued again at once. A worker starts a trial while the study has fewer
-than ``--trials`` trials done, running or queued; then it waits until none is running (one might
-still fail and be queued again) and writes results.md, convergence.png and best.yaml for the
-whole study into its ``--out`` folder.
+training was stopped (Ctrl-C, SIGTERM) is queued again at once. A worker starts a trial while
+the study has fewer than ``--trials`` trials done, running or queued; then it waits until none
+is running (one might still fail and be queued again) and writes results.md, convergence.png
+and best.yaml for the whole study into its ``--out`` folder.
 """
 
 from __future__ import annotations
