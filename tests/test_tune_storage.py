@@ -248,14 +248,15 @@ def test_cli_joins_a_search_and_refuses_another_setup_or_a_bad_url(
     tmp_path: Path, space_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = f"sqlite:///{tmp_path}/tune.db"
-    args = ["tune", "toy-grid", "--space", str(space_file), "--trials", "2", "--steps", "2"]
+    args = ["tune", "toy-grid", "--space", str(space_file), "--trials", "1", "--steps", "2"]
     args += ["--metric", "modes", "--out", str(tmp_path / "s")]
     for item in FAST:
         args += ["--set", item]
     args += ["--storage", url]
     code, out, err = run_cli(capsys, *args)
     assert code == 0, err
-    assert "trial 1: ok" in out and f"storage:     study s in {url}" in out
+    assert "trial 0: ok" in out and f"storage:     study s in {url}" in out
+    assert "| 0 | " in out and "best: trial 0" in out
     assert "ganforge train" in out and not (tmp_path / "s" / "journal.json").exists()
     code, _, err = run_cli(capsys, *[a if a != "2" else "3" for a in args])
     assert code == 2

@@ -5,7 +5,8 @@ The search lives in one folder: ``journal.json`` (the optimiser's state, every t
 run, value or error), ``trials/trial-NNN/`` (the runs), ``results.md``, ``convergence.png`` and
 ``best.yaml`` (the preset with the best trial's values: ``ganforge train best.yaml``). Running the
 same command again continues from the journal: finished trials are never repeated, an
-interrupted one is run again.
+interrupted one is run again. ``tune_storage`` runs the same trials from many workers that share
+an Optuna storage instead of the journal.
 """
 
 from __future__ import annotations
