@@ -142,24 +142,7 @@ def open_storage(url: str, heartbeat: int = HEARTBEAT) -> BaseStorage:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     try:
-        for attempt in range(5):
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", ExperimentalWarning)
-                    return RDBStorage(
-                        parsed.render_as_string(hide_password=False),
-                        engine_kwargs=engine,
-                        heartbeat_interval=heartbeat,
-                        grace_period=2 * heartbeat,
-                        heartbeat_stale_trial_callback=stale,
-                    )
-            except sqlalchemy.exc.IntegrityError:
-                # workers that start together race to create the tables: the loser retries
-                # and finds them made
-                if attempt == 4:
-                    raise
-                time.sleep(0.2 * (attempt + 1))
-        raise AssertionError("unreachable")
+        return _rdb(parsed.render_as_string(hide_password=False), engine, heartbeat, stale)
     except (ImportError, sqlalchemy.exc.SQLAlchemyError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if isinstance(exc, (ImportError, sqlalchemy.exc.NoSuchModuleError)):
@@ -168,6 +151,33 @@ def open_storage(url: str, heartbeat: int = HEARTBEAT) -> BaseStorage:
                 "(PostgreSQL needs pip install 'ganforge[postgres]')"
             )
         raise ConfigError(f"--storage {shown_url(url)}: {reason}") from exc
+
+
+def _rdb(
+    url: str,
+    engine: dict[str, Any],
+    heartbeat: int,
+    stale: Callable[[optuna.Study, FrozenTrial], None],
+) -> RDBStorage:
+    """Optuna's SQL storage. Workers that start together race to create its tables (a duplicate
+    row, or "table ... already exists"): the loser tries again and finds them made."""
+    for attempt in range(5):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ExperimentalWarning)
+                return RDBStorage(
+                    url,
+                    engine_kwargs=engine,
+                    heartbeat_interval=heartbeat,
+                    grace_period=2 * heartbeat,
+                    heartbeat_stale_trial_callback=stale,
+                )
+        except sqlalchemy.exc.SQLAlchemyError as exc:
+            made = isinstance(exc, sqlalchemy.exc.IntegrityError) or "already exists" in str(exc)
+            if attempt == 4 or not made:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def _study(
@@ -179,19 +189,26 @@ def _study(
 ) -> optuna.Study:
     """Create or join the study ``name``; refuse one whose setup differs from ``setup``."""
     direction = "maximize" if objective.higher_is_better else "minimize"
-    study = optuna.create_study(
-        storage=storage,
-        study_name=name,
-        direction=direction,
-        load_if_exists=True,
-        sampler=optuna.samplers.RandomSampler(),  # replaced once the setup is known
-    )
-    if SETUP not in study.user_attrs:
+    placeholder = optuna.samplers.RandomSampler()  # replaced once the setup is known
+    try:  # the worker that creates the study records the setup; the others read it
+        study = optuna.create_study(
+            storage=storage, study_name=name, direction=direction, sampler=placeholder
+        )
         n_initial = setup["n_initial"]
         if n_initial is None:
             n_initial = tune_mod.default_initial(trials)
         study.set_user_attr(SETUP, {**setup, "n_initial": n_initial})
-    used = study.user_attrs[SETUP]  # read back: of two workers creating it, one wins
+    except optuna.exceptions.DuplicatedStudyError:
+        study = optuna.load_study(study_name=name, storage=storage, sampler=placeholder)
+        deadline = time.monotonic() + 10  # the creator writes it right after creating
+        while SETUP not in study.user_attrs:
+            if time.monotonic() > deadline:
+                raise ConfigError(
+                    f"study {name} in the storage has no ganforge setup (not made by "
+                    "ganforge tune?); use another --out folder name"
+                ) from None
+            time.sleep(0.2)
+    used = study.user_attrs[SETUP]
     conflicts = tune_mod.setup_conflicts(used, setup, used["space"] == setup["space"])
     if conflicts:
         raise ConfigError(
