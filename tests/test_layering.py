@@ -14,6 +14,7 @@ LEVELS = {
     "cli": 0,
     "api": 1,
     "tune": 2,
+    "tune_storage": 2,
     "train": 3,
     "metrics": 3,
     "rate": 4,

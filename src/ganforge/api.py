@@ -475,21 +475,41 @@ def tune(
     overrides: Iterable[str] = (),
     seed: int = 0,
     acquisition: str = "ei",
+    storage: str | None = None,
     on_trial: Callable[[dict], None] | None = None,
+    on_wait: Callable[[list[int]], None] | None = None,
 ) -> _tune.TuneResult:
     """Bayesian search over ``space`` (YAML): ``trials`` trainings of ``steps`` steps, each
-    scored by ``metric``; resumes from the journal in ``out``; writes the best as a preset."""
-    return _tune.tune(
+    scored by ``metric``; resumes from the journal in ``out``; writes the best as a preset.
+    With ``storage`` (an Optuna storage URL) this process is one of the search's workers."""
+    if storage is None:
+        return _tune.tune(
+            preset,
+            space,
+            trials,
+            steps,
+            metric,
+            folder=out,
+            overrides=overrides,
+            seed=seed,
+            acquisition=acquisition,
+            on_trial=on_trial,
+        )
+    from ganforge import tune_storage  # needs the `tune` extra (Optuna)
+
+    return tune_storage.tune(
         preset,
         space,
         trials,
         steps,
         metric,
+        storage=storage,
         folder=out,
         overrides=overrides,
         seed=seed,
         acquisition=acquisition,
         on_trial=on_trial,
+        on_wait=on_wait,
     )
 
 

@@ -732,6 +732,11 @@ def translate_eval(source: str, json_out: str | None, no_ema: bool) -> None:
     default="ei",
     show_default=True,
 )
+@click.option(
+    "--storage",
+    metavar="URL",
+    help="Share the search with other workers: sqlite:///PATH, postgresql://... or journal:PATH.",
+)
 def tune(
     preset: str,
     space: str,
@@ -742,12 +747,17 @@ def tune(
     overrides: tuple[str, ...],
     seed: int,
     acquisition: str,
+    storage: str | None,
 ) -> None:
     """Tune PRESET's hyperparameters by Bayesian optimisation; rerun the command to resume."""
 
     def show(trial: dict) -> None:
         score = f"{trial['score']:.4g}" if trial.get("score") is not None else trial.get("error")
         click.echo(f"trial {trial['trial']}: {trial['status']} {score} ({trial['seconds']} s)")
+
+    def wait(running: list[int]) -> None:
+        numbers = ", ".join(map(str, running))
+        click.echo(f"waiting for trial(s) {numbers} running in other workers")
 
     result = api.tune(
         preset,
@@ -759,7 +769,9 @@ def tune(
         overrides=overrides,
         seed=seed,
         acquisition=acquisition,
+        storage=storage,
         on_trial=show,
+        on_wait=wait,
     )
     click.echo(result.files["results"].read_text())
     if result.best is not None:
@@ -768,6 +780,8 @@ def tune(
         )
     for label, path in result.files.items():
         click.echo(f"  {label + ':':<13}{path}")
+    if result.storage is not None:
+        click.echo(f"  {'storage:':<13}{result.storage}")
     if "best" in result.files:
         click.echo(f"train it with: ganforge train {result.files['best']}")
     if result.status == "interrupted":
