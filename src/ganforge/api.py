@@ -20,6 +20,7 @@ from ganforge import tune as _tune
 from ganforge.bayes.naive_bayes import NaiveBayesError
 from ganforge.bayes.nb_cli_support import CHOICES as _NB_CHOICES
 from ganforge.bayes.nb_cli_support import NaiveBayesRun, run_naive_bayes
+from ganforge.checkpoints import WRITE_FAILURES
 from ganforge.data import Dataset
 from ganforge.data.faces import DETECTORS as FACE_DETECTORS
 from ganforge.data.faces import FacesReport, prepare_faces
@@ -89,8 +90,14 @@ def train(
         if name:
             cfg.name = name
         result = _train(cfg, runs_root=runs_root, evaluator=evaluator)
-    if made and result.status == "completed" and made[0].write_floors(result.run.path):
-        write_report(result.run.path)
+    if made and result.status == "completed":
+        try:
+            if made[0].write_floors(result.run.path):
+                write_report(result.run.path)
+        except OSError as exc:  # a full disk after the last checkpoint was written
+            if exc.errno not in WRITE_FAILURES:
+                raise
+            raise result.run.write_failure(exc) from None
     return result
 
 
