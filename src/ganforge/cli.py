@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
@@ -11,6 +12,9 @@ from ganforge.errors import GanforgeError
 
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = {"SIGINT": 130, "SIGTERM": 143}
+OUT_OF_MEMORY = (
+    "error: out of memory; try a smaller data.size, train.batch_size or model, or a smaller --n"
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -574,22 +578,55 @@ def tune(
         sys.exit(EXIT_INTERRUPTED["SIGINT"])
 
 
+def _console_warnings() -> logging.Handler:
+    """Show the package's warnings (skipped files, checkpoint fallbacks) on stderr."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    logging.getLogger("ganforge").addHandler(handler)
+    return handler
+
+
+def _one_line(text: str) -> str:
+    """A message as one line (multi-line library messages are joined)."""
+    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
+def _usage_error(exc: click.ClickException) -> str:
+    """Click's usage errors as one line that says where to look for help."""
+    message = _one_line(exc.format_message())
+    ctx = getattr(exc, "ctx", None)
+    where = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+    return f"error: {message}{where}"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors print one line and exit 2, never a traceback."""
+    handler = _console_warnings()
     try:
         cli.main(args=argv, prog_name="ganforge", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(EXIT_INTERRUPTED["SIGINT"])
     except click.ClickException as exc:
-        exc.show()
+        click.echo(_usage_error(exc), err=True)
         sys.exit(exc.exit_code)
     except GanforgeError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {_one_line(str(exc))}", err=True)
         sys.exit(EXIT_USER_ERROR)
     except OSError as exc:  # a path that cannot be read or written, a full disk, ...
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {_one_line(str(exc))}", err=True)
         sys.exit(EXIT_USER_ERROR)
+    except MemoryError:
+        click.echo(OUT_OF_MEMORY, err=True)
+        sys.exit(EXIT_USER_ERROR)
+    except RuntimeError as exc:  # torch's allocators report running out of memory this way
+        if not any(s in str(exc) for s in ("can't allocate memory", "out of memory")):
+            raise
+        click.echo(OUT_OF_MEMORY, err=True)
+        sys.exit(EXIT_USER_ERROR)
+    finally:
+        logging.getLogger("ganforge").removeHandler(handler)
 
 
 if __name__ == "__main__":  # pragma: no cover
