@@ -181,6 +181,7 @@ def save_checkpoint(state: dict[str, Any], folder: str | Path, step: int, keep_l
 
 
 NOT_GANFORGE = "give a checkpoint written by `ganforge train` (RUN/checkpoints/*.pt) or a run"
+DAMAGED = f"it is damaged, truncated or not a PyTorch file; {NOT_GANFORGE}"
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -195,7 +196,9 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch's pickle-protocol notes are not for users
             state = torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError:
+    except pickle.UnpicklingError as exc:
+        if "Unsupported global" not in str(exc):  # not a pickle of objects: damaged or foreign
+            raise GanforgeError(f"{path} is not a readable checkpoint: {DAMAGED}") from None
         raise GanforgeError(
             f"{path} is not a ganforge checkpoint: it holds Python objects other than tensors "
             f"and plain data (a pickled model or another tool's file); {NOT_GANFORGE}"
@@ -203,10 +206,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     except MemoryError:
         raise
     except Exception:
-        raise GanforgeError(
-            f"{path} is not a readable checkpoint: it is damaged, truncated or not a PyTorch "
-            f"file; {NOT_GANFORGE}"
-        ) from None
+        raise GanforgeError(f"{path} is not a readable checkpoint: {DAMAGED}") from None
     if not isinstance(state, dict) or "recipe" not in state:
         raise GanforgeError(
             f"{path} is a PyTorch file but not a ganforge checkpoint; {NOT_GANFORGE}"
