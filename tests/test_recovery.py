@@ -116,10 +116,11 @@ def test_sample_uses_the_newest_readable_checkpoint_of_a_run(
 ) -> None:
     run = _copy_run(finished_run, tmp_path / "run")
     (run / "checkpoints" / "latest.pt").write_bytes(b"garbage")
-    code, out, err = run_cli(capsys, "sample", str(run), "--n", "4", "--out", str(tmp_path / "g.png"))
+    out = tmp_path / "g.png"
+    code, _, err = run_cli(capsys, "sample", str(run), "--n", "4", "--out", str(out))
     assert code == 0, err
     assert "using" in err and "step-0000012.pt (step 12)" in err
-    assert (tmp_path / "g.png").is_file()
+    assert out.is_file()
 
 
 def test_a_run_without_a_readable_checkpoint_is_one_line(
