@@ -142,11 +142,11 @@ def _run(
 ) -> TrainResult:
     """Build dataset, recipe and engine for a resolved config, then train."""
     device = resolve_device(cfg.train.device, "train.device")
-    seed_everything(cfg.train.seed)
-    dataset = build_dataset(cfg.data.name, cfg.data.params)
     entry = MODELS.entry(cfg.model.name)
     recipe_name = entry.meta.get("recipe", "gan")
-    check_loss_fits(cfg, recipe_name)
+    check_loss_fits(cfg, recipe_name)  # before any data is loaded
+    seed_everything(cfg.train.seed)
+    dataset = build_dataset(cfg.data.name, cfg.data.params)
     recipe = RECIPES.get(recipe_name)(cfg, dataset.info, device)
     for section, values in recipe.resolved_config().items():
         setattr(cfg, section, dataclasses.replace(getattr(cfg, section), **values))
