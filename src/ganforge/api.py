@@ -29,7 +29,7 @@ from ganforge.data.grid import to_uint8
 from ganforge.data.translation import TranslationDataset
 from ganforge.errors import DataError, GanforgeError
 from ganforge.metrics.evaluate import Evaluation, evaluate, table
-from ganforge.metrics.evaluator import TrainingEvaluator
+from ganforge.metrics.evaluator import TrainingEvaluator, check_eval_settings
 from ganforge.metrics.features import extractor_rows, inception_weights
 from ganforge.metrics.reference import dataset_stats
 from ganforge.metrics.select import select
@@ -89,6 +89,7 @@ def train(
             cfg = config_mod.resolve(preset, sets)
         if name:
             cfg.name = name
+        check_eval_settings(cfg)  # metric names fail now, not after the data is loaded
         result = _train(cfg, runs_root=runs_root, evaluator=evaluator)
     if made and result.status == "completed":
         try:

@@ -10,11 +10,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganforge.config import Config
+from ganforge.config import Config, bind
 from ganforge.data import build_dataset
 from ganforge.data.base import DataInfo, Dataset
 from ganforge.errors import GanforgeError
-from ganforge.metrics.base import Context
+from ganforge.metrics.base import Context, parse_spec
 from ganforge.metrics.evaluate import (
     as_samples,
     check_stats_only,
@@ -25,9 +25,20 @@ from ganforge.metrics.evaluate import (
 from ganforge.metrics.featureset import FeatureSet, extract
 from ganforge.metrics.plan import Plan, make_plan
 from ganforge.metrics.reference import real_side
-from ganforge.metrics.suite import flat_values, run_metrics
+from ganforge.metrics.suite import flat_values, resolve, run_metrics
+from ganforge.registry import EXTRACTORS
 
 log = logging.getLogger("ganforge.metrics")
+
+
+def check_eval_settings(cfg: Config) -> None:
+    """The metric names and parameters and the extractor name of ``eval``, checked before any
+    data is loaded (the extractor is not built: its weights may be large)."""
+    if cfg.eval.metrics:
+        resolve(cfg.eval.metrics)
+    if cfg.eval.extractor not in (None, "auto"):
+        name, params = parse_spec(cfg.eval.extractor)
+        bind(EXTRACTORS.get(name), params, f"eval.extractor ({name})")
 
 
 class TrainingEvaluator:
