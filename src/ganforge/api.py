@@ -28,6 +28,7 @@ from ganforge.data.folder import list_images, scan_and_load
 from ganforge.data.grid import to_uint8
 from ganforge.data.translation import TranslationDataset
 from ganforge.errors import DataError, GanforgeError
+from ganforge.limits import SEED_MAX, check_run_name
 from ganforge.metrics.evaluate import Evaluation, evaluate, table
 from ganforge.metrics.evaluator import TrainingEvaluator, check_eval_settings
 from ganforge.metrics.features import extractor_rows, inception_weights
@@ -439,6 +440,7 @@ def tune(
 __all__ = [
     "FACE_DETECTORS",
     "NAIVE_BAYES_CHOICES",
+    "SEED_MAX",
     "TUNE_ACQUISITIONS",
     "WEIGHTS",
     "FacesReport",
@@ -446,6 +448,7 @@ __all__ = [
     "NaiveBayesRun",
     "RunDir",
     "Translated",
+    "check_run_name",
     "evaluate",
     "evaluate_translation",
     "evaluation_table",

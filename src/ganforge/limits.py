@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ganforge.errors import ConfigError
@@ -153,6 +154,17 @@ def check_parameters(section: str, params: Mapping[str, Any]) -> None:
         bound = PARAMETER_BOUNDS.get(f"{section}.{name}")
         if bound is not None and value is not None:
             bound.check(value)
+
+
+def check_run_name(name: str) -> str:
+    """A run name is a folder (or sub-folder) under the runs root, never a path outside it."""
+    parts = Path(name).parts
+    if not name.strip() or Path(name).is_absolute() or ".." in parts or not parts:
+        raise ConfigError(
+            f"run name {name!r} must name a folder under the runs directory "
+            "(not empty, not absolute, no '..'); use --runs-dir to write elsewhere"
+        )
+    return name
 
 
 def image_size(size: Any) -> tuple[int, int] | None:

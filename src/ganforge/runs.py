@@ -30,6 +30,7 @@ from ganforge.checkpoints import (
 from ganforge.data.base import DataInfo
 from ganforge.device import resolve_device
 from ganforge.errors import GanforgeError, TrainingError
+from ganforge.limits import check_run_name
 from ganforge.registry import LOSSES, MODELS
 
 DEFAULT_ROOT = Path("runs")
@@ -89,6 +90,7 @@ class RunDir:
     @classmethod
     def create(cls, name: str, root: str | Path = DEFAULT_ROOT) -> RunDir:
         """A new, empty run directory ``root/name`` (suffixed -2, -3, ... if taken)."""
+        check_run_name(name)
         root = Path(root)
         root.mkdir(parents=True, exist_ok=True)
         candidate, n = root / name, 1
