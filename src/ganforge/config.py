@@ -27,6 +27,7 @@ from ganforge.limits import (
     OutOfRange,
     check_number,
     check_parameters,
+    check_run_name,
     image_size,
 )
 from ganforge.registry import DATASETS, LOSSES, MODELS, PRESETS, Registry
@@ -420,8 +421,10 @@ def from_dict(raw: Mapping[str, Any]) -> Config:
             setattr(cfg, section, _choice_from(section, current.as_dict()))
     for section, cls in FIXED.items():
         setattr(cfg, section, _dataclass_from(cls, raw.get(section) or {}, section))
-    cfg.preset = raw.get("preset")
-    cfg.name = raw.get("name")
+    cfg.preset = coerce(raw.get("preset"), str | None, "preset")
+    cfg.name = coerce(raw.get("name"), str | None, "name")
+    if cfg.name is not None:
+        check_run_name(cfg.name)
     check_ranges(cfg)
     check_kinds(cfg)
     check_fits(cfg)
