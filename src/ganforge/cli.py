@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import sys
 
 import click
@@ -11,6 +12,35 @@ from ganforge import api
 from ganforge.errors import GanforgeError
 
 EXIT_USER_ERROR = 2
+
+
+class FiniteFloat(click.FloatRange):
+    """A float range that also refuses nan and inf (click's own ranges let nan through)."""
+
+    name = "finite number"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None):
+        """The float, or a usage error."""
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+class RunName(click.ParamType):
+    """A run directory name under --runs-dir (sub-folders allowed, nothing outside it)."""
+
+    name = "name"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None):
+        """The name, or a usage error."""
+        try:
+            return api.check_run_name(str(value))
+        except GanforgeError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+SEED = click.IntRange(0, api.SEED_MAX)
 EXIT_INTERRUPTED = {"SIGINT": 130, "SIGTERM": 143}
 OUT_OF_MEMORY = (
     "error: out of memory; try a smaller data.size, train.batch_size or model, or a smaller --n"
@@ -36,7 +66,9 @@ def cli() -> None:
     "--resume", metavar="RUN", help="Continue this run directory from its latest checkpoint."
 )
 @click.option("--runs-dir", default="runs", show_default=True, type=click.Path(file_okay=False))
-@click.option("--name", help="Run directory name (default: preset plus a timestamp).")
+@click.option(
+    "--name", type=RunName(), help="Run directory name (default: preset plus a timestamp)."
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def train(
     preset: str | None,
@@ -68,14 +100,25 @@ def train(
 
 @cli.command()
 @click.argument("source", metavar="RUN|CKPT")
-@click.option("--n", "n", default=64, show_default=True, help="Number of samples.")
-@click.option("--seed", default=0, show_default=True)
+@click.option(
+    "--n", "n", default=64, show_default=True, type=click.IntRange(1, 10_000), help="Samples."
+)
+@click.option("--seed", default=0, show_default=True, type=SEED)
 @click.option("--out", type=click.Path(dir_okay=False), help="Output PNG (default: in the run).")
 @click.option("--interpolate", is_flag=True, help="Also write a latent interpolation strip.")
-@click.option("--steps", default=10, show_default=True, help="Frames in the interpolation strip.")
+@click.option(
+    "--steps",
+    default=10,
+    show_default=True,
+    type=click.IntRange(2, 1000),
+    help="Frames in the interpolation strip.",
+)
 @click.option("--no-ema", is_flag=True, help="Use the raw generator weights, not the EMA.")
 @click.option(
-    "--truncation", type=float, metavar="PSI", help="Truncation psi in W (StyleGAN), e.g. 0.7."
+    "--truncation",
+    type=FiniteFloat(-2.0, 2.0),
+    metavar="PSI",
+    help="Truncation psi in W (StyleGAN), e.g. 0.7.",
 )
 def sample(
     source: str,
@@ -202,7 +245,13 @@ def losses(name: str | None) -> None:
     show_default=True,
     help="mixed takes numeric and text columns together.",
 )
-@click.option("--cv", default=5, show_default=True, help="Cross-validation folds (0: none).")
+@click.option(
+    "--cv",
+    default=5,
+    show_default=True,
+    type=click.IntRange(0, 100_000),
+    help="Cross-validation folds (0: none).",
+)
 @click.option(
     "--predict",
     type=click.Path(dir_okay=False),
@@ -211,7 +260,7 @@ def losses(name: str | None) -> None:
 @click.option(
     "--out", type=click.Path(dir_okay=False), help="Write the predictions here, not to stdout."
 )
-@click.option("--seed", default=0, show_default=True, help="Seed of the fold shuffle.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the fold shuffle.")
 @click.option(
     "--convention",
     type=click.Choice(api.NAIVE_BAYES_CHOICES["convention"]),
@@ -226,7 +275,13 @@ def losses(name: str | None) -> None:
     show_default=True,
     help="A text value never seen in training: fail, leave it out, or count it as zero.",
 )
-@click.option("--alpha", default=1.0, show_default=True, help="Laplace/Lidstone smoothing.")
+@click.option(
+    "--alpha",
+    default=1.0,
+    show_default=True,
+    type=FiniteFloat(0.0, 1e9),
+    help="Laplace/Lidstone smoothing.",
+)
 @click.option(
     "--bandwidth",
     default="scott",
@@ -261,12 +316,23 @@ def _print_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
 @click.argument("source", metavar="RUN|CKPT")
 @click.option("--metrics", help="Comma-separated metrics, e.g. fid,kid:subsets=10,pr.")
 @click.option("--real", metavar="DATASET|STATS", help="Real data: dataset[:k=v], folder or .npz.")
-@click.option("--n", "n", type=int, help="Generated samples (default: eval.n_samples).")
+@click.option(
+    "--n",
+    "n",
+    type=click.IntRange(2, 10**6),
+    help="Generated samples (default: eval.n_samples).",
+)
 @click.option("--extractor", help="Feature extractor (default: chosen for the dataset).")
-@click.option("--seed", type=int, help="Sampling seed (default: eval.seed).")
+@click.option("--seed", type=SEED, help="Sampling seed (default: eval.seed).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write results here.")
 @click.option("--floors", is_flag=True, help="Also score held-out real data (real-vs-real floor).")
-@click.option("--bootstrap", default=0, show_default=True, help="Bootstrap rounds for 95% CIs.")
+@click.option(
+    "--bootstrap",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 100_000),
+    help="Bootstrap rounds for 95% CIs.",
+)
 @click.option("--no-ema", is_flag=True, help="Use the raw generator weights, not the EMA.")
 def evaluate(
     source: str,
@@ -340,7 +406,9 @@ def select(
 @click.argument("dataset", metavar="DATASET")
 @click.option("--extractor", default="auto", show_default=True, help="Feature extractor.")
 @click.option("--split", help="Dataset split (train, test, all).")
-@click.option("--limit", type=int, help="Use at most this many samples (seeded draw).")
+@click.option(
+    "--limit", type=click.IntRange(1, None), help="Use at most this many samples (seeded draw)."
+)
 @click.option("--out", type=click.Path(dir_okay=False), help="Also copy the .npz here.")
 def stats(
     dataset: str, extractor: str, split: str | None, limit: int | None, out: str | None
@@ -521,14 +589,26 @@ def translate_eval(source: str, json_out: str | None, no_ema: bool) -> None:
     type=click.Path(dir_okay=False),
     help="YAML: config key -> {low, high[, log]} or {choices: [...]}.",
 )
-@click.option("--trials", default=20, show_default=True, help="Trainings in the search.")
-@click.option("--steps", default=500, show_default=True, help="Training steps per trial.")
+@click.option(
+    "--trials",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Trainings in the search.",
+)
+@click.option(
+    "--steps",
+    default=500,
+    show_default=True,
+    type=click.IntRange(1, 10**8),
+    help="Training steps per trial.",
+)
 @click.option("--metric", required=True, help="Score to optimise, e.g. modes, fid, recall.")
 @click.option(
     "--out", type=click.Path(file_okay=False), help="Search folder (default runs/tune-PRESET)."
 )
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Fixed overrides.")
-@click.option("--seed", default=0, show_default=True, help="Seed of the search.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the search.")
 @click.option(
     "--acquisition",
     type=click.Choice(api.TUNE_ACQUISITIONS),
