@@ -361,6 +361,7 @@ BOUNDS = [
     Bound("optim.lr_g", 0, open_low=True),
     Bound("optim.lr_d", 0, open_low=True),
     Bound("optim.eps", 0, open_low=True),
+    Bound("optim.betas", 0, 1, open_high=True),
     Bound("optim.weight_decay", 0),
     Bound("optim.n_critic", 1),
     Bound("optim.decay_start", 0, 1),
@@ -374,12 +375,10 @@ def check_ranges(cfg: Config) -> None:
     for bound in BOUNDS:
         section, name = bound.key.split(".")
         value = getattr(getattr(cfg, section), name)
-        if value is not None and not bound.allows(value):
-            raise ConfigError(f"{bound.key}={value} is out of range: it must be {bound.describe()}")
+        if value is not None:
+            bound.check(value)
     if cfg.train.steps is None and cfg.train.epochs is None:
         raise ConfigError("set a budget: train.steps (>= 1) or train.epochs")
-    if cfg.optim.betas is not None and not all(0 <= b < 1 for b in cfg.optim.betas):
-        raise ConfigError(f"optim.betas={list(cfg.optim.betas)}: each must be in [0, 1)")
 
 
 def check_kinds(cfg: Config) -> None:
