@@ -21,7 +21,7 @@ from typing import Any
 
 from ganforge.errors import ConfigError
 
-MAX_MAGNITUDE = 1e9  # no config number is meaningful beyond this (and float32 stays far away)
+MAX_MAGNITUDE = 1e10  # no config number is meaningful beyond this (float32 stays far away)
 SEED_MAX = 2**32 - 1  # the largest seed every random generator we seed accepts
 MAX_SIDE = 4096  # image sides a dataset may be resized to
 
@@ -78,7 +78,7 @@ def check_number(value: Any, key: str) -> None:
         raise OutOfRange(f"{key}={value} is not valid: it must be a finite number")
     if abs(value) > MAX_MAGNITUDE:
         raise OutOfRange(
-            f"{key}={value:g} is out of range: no setting takes numbers beyond "
+            f"{key}={_number(value)} is out of range: no setting takes numbers beyond "
             f"{MAX_MAGNITUDE:g} in size"
         )
 
