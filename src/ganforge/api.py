@@ -422,8 +422,12 @@ def tune(
     on_trial: Callable[[dict], None] | None = None,
 ) -> _tune.TuneResult:
     """Bayesian search over ``space`` (YAML): ``trials`` trainings of ``steps`` steps, each
-    scored by ``metric``; resumes from the journal in ``out``; writes the best as a preset."""
-    return _tune.tune(
+    scored by ``metric``; resumes from the journal in ``out``; writes the best as a preset.
+
+    A search whose every trial failed is an error naming the first failure (a bad fixed
+    setting fails every trial the same way)."""
+    check_eval_settings(config_mod.resolve(preset, list(overrides)))  # kept in best.yaml
+    result = _tune.tune(
         preset,
         space,
         trials,
@@ -435,6 +439,13 @@ def tune(
         acquisition=acquisition,
         on_trial=on_trial,
     )
+    failed = [t for t in result.trials if t.get("status") == "failed"]
+    if result.status == "completed" and failed and len(failed) == len(result.trials):
+        raise GanforgeError(
+            f"all {len(failed)} trial(s) failed; trial {failed[0]['trial']}: {failed[0]['error']} "
+            f"(table: {result.files['results']})"
+        )
+    return result
 
 
 __all__ = [

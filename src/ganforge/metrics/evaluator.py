@@ -24,7 +24,7 @@ from ganforge.metrics.evaluate import (
 )
 from ganforge.metrics.featureset import FeatureSet, extract
 from ganforge.metrics.plan import Plan, make_plan
-from ganforge.metrics.reference import real_side
+from ganforge.metrics.reference import dataset_choice, is_stats_file, real_side
 from ganforge.metrics.suite import flat_values, resolve, run_metrics
 from ganforge.registry import EXTRACTORS
 
@@ -32,13 +32,15 @@ log = logging.getLogger("ganforge.metrics")
 
 
 def check_eval_settings(cfg: Config) -> None:
-    """The metric names and parameters and the extractor name of ``eval``, checked before any
-    data is loaded (the extractor is not built: its weights may be large)."""
+    """The metric names and parameters, the extractor name and the real data of ``eval``,
+    checked before any data is loaded (the extractor is not built: its weights may be large)."""
     if cfg.eval.metrics:
         resolve(cfg.eval.metrics)
     if cfg.eval.extractor not in (None, "auto"):
         name, params = parse_spec(cfg.eval.extractor)
         bind(EXTRACTORS.get(name), params, f"eval.extractor ({name})")
+    if cfg.eval.real is not None and not is_stats_file(cfg.eval.real):
+        dataset_choice(cfg.eval.real, cfg.data, None)  # a known dataset, folder or stats file
 
 
 class TrainingEvaluator:
