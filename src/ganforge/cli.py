@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import math
 import sys
@@ -672,6 +673,20 @@ def _one_line(text: str) -> str:
     return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
 
 
+def _os_error(exc: OSError) -> str:
+    """An OSError in words: which path, and what is wrong with it."""
+    name = exc.filename
+    if exc.errno == errno.ENOSPC:
+        return "no space left on device" + (f" (writing {name})" if name else "")
+    if name is None:
+        return _one_line(exc.strerror or str(exc))
+    if exc.errno == errno.EEXIST:
+        return f"{name} is in the way: a file where a folder is needed"
+    if exc.errno == errno.ENOTDIR:
+        return f"{name}: part of this path is a file, not a folder"
+    return f"{name}: {exc.strerror or exc}"
+
+
 def _usage_error(exc: click.ClickException) -> str:
     """Click's usage errors as one line that says where to look for help."""
     message = _one_line(exc.format_message())
@@ -695,7 +710,7 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"error: {_one_line(str(exc))}", err=True)
         sys.exit(EXIT_USER_ERROR)
     except OSError as exc:  # a path that cannot be read or written, a full disk, ...
-        click.echo(f"error: {_one_line(str(exc))}", err=True)
+        click.echo(f"error: {_os_error(exc)}", err=True)
         sys.exit(EXIT_USER_ERROR)
     except MemoryError:
         click.echo(OUT_OF_MEMORY, err=True)
