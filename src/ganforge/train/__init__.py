@@ -158,8 +158,8 @@ def _run(
     started = False
     try:
         (run.path / "env.json").write_text(json.dumps(_environment(cfg, device), indent=1))
-        for note in dataset.info.notes:
-            log.warning("data: %s", note)
+        for note in dataset.info.notes:  # shown on the console when the data was built
+            log.info("data: %s", note)
         engine = Engine(cfg, run, dataset, recipe, evaluator and evaluator(cfg, dataset), callbacks)
         if checkpoint is not None:
             engine.restore()  # the newest readable checkpoint (a damaged latest.pt is skipped)
