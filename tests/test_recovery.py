@@ -79,22 +79,15 @@ def test_stale_temporary_files_are_removed_before_a_resume(tmp_path: Path, capsy
     assert not list(folder.glob("*.tmp"))
 
 
-@pytest.fixture(scope="module")
-def finished_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny completed run with checkpoints at steps 4, 8 and 12."""
-    root = tmp_path_factory.mktemp("finished")
-    return train(config.resolve(None, QUICK), runs_root=root).run.path
-
-
 def _copy_run(run: Path, dest: Path) -> Path:
     shutil.copytree(run, dest)  # copies break latest.pt's hard link: each file stands alone
     return dest
 
 
 def test_resume_falls_back_from_a_damaged_latest_to_the_newest_readable_step(
-    finished_run: Path, tmp_path: Path, capsys
+    tiny_run: Path, tmp_path: Path, capsys
 ) -> None:
-    run = _copy_run(finished_run, tmp_path / "run")
+    run = _copy_run(tiny_run, tmp_path / "run")
     folder = run / "checkpoints"
     for name in ("latest.pt", "step-0000012.pt"):  # damaged in place from outside
         data = (folder / name).read_bytes()
@@ -112,9 +105,9 @@ def test_resume_falls_back_from_a_damaged_latest_to_the_newest_readable_step(
 
 
 def test_sample_uses_the_newest_readable_checkpoint_of_a_run(
-    finished_run: Path, tmp_path: Path, capsys
+    tiny_run: Path, tmp_path: Path, capsys
 ) -> None:
-    run = _copy_run(finished_run, tmp_path / "run")
+    run = _copy_run(tiny_run, tmp_path / "run")
     (run / "checkpoints" / "latest.pt").write_bytes(b"garbage")
     out = tmp_path / "g.png"
     code, _, err = run_cli(capsys, "sample", str(run), "--n", "4", "--out", str(out))
@@ -124,9 +117,9 @@ def test_sample_uses_the_newest_readable_checkpoint_of_a_run(
 
 
 def test_a_run_without_a_readable_checkpoint_is_one_line(
-    finished_run: Path, tmp_path: Path, capsys
+    tiny_run: Path, tmp_path: Path, capsys
 ) -> None:
-    run = _copy_run(finished_run, tmp_path / "run")
+    run = _copy_run(tiny_run, tmp_path / "run")
     for path in (run / "checkpoints").glob("*.pt"):
         path.write_bytes(b"")
     code, _, err = run_cli(capsys, "train", "--resume", str(run), "--quiet")
