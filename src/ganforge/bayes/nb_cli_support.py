@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +19,8 @@ from .nb_csv import CsvTable, read_csv
 from .nb_cv import cross_val_accuracy, kfold_indices
 from .nb_errors import NaiveBayesError
 from .nb_kernel import BANDWIDTH_RULES
+
+log = logging.getLogger(__name__)
 
 NUMERIC_ONLY = ("gaussian", "kernel", "bernoulli", "multinomial")
 # The command-line options each model uses (the summary names them with their values).
@@ -259,6 +262,13 @@ def run_naive_bayes(
     X = features.matrix(table)
     y = np.array(table.column(target), dtype=object)
     run = NaiveBayesRun(Path(data), model, features, len(table.rows), sorted(set(y.tolist())))
+    if len(run.classes) == 1:
+        log.warning(
+            "column %r holds one class only (%r): every prediction is that class, so the "
+            "accuracy (1.0) says nothing about the features; give rows of at least two classes",
+            target,
+            run.classes[0],
+        )
     run.settings = {k: options[k] for k in RELEVANT.get(model, ())}
     if cv:
         folds = kfold_indices(len(y), cv, seed)
