@@ -284,3 +284,69 @@ def test_the_valid_bases_run(world: World, capsys) -> None:
     for command in COMMANDS:
         code, _, err = run_cli(capsys, *_base_argv(command, world))
         assert code == 0, (command, err)
+
+
+@pytest.fixture
+def no_data_loading(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail loudly if anything tries to build a dataset."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a dataset was built before the config was validated")
+
+    for module in ("ganforge.data", "ganforge.train"):
+        monkeypatch.setattr(f"{module}.build_dataset", refuse)
+
+
+ISSUE_CASES = [
+    (["--set", "data.size=0"], "data.size=0 is out of range: it must be >= 1 and <= 4096"),
+    (["--set", "data.size=[32,-4]"], "data.size=[32, -4] is out of range: each value must be"),
+    (["--set", "data.size=100000"], "data.size=100000 is out of range"),
+    (["--set", "data.size=512"], "dcgan supports image sides from 8 to 256, got 512x512"),
+    (["--set", "optim.lr_d=1e300"], "optim.lr_d=1e+300 is out of range"),
+    (["--set", "optim.lr_g=inf"], "optim.lr_g=inf is not valid: it must be a finite number"),
+    (["--set", "optim.lr_g=nan"], "optim.lr_g=nan is not valid: it must be a finite number"),
+    (["--set", "model.z_dim=0"], "model.z_dim=0 is out of range: it must be >= 1"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), ISSUE_CASES, ids=[c[0][1] for c in ISSUE_CASES])
+def test_the_values_from_the_issue_are_refused_before_any_data_is_loaded(
+    args: list[str], message: str, capsys, no_data_loading: None
+) -> None:
+    code, out, err = run_cli(capsys, "train", *args)
+    _assert_one_line_exit_2(code, out, err, args, [message])
+
+
+CYCLEGAN = ["model.name=cyclegan", "loss.name=cyclegan", "data.name=digit-strokes"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["data.size=[32,31]"], "dcgan needs even image sides"),
+        (["model.name=progan", "data.size=48"], "power of two from 8 to 1024"),
+        (
+            ["model.name=pix2pix", "loss.name=pix2pix", "data.name=digit-edges", "data.size=48"],
+            "a 5-level U-Net needs image sides divisible by 32",
+        ),
+        ([*CYCLEGAN, "data.size=30"], "cyclegan needs image sides divisible by 4"),
+        ([*CYCLEGAN, "data.size=8"], "too small for a PatchGAN"),
+    ],
+)
+def test_each_model_family_says_its_size_limits_before_the_data_is_resized(
+    overrides: list[str], message: str, no_data_loading: None
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        config.resolve(None, overrides)
+
+
+def test_an_empty_config_file_and_a_malformed_space_are_one_line(
+    world: World, capsys, no_data_loading: None
+) -> None:
+    for label in ("empty", "comments only"):
+        code, out, err = run_cli(capsys, "train", str(world.yaml[label]))
+        _assert_one_line_exit_2(code, out, err, [label], ["is empty; a config needs"])
+    code, out, err = run_cli(
+        capsys, "tune", "dcgan-digits", "--space", str(world.yaml["malformed"]), "--metric", "fid"
+    )
+    _assert_one_line_exit_2(code, out, err, ["tune"], ["line 2, column 8: invalid YAML"])
