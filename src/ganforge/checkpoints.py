@@ -161,8 +161,11 @@ def list_checkpoints(folder: str | Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def save_checkpoint(state: dict[str, Any], folder: str | Path, step: int, keep_last: int) -> Path:
-    """Write ``step-XXXXXXX.pt``, repoint ``latest.pt``, keep only the newest ``keep_last``.
+def save_checkpoint(
+    state: dict[str, Any], folder: str | Path, step: int, keep_last: int, keep_every: int = 0
+) -> Path:
+    """Write ``step-XXXXXXX.pt``, repoint ``latest.pt``, keep only the newest ``keep_last``
+    plus, when ``keep_every`` > 0, every step that is a multiple of it (for ``ganforge select``).
 
     A failed write raises CheckpointWriteError naming the last good checkpoint."""
     folder = Path(folder)
@@ -175,8 +178,9 @@ def save_checkpoint(state: dict[str, Any], folder: str | Path, step: int, keep_l
         last = f"the last good checkpoint is {older[-1]}" if older else "no checkpoint was saved"
         raise CheckpointWriteError(f"{exc}; {last}") from None
     if keep_last > 0:
-        for _, old in list_checkpoints(folder)[:-keep_last]:
-            old.unlink(missing_ok=True)
+        for old_step, old in list_checkpoints(folder)[:-keep_last]:
+            if not (keep_every > 0 and old_step % keep_every == 0):
+                old.unlink(missing_ok=True)
     return path
 
 
