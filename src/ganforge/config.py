@@ -270,6 +270,7 @@ class TrainConfig:
     grid_size: int = 64  # images in each sample grid
     checkpoint_every: int = 500
     keep_last: int = 5
+    keep_every: int | None = None  # steps kept for `select` (never pruned); null: eval.every
     on_nonfinite: Literal["stop", "rollback"] = "stop"
     max_rollbacks: int = 3
     tensorboard: bool = False
@@ -354,6 +355,7 @@ BOUNDS = [
     Bound("train.grid_size", 1),
     Bound("train.checkpoint_every", 0),
     Bound("train.keep_last", 0),
+    Bound("train.keep_every", 0),
     Bound("train.max_rollbacks", 0),
     Bound("train.threads", 1),
     Bound("train.seed", 0, SEED_MAX),
