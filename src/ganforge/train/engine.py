@@ -180,10 +180,18 @@ class Engine:
         self.last_checkpoint = Path(path)
         log.info("resumed from %s at step %d", path, self.step)
 
+    @property
+    def keep_every(self) -> int:
+        """Steps whose checkpoints are kept for ``ganforge select`` (0: none): train.keep_every,
+        by default one per evaluation (eval.every)."""
+        keep = self.cfg.train.keep_every
+        return self.cfg.eval.every if keep is None else keep
+
     def save(self) -> Path:
-        """Write a step checkpoint atomically and prune old ones."""
+        """Write a step checkpoint atomically and prune old ones (not those kept for select)."""
+        t = self.cfg.train
         path = save_checkpoint(
-            self.state_dict(), self.run.checkpoints, self.step, self.cfg.train.keep_last
+            self.state_dict(), self.run.checkpoints, self.step, t.keep_last, self.keep_every
         )
         self.last_checkpoint = path
         return path
@@ -412,7 +420,10 @@ class Engine:
                 self.evaluate()
             if into + 1 == phase.steps and phase.snapshot:
                 self._snapshot(phase)
-            if t.checkpoint_every and self.step % t.checkpoint_every == 0:
+            keep = self.keep_every
+            if (t.checkpoint_every and self.step % t.checkpoint_every == 0) or (
+                keep and self.step % keep == 0
+            ):
                 self.save()
             if self.stop_reason:
                 break
