@@ -167,16 +167,11 @@ def save_checkpoint(
     """Write ``step-XXXXXXX.pt``, repoint ``latest.pt``, keep only the newest ``keep_last``
     plus, when ``keep_every`` > 0, every step that is a multiple of it (for ``ganforge select``).
 
-    A failed write raises CheckpointWriteError naming the last good checkpoint."""
+    A failed write raises CheckpointWriteError and leaves the older checkpoints as they were."""
     folder = Path(folder)
     remove_stale_temps(folder)
-    try:
-        path = atomic_save(state, folder / step_name(step))
-        _point_latest(folder, path)
-    except CheckpointWriteError as exc:
-        older = [p for s, p in list_checkpoints(folder) if s != step]
-        last = f"the last good checkpoint is {older[-1]}" if older else "no checkpoint was saved"
-        raise CheckpointWriteError(f"{exc}; {last}") from None
+    path = atomic_save(state, folder / step_name(step))
+    _point_latest(folder, path)
     if keep_last > 0:
         for old_step, old in list_checkpoints(folder)[:-keep_last]:
             if not (keep_every > 0 and old_step % keep_every == 0):

@@ -187,8 +187,9 @@ class RunDir:
             what = str(exc)
         else:
             what = describe_write_failure(Path(exc.filename or self.path), exc)
-            found = list_checkpoints(self.checkpoints)
-            what += f"; the last good checkpoint is {found[-1][1]}" if found else ""
+        found = list_checkpoints(self.checkpoints)
+        last = f"the last good checkpoint is {found[-1][1]}" if found else "none was saved yet"
+        what += f"; {last}"
         return TrainingError(
             f"{what}. Once it can be written, continue with `ganforge train --resume {self.path}`"
         )
