@@ -200,12 +200,16 @@ def set_case(draw: st.DrawFn, base: list[str]) -> tuple[list[str], list[str]]:
 
 @st.composite
 def dataset_spec_case(draw: st.DrawFn, w: World) -> list[str]:
-    """``stats DATASET:key=value`` with a bad value for any dataset parameter."""
+    """``stats DATASET:key=value`` or ``evaluate --real DATASET:key=value`` with a bad value for
+    any dataset parameter."""
     key = draw(st.sampled_from(DATA_KEYS))
     value = draw(bad_value_strategy(key, at_runtime=True))
     text = json.dumps(value) if not isinstance(value, str) else value
-    base = _base_argv("stats", w)
-    return [base[0], f"{key.owner}:{key.name}={text}", *base[2:]]
+    spec = f"{key.owner}:{key.name}={text}"
+    if draw(st.booleans()):
+        base = _base_argv("stats", w)
+        return [base[0], spec, *base[2:]]
+    return [*_base_argv("evaluate", w), "--real", spec]
 
 
 @st.composite
