@@ -300,7 +300,7 @@ def load(path: str | Path, device: str | torch.device = "auto", use_ema: bool = 
     ``device="auto"`` uses CUDA when present; samples are always returned on the CPU.
     """
     device = resolve_device(device) if isinstance(device, str) else device
-    if Path(path).is_file():
+    if Path(path).is_file() or Path(path).suffix == ".pt":  # a missing .pt file says so
         ckpt_path, state = Path(path), load_checkpoint(path)
     else:  # a run directory: its newest readable checkpoint
         ckpt_path, state = RunDir.find(path).load_newest()
