@@ -113,3 +113,12 @@ def test_the_console_gets_one_summary_line(tmp_path: Path, capsys) -> None:
     warnings = [line for line in err.splitlines() if line.startswith("warning: ")]
     assert len(warnings) == 1 and "used 6 of 9 images" in warnings[0]
     assert "the list is in" in warnings[0]
+
+
+def test_a_read_only_cache_does_not_stop_the_data(tmp_path: Path, monkeypatch) -> None:
+    root = _folder(tmp_path / "photos")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    monkeypatch.setenv("GANFORGE_HOME", str(blocker / "cache"))  # cannot be created
+    data = build_dataset("folder", {"root": str(root), "size": 8, "progress": False})
+    assert len(data) == 6 and "the list could not be saved" in data.info.notes[0]

@@ -74,9 +74,13 @@ def skip_summary(
     lines = [f"{path}\t{reason}" for path, reason in skipped]
     lines += [f"{path}\tunreadable folder" for path in unreadable]
     tag = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:10]
-    listing = cache_dir("skipped") / f"{root.name or 'root'}-{tag}.txt"
-    listing.write_text("\n".join(lines) + "\n")
+    try:
+        listing = cache_dir("skipped") / f"{root.name or 'root'}-{tag}.txt"
+        listing.write_text("\n".join(lines) + "\n")
+        where = f"the list is in {listing}"
+    except OSError as exc:  # a read-only cache must not stop the data from loading
+        where = f"the list could not be saved ({exc.strerror or exc})"
     return (
         f"used {total - len(skipped)} of {total} {what} under {root}; skipped "
-        f"{', '.join(parts)}; the list is in {listing}"
+        f"{', '.join(parts)}; {where}"
     )
