@@ -115,7 +115,7 @@ def test_keep_last_prunes_old_checkpoints(tmp_path: Path) -> None:
 
 def test_loading_a_non_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "x.pt").write_text("not a checkpoint")
-    with pytest.raises(GanforgeError, match="not a readable ganforge checkpoint"):
+    with pytest.raises(GanforgeError, match="not a readable checkpoint: it is damaged"):
         load_checkpoint(tmp_path / "x.pt")
     with pytest.raises(GanforgeError, match="does not exist"):
         load_checkpoint(tmp_path / "missing.pt")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 PACKAGE = Path(str(importlib.util.find_spec("ganforge").origin)).parent  # type: ignore[union-attr]
 # docs/architecture.md: cli -> api -> tune -> train, metrics -> rate, style_figures -> runs, report
-# -> data, config, models, losses, presets -> registry, nn, errors, device, checkpoints
+# -> data, config, models, losses, presets -> registry, nn, errors, device, checkpoints, limits
 # (a lower number is higher up; bayes depends on nothing else in the package)
 LEVELS = {
     "cli": 0,
@@ -31,6 +31,7 @@ LEVELS = {
     "errors": 7,
     "device": 7,
     "checkpoints": 7,
+    "limits": 7,
 }
 PEERS_APART = {("train", "metrics"), ("metrics", "train")}
 

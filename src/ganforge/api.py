@@ -20,6 +20,7 @@ from ganforge import tune as _tune
 from ganforge.bayes.naive_bayes import NaiveBayesError
 from ganforge.bayes.nb_cli_support import CHOICES as _NB_CHOICES
 from ganforge.bayes.nb_cli_support import NaiveBayesRun, run_naive_bayes
+from ganforge.checkpoints import WRITE_FAILURES
 from ganforge.data import Dataset
 from ganforge.data.faces import CROPS as FACE_CROPS
 from ganforge.data.faces import DETECTORS as FACE_DETECTORS
@@ -28,11 +29,12 @@ from ganforge.data.folder import list_images, scan_and_load
 from ganforge.data.grid import to_uint8
 from ganforge.data.translation import TranslationDataset
 from ganforge.errors import DataError, GanforgeError
+from ganforge.limits import SEED_MAX, check_run_name
 from ganforge.metrics import contests as _contests
 from ganforge.metrics.compare import Comparison
 from ganforge.metrics.compare import compare as _compare
 from ganforge.metrics.evaluate import Evaluation, evaluate, table
-from ganforge.metrics.evaluator import TrainingEvaluator
+from ganforge.metrics.evaluator import TrainingEvaluator, check_eval_settings
 from ganforge.metrics.features import extractor_rows, inception_weights
 from ganforge.metrics.reference import dataset_stats
 from ganforge.metrics.select import select
@@ -92,9 +94,16 @@ def train(
             cfg = config_mod.resolve(preset, sets)
         if name:
             cfg.name = name
+        check_eval_settings(cfg)  # metric names fail now, not after the data is loaded
         result = _train(cfg, runs_root=runs_root, evaluator=evaluator)
-    if made and result.status == "completed" and made[0].write_floors(result.run.path):
-        write_report(result.run.path)
+    if made and result.status == "completed":
+        try:
+            if made[0].write_floors(result.run.path):
+                write_report(result.run.path)
+        except OSError as exc:  # a full disk after the last checkpoint was written
+            if exc.errno not in WRITE_FAILURES:
+                raise
+            raise result.run.write_failure(exc) from None
     return result
 
 
@@ -481,9 +490,13 @@ def tune(
 ) -> _tune.TuneResult:
     """Bayesian search over ``space`` (YAML): ``trials`` trainings of ``steps`` steps, each
     scored by ``metric``; resumes from the journal in ``out``; writes the best as a preset.
-    With ``storage`` (an Optuna storage URL) this process is one of the search's workers."""
+    With ``storage`` (an Optuna storage URL) this process is one of the search's workers.
+
+    A search whose every trial failed is an error naming the first failure (a bad fixed
+    setting fails every trial the same way)."""
+    check_eval_settings(config_mod.resolve(preset, list(overrides)))  # kept in best.yaml
     if storage is None:
-        return _tune.tune(
+        result = _tune.tune(
             preset,
             space,
             trials,
@@ -495,28 +508,37 @@ def tune(
             acquisition=acquisition,
             on_trial=on_trial,
         )
-    from ganforge import tune_storage  # needs the `tune` extra (Optuna)
+    else:
+        from ganforge import tune_storage  # needs the `tune` extra (Optuna)
 
-    return tune_storage.tune(
-        preset,
-        space,
-        trials,
-        steps,
-        metric,
-        storage=storage,
-        folder=out,
-        overrides=overrides,
-        seed=seed,
-        acquisition=acquisition,
-        on_trial=on_trial,
-        on_wait=on_wait,
-    )
+        result = tune_storage.tune(
+            preset,
+            space,
+            trials,
+            steps,
+            metric,
+            storage=storage,
+            folder=out,
+            overrides=overrides,
+            seed=seed,
+            acquisition=acquisition,
+            on_trial=on_trial,
+            on_wait=on_wait,
+        )
+    failed = [t for t in result.trials if t.get("status") == "failed"]
+    if result.status == "completed" and failed and len(failed) == len(result.trials):
+        raise GanforgeError(
+            f"all {len(failed)} trial(s) failed; trial {failed[0]['trial']}: {failed[0]['error']} "
+            f"(table: {result.files['results']})"
+        )
+    return result
 
 
 __all__ = [
     "FACE_CROPS",
     "FACE_DETECTORS",
     "NAIVE_BAYES_CHOICES",
+    "SEED_MAX",
     "TUNE_ACQUISITIONS",
     "WEIGHTS",
     "Comparison",
@@ -527,6 +549,7 @@ __all__ = [
     "RunDir",
     "Translated",
     "battle",
+    "check_run_name",
     "compare",
     "evaluate",
     "evaluate_translation",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import logging
+import math
 import sys
 
 import click
@@ -10,7 +13,39 @@ from ganforge import api
 from ganforge.errors import GanforgeError
 
 EXIT_USER_ERROR = 2
+
+
+class FiniteFloat(click.FloatRange):
+    """A float range that also refuses nan and inf (click's own ranges let nan through)."""
+
+    name = "finite number"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None):
+        """The float, or a usage error."""
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+class RunName(click.ParamType):
+    """A run directory name under --runs-dir (sub-folders allowed, nothing outside it)."""
+
+    name = "name"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None):
+        """The name, or a usage error."""
+        try:
+            return api.check_run_name(str(value))
+        except GanforgeError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+SEED = click.IntRange(0, api.SEED_MAX)
 EXIT_INTERRUPTED = {"SIGINT": 130, "SIGTERM": 143}
+OUT_OF_MEMORY = (
+    "error: out of memory; try a smaller data.size, train.batch_size or model, or a smaller --n"
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -32,7 +67,9 @@ def cli() -> None:
     "--resume", metavar="RUN", help="Continue this run directory from its latest checkpoint."
 )
 @click.option("--runs-dir", default="runs", show_default=True, type=click.Path(file_okay=False))
-@click.option("--name", help="Run directory name (default: preset plus a timestamp).")
+@click.option(
+    "--name", type=RunName(), help="Run directory name (default: preset plus a timestamp)."
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def train(
     preset: str | None,
@@ -64,14 +101,25 @@ def train(
 
 @cli.command()
 @click.argument("source", metavar="RUN|CKPT")
-@click.option("--n", "n", default=64, show_default=True, help="Number of samples.")
-@click.option("--seed", default=0, show_default=True)
+@click.option(
+    "--n", "n", default=64, show_default=True, type=click.IntRange(1, 10_000), help="Samples."
+)
+@click.option("--seed", default=0, show_default=True, type=SEED)
 @click.option("--out", type=click.Path(dir_okay=False), help="Output PNG (default: in the run).")
 @click.option("--interpolate", is_flag=True, help="Also write a latent interpolation strip.")
-@click.option("--steps", default=10, show_default=True, help="Frames in the interpolation strip.")
+@click.option(
+    "--steps",
+    default=10,
+    show_default=True,
+    type=click.IntRange(2, 1000),
+    help="Frames in the interpolation strip.",
+)
 @click.option("--no-ema", is_flag=True, help="Use the raw generator weights, not the EMA.")
 @click.option(
-    "--truncation", type=float, metavar="PSI", help="Truncation psi in W (StyleGAN), e.g. 0.7."
+    "--truncation",
+    type=FiniteFloat(-2.0, 2.0),
+    metavar="PSI",
+    help="Truncation psi in W (StyleGAN), e.g. 0.7.",
 )
 def sample(
     source: str,
@@ -222,7 +270,13 @@ def losses(name: str | None) -> None:
     show_default=True,
     help="mixed takes numeric and text columns together.",
 )
-@click.option("--cv", default=5, show_default=True, help="Cross-validation folds (0: none).")
+@click.option(
+    "--cv",
+    default=5,
+    show_default=True,
+    type=click.IntRange(0, 100_000),
+    help="Cross-validation folds (0: none).",
+)
 @click.option(
     "--predict",
     type=click.Path(dir_okay=False),
@@ -239,7 +293,7 @@ def losses(name: str | None) -> None:
     help="How rows are cut into folds: ours (every row tested) or the walk-through's.",
 )
 @click.option(
-    "--seed", type=int, help="Seed of the folds [default: 0; 1 with --folds walkthrough, its own]."
+    "--seed", type=SEED, help="Seed of the folds [default: 0; 1 with --folds walkthrough, its own]."
 )
 @click.option(
     "--convention",
@@ -255,7 +309,13 @@ def losses(name: str | None) -> None:
     show_default=True,
     help="A text value never seen in training: fail, leave it out, or count it as zero.",
 )
-@click.option("--alpha", default=1.0, show_default=True, help="Laplace/Lidstone smoothing.")
+@click.option(
+    "--alpha",
+    default=1.0,
+    show_default=True,
+    type=FiniteFloat(0.0, 1e9),
+    help="Laplace/Lidstone smoothing.",
+)
 @click.option(
     "--bandwidth",
     default="scott",
@@ -290,12 +350,23 @@ def _print_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
 @click.argument("source", metavar="RUN|CKPT")
 @click.option("--metrics", help="Comma-separated metrics, e.g. fid,kid:subsets=10,pr.")
 @click.option("--real", metavar="DATASET|STATS", help="Real data: dataset[:k=v], folder or .npz.")
-@click.option("--n", "n", type=int, help="Generated samples (default: eval.n_samples).")
+@click.option(
+    "--n",
+    "n",
+    type=click.IntRange(2, 10**6),
+    help="Generated samples (default: eval.n_samples).",
+)
 @click.option("--extractor", help="Feature extractor (default: chosen for the dataset).")
-@click.option("--seed", type=int, help="Sampling seed (default: eval.seed).")
+@click.option("--seed", type=SEED, help="Sampling seed (default: eval.seed).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write results here.")
 @click.option("--floors", is_flag=True, help="Also score held-out real data (real-vs-real floor).")
-@click.option("--bootstrap", default=0, show_default=True, help="Bootstrap rounds for 95% CIs.")
+@click.option(
+    "--bootstrap",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 100_000),
+    help="Bootstrap rounds for 95% CIs.",
+)
 @click.option("--no-ema", is_flag=True, help="Use the raw generator weights, not the EMA.")
 def evaluate(
     source: str,
@@ -472,7 +543,9 @@ SIZE_HELP = "Resize image files and datasets to SIZE (64 or HxW) [default: their
 @click.argument("dataset", metavar="DATASET")
 @click.option("--extractor", default="auto", show_default=True, help="Feature extractor.")
 @click.option("--split", help="Dataset split (train, test, all).")
-@click.option("--limit", type=int, help="Use at most this many samples (seeded draw).")
+@click.option(
+    "--limit", type=click.IntRange(1, None), help="Use at most this many samples (seeded draw)."
+)
 @click.option("--size", type=ImageSize(), help=SIZE_HELP)
 @click.option("--out", type=click.Path(dir_okay=False), help="Also copy the .npz here.")
 def stats(
@@ -718,14 +791,26 @@ def translate_eval(source: str, json_out: str | None, no_ema: bool) -> None:
     type=click.Path(dir_okay=False),
     help="YAML: config key -> {low, high[, log]} or {choices: [...]}.",
 )
-@click.option("--trials", default=20, show_default=True, help="Trainings in the search.")
-@click.option("--steps", default=500, show_default=True, help="Training steps per trial.")
+@click.option(
+    "--trials",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Trainings in the search.",
+)
+@click.option(
+    "--steps",
+    default=500,
+    show_default=True,
+    type=click.IntRange(1, 10**8),
+    help="Training steps per trial.",
+)
 @click.option("--metric", required=True, help="Score to optimise, e.g. modes, fid, recall.")
 @click.option(
     "--out", type=click.Path(file_okay=False), help="Search folder (default runs/tune-PRESET)."
 )
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Fixed overrides.")
-@click.option("--seed", default=0, show_default=True, help="Seed of the search.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the search.")
 @click.option(
     "--acquisition",
     type=click.Choice(api.TUNE_ACQUISITIONS),
@@ -789,22 +874,69 @@ def tune(
         sys.exit(EXIT_INTERRUPTED["SIGINT"])
 
 
+def _console_warnings() -> logging.Handler:
+    """Show the package's warnings (skipped files, checkpoint fallbacks) on stderr."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    logging.getLogger("ganforge").addHandler(handler)
+    return handler
+
+
+def _one_line(text: str) -> str:
+    """A message as one line (multi-line library messages are joined)."""
+    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
+def _os_error(exc: OSError) -> str:
+    """An OSError in words: which path, and what is wrong with it."""
+    name = exc.filename
+    if exc.errno == errno.ENOSPC:
+        return "no space left on device" + (f" (writing {name})" if name else "")
+    if name is None:
+        return _one_line(exc.strerror or str(exc))
+    if exc.errno == errno.EEXIST:
+        return f"{name} is in the way: a file where a folder is needed"
+    if exc.errno == errno.ENOTDIR:
+        return f"{name}: part of this path is a file, not a folder"
+    return f"{name}: {exc.strerror or exc}"
+
+
+def _usage_error(exc: click.ClickException) -> str:
+    """Click's usage errors as one line that says where to look for help."""
+    message = _one_line(exc.format_message())
+    ctx = getattr(exc, "ctx", None)
+    where = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+    return f"error: {message}{where}"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors print one line and exit 2, never a traceback."""
+    handler = _console_warnings()
     try:
         cli.main(args=argv, prog_name="ganforge", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(EXIT_INTERRUPTED["SIGINT"])
     except click.ClickException as exc:
-        exc.show()
+        click.echo(_usage_error(exc), err=True)
         sys.exit(exc.exit_code)
     except GanforgeError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {_one_line(str(exc))}", err=True)
         sys.exit(EXIT_USER_ERROR)
     except OSError as exc:  # a path that cannot be read or written, a full disk, ...
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {_os_error(exc)}", err=True)
         sys.exit(EXIT_USER_ERROR)
+    except MemoryError:
+        click.echo(OUT_OF_MEMORY, err=True)
+        sys.exit(EXIT_USER_ERROR)
+    except RuntimeError as exc:  # torch's allocators report running out of memory this way
+        if not any(s in str(exc) for s in ("can't allocate memory", "out of memory")):
+            raise
+        click.echo(OUT_OF_MEMORY, err=True)
+        sys.exit(EXIT_USER_ERROR)
+    finally:
+        logging.getLogger("ganforge").removeHandler(handler)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,6 +21,15 @@ from typing import Any, Literal
 import yaml
 
 from ganforge.errors import ConfigError
+from ganforge.limits import (
+    SEED_MAX,
+    Bound,
+    OutOfRange,
+    check_number,
+    check_parameters,
+    check_run_name,
+    image_size,
+)
 from ganforge.registry import DATASETS, LOSSES, MODELS, PRESETS, Registry
 
 
@@ -81,6 +90,8 @@ def coerce(value: Any, hint: Any, key: str) -> Any:
                 continue
             try:
                 return coerce(value, arg, key)
+            except OutOfRange:
+                raise  # the right type, the wrong size: say so rather than "expected ..."
             except ConfigError:
                 continue
         raise bad
@@ -97,28 +108,28 @@ def coerce(value: Any, hint: Any, key: str) -> Any:
     if hint is int:
         if isinstance(value, bool):
             raise bad
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
         if isinstance(value, str):
             try:
-                number = float(value.replace("_", ""))
+                value = float(value.replace("_", ""))
             except ValueError:
                 raise bad from None
-            if number.is_integer():
-                return int(number)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, int):
+            check_number(value, key)
+            return value
         raise bad
     if hint is float:
         if isinstance(value, bool):
             raise bad
-        if isinstance(value, (int, float)):
-            return float(value)
         if isinstance(value, str):
             try:
-                return float(value)
+                value = float(value)
             except ValueError:
                 raise bad from None
+        if isinstance(value, (int, float)):
+            check_number(float(value), key)
+            return float(value)
         raise bad
     if hint is str:
         if isinstance(value, str):
@@ -189,12 +200,23 @@ def bind(obj: Callable[..., Any], params: Mapping[str, Any], where: str) -> dict
             names = ", ".join(sorted(allowed)) or "(none)"
             raise ConfigError(f"{where}: unknown key {key!r}. Allowed: {names}")
         out[key] = coerce(value, hints.get(key, Any), f"{where}.{key}")
+    section = _section_of(obj)
+    if section is not None:
+        check_parameters(section, out)
     missing = [
         n for n, p in allowed.items() if p.default is inspect.Parameter.empty and n not in out
     ]
     if missing:
         raise ConfigError(f"{where}: missing required key(s): {', '.join(missing)}")
     return out
+
+
+def _section_of(obj: Callable[..., Any]) -> str | None:
+    """The selectable section (data, model, loss) whose registry holds ``obj``, if any."""
+    for section, registry in SELECTABLE.items():
+        if any(entry.obj is obj for entry in registry):
+            return section
+    return None
 
 
 @dataclass
@@ -248,6 +270,7 @@ class TrainConfig:
     grid_size: int = 64  # images in each sample grid
     checkpoint_every: int = 500
     keep_last: int = 5
+    keep_every: int | None = None  # steps kept for `select` (never pruned); null: eval.every
     on_nonfinite: Literal["stop", "rollback"] = "stop"
     max_rollbacks: int = 3
     tensorboard: bool = False
@@ -321,32 +344,6 @@ def _choice_from(section: str, raw: Any) -> Choice:
     return Choice(name, bind(builder, params, f"{section} ({name})"))
 
 
-@dataclass(frozen=True)
-class Bound:
-    """An allowed interval for a fixed-section key; ``open_*`` excludes that end."""
-
-    key: str
-    low: float | None = None
-    high: float | None = None
-    open_low: bool = False
-    open_high: bool = False
-
-    def allows(self, value: float) -> bool:
-        """Whether ``value`` lies in the interval."""
-        above = self.low is None or (value > self.low if self.open_low else value >= self.low)
-        below = self.high is None or (value < self.high if self.open_high else value <= self.high)
-        return above and below
-
-    def describe(self) -> str:
-        """E.g. '> 0 and < 1'."""
-        parts = []
-        if self.low is not None:
-            parts.append(f"{'>' if self.open_low else '>='} {self.low}")
-        if self.high is not None:
-            parts.append(f"{'<' if self.open_high else '<='} {self.high}")
-        return " and ".join(parts)
-
-
 BOUNDS = [
     Bound("train.steps", 1),
     Bound("train.epochs", 0, open_low=True),
@@ -358,11 +355,15 @@ BOUNDS = [
     Bound("train.grid_size", 1),
     Bound("train.checkpoint_every", 0),
     Bound("train.keep_last", 0),
+    Bound("train.keep_every", 0),
     Bound("train.max_rollbacks", 0),
     Bound("train.threads", 1),
+    Bound("train.seed", 0, SEED_MAX),
+    Bound("eval.seed", 0, SEED_MAX),
     Bound("optim.lr_g", 0, open_low=True),
     Bound("optim.lr_d", 0, open_low=True),
     Bound("optim.eps", 0, open_low=True),
+    Bound("optim.betas", 0, 1, open_high=True),
     Bound("optim.weight_decay", 0),
     Bound("optim.n_critic", 1),
     Bound("optim.decay_start", 0, 1),
@@ -376,12 +377,10 @@ def check_ranges(cfg: Config) -> None:
     for bound in BOUNDS:
         section, name = bound.key.split(".")
         value = getattr(getattr(cfg, section), name)
-        if value is not None and not bound.allows(value):
-            raise ConfigError(f"{bound.key}={value} is out of range: it must be {bound.describe()}")
+        if value is not None:
+            bound.check(value)
     if cfg.train.steps is None and cfg.train.epochs is None:
         raise ConfigError("set a budget: train.steps (>= 1) or train.epochs")
-    if cfg.optim.betas is not None and not all(0 <= b < 1 for b in cfg.optim.betas):
-        raise ConfigError(f"optim.betas={list(cfg.optim.betas)}: each must be in [0, 1)")
 
 
 def check_kinds(cfg: Config) -> None:
@@ -394,6 +393,15 @@ def check_kinds(cfg: Config) -> None:
             f"model {cfg.model.name!r} needs {needs} data, but dataset {cfg.data.name!r} holds "
             f"{holds} data: choose data.name from {fits}, or another model"
         )
+
+
+def check_fits(cfg: Config) -> None:
+    """The model family can be built at the size the dataset will produce: checked before any
+    data is loaded or resized (each family registers ``limits=`` in the models registry)."""
+    limits = MODELS.entry(cfg.model.name).meta.get("limits")
+    size = image_size({**defaults(DATASETS.get(cfg.data.name)), **cfg.data.params}.get("size"))
+    if limits is not None and size is not None:
+        limits(size, {**defaults(MODELS.get(cfg.model.name)), **cfg.model.params})
 
 
 def from_dict(raw: Mapping[str, Any]) -> Config:
@@ -414,10 +422,13 @@ def from_dict(raw: Mapping[str, Any]) -> Config:
             setattr(cfg, section, _choice_from(section, current.as_dict()))
     for section, cls in FIXED.items():
         setattr(cfg, section, _dataclass_from(cls, raw.get(section) or {}, section))
-    cfg.preset = raw.get("preset")
-    cfg.name = raw.get("name")
+    cfg.preset = coerce(raw.get("preset"), str | None, "preset")
+    cfg.name = coerce(raw.get("name"), str | None, "name")
+    if cfg.name is not None:
+        check_run_name(cfg.name)
     check_ranges(cfg)
     check_kinds(cfg)
+    check_fits(cfg)
     return cfg
 
 
@@ -471,7 +482,11 @@ def preset_mapping(name_or_path: str, _chain: tuple[str, ...] = ()) -> dict[str,
         raise ConfigError(f"preset base chain loops: {' -> '.join([*_chain, name_or_path])}")
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") or path.is_file():
-        raw = read_yaml(path) or {}
+        raw = read_yaml(path)
+        if raw is None:
+            raise ConfigError(
+                f"{path} is empty; a config needs at least one key, e.g. 'base: dcgan-digits'"
+            )
         default_name = path.stem
     else:
         raw = PRESETS.get(name_or_path)()

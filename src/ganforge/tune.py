@@ -82,7 +82,7 @@ def load_space(path: str | Path) -> Space:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"search space file {path} does not exist")
-    raw = yaml.safe_load(path.read_text())
+    raw = config_mod.read_yaml(path)  # a syntax error is one line naming the file and line
     if not isinstance(raw, Mapping) or not raw:
         raise ConfigError(
             f"{path}: expected a mapping of config keys to ranges, e.g. "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -18,6 +19,8 @@ from .nb_csv import CsvTable, read_csv, read_new_rows, resolve_column
 from .nb_cv import DEFAULT_SEEDS, FOLD_KINDS, FoldKind, cross_val_accuracy, kfold_indices
 from .nb_errors import NaiveBayesError
 from .nb_kernel import BANDWIDTH_RULES
+
+log = logging.getLogger(__name__)
 
 NUMERIC_ONLY = ("gaussian", "kernel", "bernoulli", "multinomial")
 # The command-line options each model uses (the summary names them with their values).
@@ -296,6 +299,13 @@ def run_naive_bayes(
     classes = sorted(set(y.tolist()))
     run = NaiveBayesRun(Path(data), model, features, len(table.rows), classes, table)
     run.notes = [note] if note else []
+    if len(run.classes) == 1:
+        log.warning(
+            "column %r holds one class only (%r): every prediction is that class, so the "
+            "accuracy (1.0) says nothing about the features; give rows of at least two classes",
+            name,
+            run.classes[0],
+        )
     run.settings = {k: options[k] for k in RELEVANT.get(model, ())}
     if cv:
         seed = DEFAULT_SEEDS[folds] if seed is None else seed

@@ -23,7 +23,14 @@ from ganforge.data.base import (
     image_batch,
     split_indices,
 )
-from ganforge.data.images import IMAGE_EXTENSIONS, as_size, load_image, resize_center_crop
+from ganforge.data.folder_scan import skip_summary, walk_images
+from ganforge.data.images import (
+    DEFAULT_MAX_PIXELS,
+    IMAGE_EXTENSIONS,
+    as_size,
+    load_image,
+    resize_center_crop,
+)
 from ganforge.errors import DataError
 from ganforge.registry import DATASETS
 
@@ -32,16 +39,17 @@ log = logging.getLogger(__name__)
 
 def list_images(root: Path) -> list[Path]:
     """Image files under ``root`` (recursive, hidden files skipped), in a stable order."""
+    return _scan_folder(root)[0]
+
+
+def _scan_folder(root: Path) -> tuple[list[Path], list[Path]]:
+    """Image files under ``root`` and the sub-folders that could not be read."""
     if not root.is_dir():
         raise DataError(f"image folder {root} does not exist or is not a directory")
-    files = [
-        p
-        for p in root.rglob("*")
-        if p.suffix.lower() in IMAGE_EXTENSIONS
-        and p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    ]
-    return sorted(files)
+    files, unreadable = walk_images(root)
+    if root in unreadable:
+        raise DataError(f"image folder {root} cannot be read (permission denied?)")
+    return files, unreadable
 
 
 def class_labels(root: Path, files: list[Path]) -> tuple[list[int], list[str]]:
@@ -59,9 +67,14 @@ def class_labels(root: Path, files: list[Path]) -> tuple[list[int], list[str]]:
     return [index[f.relative_to(root).parts[0]] for f in files], names
 
 
-def _decode(path: Path, size: tuple[int, int] | None, channels: int) -> np.ndarray | str:
+def _decode(
+    path: Path,
+    size: tuple[int, int] | None,
+    channels: int,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+) -> np.ndarray | str:
     try:
-        image = load_image(path, channels)
+        image = load_image(path, channels, max_pixels)
         return image if size is None else resize_center_crop(image, size)
     except Exception as exc:  # any decoder failure means a corrupt or unsupported file
         return f"{type(exc).__name__}: {exc}"
@@ -73,6 +86,7 @@ def scan_and_load(
     channels: int,
     progress: bool = True,
     decode: Callable[[Any], np.ndarray] | None = None,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
 ) -> tuple[list[np.ndarray], list[int], list[tuple[Any, str]]]:
     """Decode every file once (threads); return images, kept positions and (path, reason) skips.
 
@@ -85,7 +99,7 @@ def scan_and_load(
 
     def run(item: Any) -> np.ndarray | str:
         if decode is None:
-            return _decode(item, size, channels)
+            return _decode(item, size, channels, max_pixels)
         try:
             return decode(item)
         except Exception as exc:  # a corrupt or unsupported file is reported, not fatal
@@ -147,6 +161,7 @@ class LazyFolderDataset(Dataset):
         channels: int,
         info: DataInfo,
         flip: bool,
+        max_pixels: int | None = DEFAULT_MAX_PIXELS,
     ) -> None:
         self.files, self.size, self.channels, self.info, self.flip = (
             files,
@@ -155,16 +170,18 @@ class LazyFolderDataset(Dataset):
             info,
             flip,
         )
+        self.max_pixels = max_pixels
         self.labels = None if labels is None else torch.tensor(labels, dtype=torch.int64)
 
     def real_uint8(self, index: torch.Tensor) -> torch.Tensor:
         """Decode the images at ``index`` (a file that went bad since the scan is replaced)."""
         out = []
         for i in index.tolist():
-            result = _decode(self.files[i], self.size, self.channels)
+            result = _decode(self.files[i], self.size, self.channels, self.max_pixels)
             if isinstance(result, str):
                 log.warning("skipping %s during training: %s", self.files[i], result)
-                result = _decode(self.files[(i + 1) % len(self.files)], self.size, self.channels)
+                other = self.files[(i + 1) % len(self.files)]
+                result = _decode(other, self.size, self.channels, self.max_pixels)
             out.append(torch.from_numpy(np.array(result.transpose(2, 0, 1))))
         return torch.stack(out)
 
@@ -185,8 +202,10 @@ def folder(
     in_memory: bool = True,
     limit: int | None = None,
     progress: bool = True,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
 ) -> Dataset:
-    """A folder of images (recursive; class sub-folders as labels); corrupt files are skipped.
+    """A folder of images (recursive; class sub-folders as labels); corrupt files, and images
+    over ``max_pixels`` (8192 x 8192 by default; null: no limit), are skipped and counted.
 
     ``size``: resize each image to cover it and centre-crop; None keeps each image at its own
     size (what metrics use), which must then be the same for all images.
@@ -194,9 +213,12 @@ def folder(
     if channels not in (1, 3):
         raise DataError(f"data.channels must be 1 or 3, got {channels}")
     base = Path(root).expanduser()
-    files = list_images(base)
+    files, unreadable = _scan_folder(base)
     if not files:
-        raise DataError(f"no images found under {base} (extensions: {sorted(IMAGE_EXTENSIONS)})")
+        unread = f"; {len(unreadable)} sub-folder(s) could not be read" if unreadable else ""
+        raise DataError(
+            f"no images found under {base} (extensions: {sorted(IMAGE_EXTENSIONS)}){unread}"
+        )
     target, names = ([], [])
     if labels:
         target, names = class_labels(base, files)
@@ -205,14 +227,14 @@ def folder(
     target = [target[i] for i in keep] if labels else []
     hw = None if size is None else as_size(size)
     if in_memory:
-        images, kept, skipped = scan_and_load(files, hw, channels, progress)
+        images, kept, skipped = scan_and_load(files, hw, channels, progress, max_pixels=max_pixels)
     else:
-        checks = [_decode(f, hw, channels) for f in files]  # full pre-scan, nothing kept
+        checks = [_decode(f, hw, channels, max_pixels) for f in files]  # pre-scan, nothing kept
         kept = [i for i, r in enumerate(checks) if not isinstance(r, str)]
         skipped = [(files[i], r) for i, r in enumerate(checks) if isinstance(r, str)]
         images = [checks[i] for i in kept] if hw is None else []
-    notes = [f"skipped {len(skipped)} unreadable file(s) of {len(files)}"] if skipped else []
-    notes += [f"  {path}: {reason}" for path, reason in skipped]
+    summary = skip_summary(base, len(files), skipped, unreadable)
+    notes = [summary] if summary else []
     if not kept:
         raise DataError(f"none of the {len(files)} images under {base} could be read")
     if hw is None:
@@ -225,4 +247,5 @@ def folder(
     if in_memory:
         array = np.stack(images).transpose(0, 3, 1, 2).copy()
         return ImageArrayDataset(array, kept_labels, info, flip=flip)
-    return LazyFolderDataset([files[i] for i in kept], kept_labels, hw, channels, info, flip)
+    kept_files = [files[i] for i in kept]
+    return LazyFolderDataset(kept_files, kept_labels, hw, channels, info, flip, max_pixels)

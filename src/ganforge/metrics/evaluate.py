@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ganforge import config as config_mod
+from ganforge.checkpoints import atomic_write_text
 from ganforge.config import Choice
 from ganforge.data.base import DataInfo
 from ganforge.data.grid import to_uint8
@@ -104,8 +105,7 @@ def write_floors(run: Path, values: dict[str, float]) -> Path:
     path = run / "floors.json"
     current = json.loads(path.read_text()) if path.is_file() else {}
     current.update({k: v for k, v in values.items() if math.isfinite(v)})
-    path.write_text(json.dumps(current, indent=1, sort_keys=True))
-    return path
+    return atomic_write_text(path, json.dumps(current, indent=1, sort_keys=True))
 
 
 @dataclass

@@ -7,7 +7,9 @@ Discriminators: the 70 x 70 PatchGAN with instance normalisation. Weights from N
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -105,7 +107,15 @@ class CycleGANModels:
         return {"g_ab": self.g_ab, "g_ba": self.g_ba}
 
 
-@MODELS.register("cyclegan", recipe="cyclegan", data_kind="unpaired")
+def cyclegan_limits(size: tuple[int, int], params: Mapping[str, Any]) -> None:
+    """Sides divisible by 4 (two stride-2 stages) and a PatchGAN that fits."""
+    h, w = size
+    if h % 4 or w % 4:
+        raise ConfigError(f"cyclegan needs image sides divisible by 4, got {h}x{w} (data.size)")
+    check_patch_fits(size, params["d_layers"], params["d_same_padding"])
+
+
+@MODELS.register("cyclegan", recipe="cyclegan", data_kind="unpaired", limits=cyclegan_limits)
 def cyclegan(
     info: DataInfo,
     d_output: DOutput = "score",
@@ -124,10 +134,8 @@ def cyclegan(
     if d_output != "score":
         raise ConfigError("cyclegan trains scoring PatchGANs; use loss.name=cyclegan")
     ca, cb = translation_channels(info, "unpaired", "cyclegan")
+    cyclegan_limits(info.size, {"d_layers": d_layers, "d_same_padding": d_same_padding})
     h, w = info.size
-    if h % 4 or w % 4:
-        raise ConfigError(f"cyclegan needs image sides divisible by 4, got {h}x{w}")
-    check_patch_fits(info.size, d_layers, d_same_padding)
     blocks = n_blocks if n_blocks is not None else (9 if min(h, w) >= 256 else 6)
     models = CycleGANModels(
         ResnetGenerator(ca, cb, g_width, blocks, g_norm, dropout),

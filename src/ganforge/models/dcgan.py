@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import torch
 from torch import nn
@@ -18,7 +19,9 @@ def plan(size: tuple[int, int]) -> tuple[int, tuple[int, int]]:
     """Number of 2x stages and the base (h, w): the most halvings leaving both sides >= 4."""
     h, w = size
     if min(h, w) < 8 or max(h, w) > 256:
-        raise ConfigError(f"dcgan supports image sides from 8 to 256, got {h}x{w}")
+        raise ConfigError(
+            f"dcgan supports image sides from 8 to 256, got {h}x{w}; set data.size, e.g. 64"
+        )
     k = 0
     while h % 2 ** (k + 1) == 0 and w % 2 ** (k + 1) == 0 and min(h, w) // 2 ** (k + 1) >= 4:
         k += 1
@@ -138,7 +141,12 @@ class DCGANAutoEncoder(nn.Module):
         return self.decoder(self.to_code(self.encoder(x).flatten(1)))
 
 
-@MODELS.register("dcgan", recipe="gan", data_kind="image")
+def dcgan_limits(size: tuple[int, int], params: Mapping[str, Any]) -> None:
+    """The image sizes DCGAN builds for (checked before any data is loaded)."""
+    plan(size)
+
+
+@MODELS.register("dcgan", recipe="gan", data_kind="image", limits=dcgan_limits)
 def dcgan(
     info: DataInfo,
     d_output: DOutput = "score",

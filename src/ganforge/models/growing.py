@@ -9,7 +9,9 @@ alpha, and the generator EMA (which copies buffers) always matches the live netw
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -35,7 +37,12 @@ def growth_resolutions(info: DataInfo, family: str, d_output: DOutput) -> list[i
         raise ConfigError(f"model {family} needs an image dataset; {info.name!r} holds {info.kind}")
     if d_output != "score":
         raise ConfigError(f"model {family} has a scoring discriminator; choose another loss")
-    h, w = info.size
+    return growth_sides(info.size, family)
+
+
+def growth_sides(size: tuple[int, int], family: str) -> list[int]:
+    """[4, 8, ..., side] for a square power-of-two size from MIN_SIZE to MAX_SIZE."""
+    h, w = size
     if h != w or h < MIN_SIZE or h > MAX_SIZE or h & (h - 1):
         side = min(MAX_SIZE, max(MIN_SIZE, 2 ** round(math.log2(max(h, w)))))
         raise ConfigError(
@@ -43,6 +50,11 @@ def growth_resolutions(info: DataInfo, family: str, d_output: DOutput) -> list[i
             f"{MAX_SIZE}; the data is {h}x{w}. Set data.size={side}"
         )
     return [2**k for k in range(2, int(math.log2(h)) + 1)]
+
+
+def growth_limits(size: tuple[int, int], params: Mapping[str, Any]) -> None:
+    """The sizes a growing family builds for (checked before any data is loaded)."""
+    growth_sides(size, "this model")
 
 
 def channel_progression(

@@ -12,8 +12,9 @@ PatchGAN on the channel-concatenated (source, target) pair. Weights are drawn fr
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -115,7 +116,13 @@ class Pix2PixModels:
         return {"g": self.g}
 
 
-@MODELS.register("pix2pix", recipe="pix2pix", data_kind="paired")
+def pix2pix_limits(size: tuple[int, int], params: Mapping[str, Any]) -> None:
+    """The U-Net's levels and the PatchGAN must fit the image size (checked before loading)."""
+    unet_depth(size, params.get("depth"))
+    check_patch_fits(size, params["d_layers"], params["d_same_padding"])
+
+
+@MODELS.register("pix2pix", recipe="pix2pix", data_kind="paired", limits=pix2pix_limits)
 def pix2pix(
     info: DataInfo,
     d_output: DOutput = "score",

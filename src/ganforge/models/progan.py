@@ -24,6 +24,7 @@ from ganforge.models.growing import (
     channel_progression,
     check_schedule,
     fade,
+    growth_limits,
     growth_resolutions,
 )
 from ganforge.nn.equalized import EqualizedConv2d, EqualizedLinear
@@ -134,7 +135,7 @@ def growth_schedule(
     )
 
 
-@MODELS.register("progan", recipe="progressive", data_kind="image")
+@MODELS.register("progan", recipe="progressive", data_kind="image", limits=growth_limits)
 def progan(
     info: DataInfo,
     d_output: DOutput = "score",

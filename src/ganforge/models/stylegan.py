@@ -22,6 +22,7 @@ from ganforge.models.growing import (
     GrowingModels,
     channel_progression,
     fade,
+    growth_limits,
     growth_resolutions,
 )
 from ganforge.models.progan import ProGANDiscriminator, growth_schedule, lrelu
@@ -223,7 +224,7 @@ class StyleGANGenerator(GrowingGenerator):
         return self.to_full_size(self.synthesis(ws, noise))
 
 
-@MODELS.register("stylegan", recipe="progressive", data_kind="image")
+@MODELS.register("stylegan", recipe="progressive", data_kind="image", limits=growth_limits)
 def stylegan(
     info: DataInfo,
     d_output: DOutput = "score",

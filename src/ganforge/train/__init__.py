@@ -14,13 +14,14 @@ from pathlib import Path
 import torch
 
 from ganforge import config as config_mod
+from ganforge.checkpoints import WRITE_FAILURES
 from ganforge.config import SELECTABLE, Choice, Config
 from ganforge.data import Dataset, build_dataset
 from ganforge.device import resolve_device
 from ganforge.errors import ConfigError
 from ganforge.registry import LOSSES, MODELS, RECIPES
 from ganforge.report import write_report
-from ganforge.runs import DEFAULT_ROOT, RunDir, default_run_name
+from ganforge.runs import DEFAULT_ROOT, RunDir, RunLogHandler, default_run_name
 from ganforge.train.engine import Callback, Engine, Evaluator, TrainResult
 from ganforge.train.rng import seed_everything
 
@@ -55,7 +56,7 @@ def check_loss_fits(cfg: Config, recipe: str) -> None:
 
 def _attach_log(run: RunDir) -> logging.Handler:
     """Log the package's INFO messages to the run's log.txt while it trains."""
-    handler = logging.FileHandler(run.log_path)
+    handler = RunLogHandler(run.log_path)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("ganforge")
     handler.previous_level = root.level  # type: ignore[attr-defined]
@@ -141,11 +142,11 @@ def _run(
 ) -> TrainResult:
     """Build dataset, recipe and engine for a resolved config, then train."""
     device = resolve_device(cfg.train.device, "train.device")
-    seed_everything(cfg.train.seed)
-    dataset = build_dataset(cfg.data.name, cfg.data.params)
     entry = MODELS.entry(cfg.model.name)
     recipe_name = entry.meta.get("recipe", "gan")
-    check_loss_fits(cfg, recipe_name)
+    check_loss_fits(cfg, recipe_name)  # before any data is loaded
+    seed_everything(cfg.train.seed)
+    dataset = build_dataset(cfg.data.name, cfg.data.params)
     recipe = RECIPES.get(recipe_name)(cfg, dataset.info, device)
     for section, values in recipe.resolved_config().items():
         setattr(cfg, section, dataclasses.replace(getattr(cfg, section), **values))
@@ -157,11 +158,11 @@ def _run(
     started = False
     try:
         (run.path / "env.json").write_text(json.dumps(_environment(cfg, device), indent=1))
-        for note in dataset.info.notes:
-            log.warning("data: %s", note)
+        for note in dataset.info.notes:  # shown on the console when the data was built
+            log.info("data: %s", note)
         engine = Engine(cfg, run, dataset, recipe, evaluator and evaluator(cfg, dataset), callbacks)
         if checkpoint is not None:
-            engine.restore(checkpoint)
+            engine.restore()  # the newest readable checkpoint (a damaged latest.pt is skipped)
             run.truncate_metrics(engine.step)
         else:
             log.info(
@@ -177,6 +178,10 @@ def _run(
         result = engine.fit()
         write_report(run.path)
         return result
+    except OSError as exc:
+        if exc.errno not in WRITE_FAILURES:
+            raise
+        raise run.write_failure(exc) from None
     finally:
         _detach_log(handler)
         if created and not started:  # set-up failed: leave no empty run directory behind

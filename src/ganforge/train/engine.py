@@ -23,7 +23,14 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ganforge import config as config_mod
-from ganforge.checkpoints import atomic_save, load_checkpoint, save_checkpoint, step_name
+from ganforge.checkpoints import (
+    WRITE_FAILURES,
+    CheckpointWriteError,
+    atomic_save,
+    load_checkpoint,
+    save_checkpoint,
+    step_name,
+)
 from ganforge.data.base import Dataset
 from ganforge.data.stream import BatchStream
 from ganforge.errors import TrainingError
@@ -163,16 +170,28 @@ class Engine:
         self.rollbacks = int(state.get("rollbacks", 0))
         self._elapsed_before = float(state.get("elapsed", 0.0))
 
-    def restore(self, path: str | Path) -> None:
-        """Load a checkpoint file written by this engine."""
-        self.load_state_dict(load_checkpoint(path, map_location=self.recipe.device))
+    def restore(self, path: str | Path | None = None) -> None:
+        """Load a checkpoint file written by this engine (default: the run's newest readable)."""
+        if path is None:
+            path, state = self.run.load_newest(map_location=self.recipe.device)
+        else:
+            state = load_checkpoint(path, map_location=self.recipe.device)
+        self.load_state_dict(state)
         self.last_checkpoint = Path(path)
         log.info("resumed from %s at step %d", path, self.step)
 
+    @property
+    def keep_every(self) -> int:
+        """Steps whose checkpoints are kept for ``ganforge select`` (0: none): train.keep_every,
+        by default one per evaluation (eval.every)."""
+        keep = self.cfg.train.keep_every
+        return self.cfg.eval.every if keep is None else keep
+
     def save(self) -> Path:
-        """Write a step checkpoint atomically and prune old ones."""
+        """Write a step checkpoint atomically and prune old ones (not those kept for select)."""
+        t = self.cfg.train
         path = save_checkpoint(
-            self.state_dict(), self.run.checkpoints, self.step, self.cfg.train.keep_last
+            self.state_dict(), self.run.checkpoints, self.step, t.keep_last, self.keep_every
         )
         self.last_checkpoint = path
         return path
@@ -322,6 +341,12 @@ class Engine:
             with self._signals():
                 self._loop(bar)
             return self._finish()
+        except CheckpointWriteError as exc:
+            raise self.run.write_failure(exc) from None
+        except OSError as exc:
+            if exc.errno not in WRITE_FAILURES:
+                raise
+            raise self.run.write_failure(exc) from None
         finally:
             bar.close()
             if self._tb:
@@ -395,7 +420,10 @@ class Engine:
                 self.evaluate()
             if into + 1 == phase.steps and phase.snapshot:
                 self._snapshot(phase)
-            if t.checkpoint_every and self.step % t.checkpoint_every == 0:
+            keep = self.keep_every
+            if (t.checkpoint_every and self.step % t.checkpoint_every == 0) or (
+                keep and self.step % keep == 0
+            ):
                 self.save()
             if self.stop_reason:
                 break

@@ -1,0 +1,177 @@
+"""The allowed range of every numeric configuration value.
+
+Three layers, checked before any data is loaded or any network is built:
+
+- every number is finite and of a sane magnitude (``MAX_MAGNITUDE``), whatever its key: a typo
+  such as ``1e300`` or ``inf`` is one error, not an overflow deep inside PyTorch;
+- parameters of the selectable sections have ranges by name (``PARAMETER_BOUNDS``): the
+  parameter vocabulary means the same in every family, so ``model.z_dim`` has one range whichever
+  model uses it; a new numeric parameter needs a range here (a test says so);
+- a model family registers ``limits=`` (a function of the image size and its parameters, raising
+  ConfigError) so that a size it cannot build is refused before the dataset is resized to it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ganforge.errors import ConfigError
+
+MAX_MAGNITUDE = 1e10  # no config number is meaningful beyond this (float32 stays far away)
+SEED_MAX = 2**32 - 1  # the largest seed every random generator we seed accepts
+MAX_SIDE = 4096  # image sides a dataset may be resized to
+
+
+class OutOfRange(ConfigError):
+    """A value of the right type outside its allowed range."""
+
+
+def _number(x: float) -> str:
+    return str(x) if isinstance(x, int) else f"{x:g}"
+
+
+@dataclass(frozen=True)
+class Bound:
+    """An allowed interval for a key; ``open_*`` excludes that end; lists are checked per item."""
+
+    key: str
+    low: float | None = None
+    high: float | None = None
+    open_low: bool = False
+    open_high: bool = False
+
+    def allows(self, value: float) -> bool:
+        """Whether ``value`` lies in the interval."""
+        above = self.low is None or (value > self.low if self.open_low else value >= self.low)
+        below = self.high is None or (value < self.high if self.open_high else value <= self.high)
+        return above and below
+
+    def describe(self) -> str:
+        """E.g. '> 0 and < 1'."""
+        parts = []
+        if self.low is not None:
+            parts.append(f"{'>' if self.open_low else '>='} {_number(self.low)}")
+        if self.high is not None:
+            parts.append(f"{'<' if self.open_high else '<='} {_number(self.high)}")
+        return " and ".join(parts)
+
+    def check(self, value: Any) -> None:
+        """Raise ConfigError naming the key when ``value`` (or an item of it) is outside."""
+        items = list(value) if isinstance(value, (list, tuple)) else [value]
+        numbers = [v for v in items if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if all(self.allows(v) for v in numbers):
+            return
+        shown = list(value) if isinstance(value, tuple) else value
+        each = "each value" if isinstance(value, (list, tuple)) else "it"
+        raise OutOfRange(f"{self.key}={shown} is out of range: {each} must be {self.describe()}")
+
+
+def check_number(value: Any, key: str) -> None:
+    """Every config number: finite and at most MAX_MAGNITUDE in size."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise OutOfRange(f"{key}={value} is not valid: it must be a finite number")
+    if abs(value) > MAX_MAGNITUDE:
+        raise OutOfRange(
+            f"{key}={_number(value)} is out of range: no setting takes numbers beyond "
+            f"{MAX_MAGNITUDE:g} in size"
+        )
+
+
+PARAMETER_BOUNDS: dict[str, Bound] = {
+    b.key: b
+    for b in [
+        # data
+        Bound("data.size", 1, MAX_SIDE),
+        Bound("data.channels", 1, 3),
+        Bound("data.channels_a", 1, 3),
+        Bound("data.channels_b", 1, 3),
+        Bound("data.limit", 1),
+        Bound("data.n", 1, 10**7),
+        Bound("data.n_train", 1),
+        Bound("data.seed", 0, SEED_MAX),
+        Bound("data.modes", 1, 10_000),
+        Bound("data.side", 1, 100),
+        Bound("data.radius", 0, open_low=True),
+        Bound("data.spacing", 0, open_low=True),
+        Bound("data.std", 0, open_low=True),
+        Bound("data.scale", 0, 2, open_low=True),
+        Bound("data.max_pixels", 1),
+        # model
+        Bound("model.z_dim", 1, 16384),
+        Bound("model.w_dim", 1, 16384),
+        Bound("model.code", 1, 16384),
+        Bound("model.g_width", 1, 4096),
+        Bound("model.d_width", 1, 4096),
+        Bound("model.g_hidden", 1, 65536),
+        Bound("model.d_hidden", 1, 65536),
+        Bound("model.g_layers", 0, 64),
+        Bound("model.d_layers", 0, 64),
+        Bound("model.depth", 2, 16),
+        Bound("model.n_blocks", 0, 64),
+        Bound("model.pack", 1, 64),
+        Bound("model.dropout", 0, 1, open_high=True),
+        Bound("model.dropout_layers", 0, 16),
+        Bound("model.fmap_base", 1, 2**20),
+        Bound("model.fmap_max", 1, 16384),
+        Bound("model.fmap_min", 1, 16384),
+        Bound("model.channels", 1, 16384),
+        Bound("model.mbstd_group", 1, 1024),
+        Bound("model.phase_images", 1),
+        Bound("model.final_images", 1),
+        Bound("model.batch_sizes", 1),
+        Bound("model.mapping_layers", 1, 64),
+        Bound("model.mapping_lr_mul", 0, 1, open_low=True),
+        Bound("model.style_mixing", 0, 1),
+        Bound("model.truncation_cutoff", 0, 64),
+        Bound("model.w_avg_beta", 0, 1, open_high=True),
+        # loss
+        Bound("loss.gamma", 0, 1, open_low=True),
+        Bound("loss.lambda_k", 0),
+        Bound("loss.k0", 0, 1),
+        Bound("loss.cycle_weight", 0),
+        Bound("loss.identity_ratio", 0),
+        Bound("loss.pool_size", 0, 100_000),
+        Bound("loss.gp_weight", 0),
+        Bound("loss.perturb", 0, open_low=True),
+        Bound("loss.r1_gamma", 0),
+        Bound("loss.l1_weight", 0),
+        Bound("loss.clip", 0, open_low=True),
+        Bound("loss.center", 0),
+        Bound("loss.drift", 0),
+    ]
+}
+
+
+def check_parameters(section: str, params: Mapping[str, Any]) -> None:
+    """Each named parameter of a selectable section inside its range."""
+    for name, value in params.items():
+        bound = PARAMETER_BOUNDS.get(f"{section}.{name}")
+        if bound is not None and value is not None:
+            bound.check(value)
+
+
+def check_run_name(name: str) -> str:
+    """A run name is a folder (or sub-folder) under the runs root, never a path outside it."""
+    parts = Path(name).parts
+    if not name.strip() or Path(name).is_absolute() or ".." in parts or not parts:
+        raise ConfigError(
+            f"run name {name!r} must name a folder under the runs directory "
+            "(not empty, not absolute, no '..'); use --runs-dir to write elsewhere"
+        )
+    return name
+
+
+def image_size(size: Any) -> tuple[int, int] | None:
+    """A dataset's ``size`` parameter as (h, w), or None when it keeps the native size."""
+    if size is None:
+        return None
+    if isinstance(size, int):
+        return (size, size)
+    h, w = size
+    return (int(h), int(w))
