@@ -209,6 +209,31 @@ class Places:
         return str(self.file / "x.out")
 
 
+def all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The words that name every command of ``group``, sub-groups included (``prepare faces``)."""
+    found = []
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found += all_commands(command, (*prefix, name))
+        else:
+            found.append((*prefix, name))
+    return found
+
+
+def command_of(group: click.Group, words: tuple[str, ...]) -> click.Command:
+    """The command named by ``words``."""
+    command: click.Command = group
+    for word in words:
+        command = command.commands[word]  # type: ignore[attr-defined]
+    return command
+
+
+def takes_numbers(param: click.Parameter) -> bool:
+    """Whether an option or argument is a number (or an image size)."""
+    t = param.type
+    return isinstance(t, (click.types.IntParamType, click.types.FloatParamType)) or t.name == "SIZE"
+
+
 def bad_option_values(param: click.Parameter, places: Places) -> list[str]:
     """Values this option or argument refuses, judged from its click type."""
     t = param.type
@@ -233,6 +258,9 @@ def bad_option_values(param: click.Parameter, places: Places) -> list[str]:
         return values
     if t.name == "name":  # a run name (cli.RunName)
         return ["..", "", "/abs"]
+    if t.name == "SIZE":  # an image size, 64 or HxW (cli.ImageSize)
+        over = str(limits.MAX_SIDE + 1)
+        return ["zz", "0", "64x", "8x0", "-8", over, f"8x{over}"]
     if isinstance(t, click.types.StringParamType):
         return ["zz-nope"]
     raise AssertionError(f"no bad values known for {param.name} of type {t!r}")

@@ -12,31 +12,49 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ganforge import config
-from ganforge.cli import cli
+from ganforge.cli import FiniteFloat, cli
 from ganforge.errors import ConfigError
 
 from .bad_values import (
     Key,
     Places,
+    all_commands,
     bad_option_strategy,
+    bad_option_values,
     bad_value_strategy,
     bad_values,
+    command_of,
     config_keys,
     fitting,
     is_numeric,
+    takes_numbers,
     takes_text,
 )
 from .conftest import run_cli
 
 KEYS = config_keys()
 DATA_KEYS = [k for k in KEYS if k.section == "data"]
-COMMANDS = ["train", "evaluate", "stats", "sample", "tune", "naive-bayes"]
+# commands run whole with bad values (cheap valid bases below); every other command's numbers are
+# checked at parse time (test_every_numeric_option_refuses_bad_numbers_before_running)
+COMMANDS = [
+    "train",
+    "evaluate",
+    "stats",
+    "sample",
+    "tune",
+    "naive-bayes",
+    "compare",
+    "battle",
+    "tournament",
+    "nrds",
+]
 # only train.* and eval.*: a case that selects another dataset, model or loss keeps nothing else
 QUICK = [
     "train.progress=false",
@@ -74,6 +92,56 @@ def test_every_numeric_key_has_a_declared_range() -> None:
         if k.section and is_numeric(k) and not takes_text(k) and k.bound is None
     )
     assert not missing, "declare a range in limits.PARAMETER_BOUNDS or config.BOUNDS"
+
+
+def test_every_numeric_option_of_every_command_has_a_range() -> None:
+    """A plain click int or float reaches the library unchecked, and click's float ranges let
+    nan through: every number an option takes is a range, every float a FiniteFloat."""
+    unchecked = []
+    for words in all_commands(cli):
+        for param in command_of(cli, words).params:
+            t = param.type
+            plain = not isinstance(t, (click.IntRange, click.FloatRange))
+            if takes_numbers(param) and t.name != "SIZE" and plain:
+                unchecked.append(f"{' '.join(words)} {param.name}")
+            elif isinstance(t, click.FloatRange) and not isinstance(t, FiniteFloat):
+                unchecked.append(f"{' '.join(words)} {param.name} (nan gets through)")
+    assert not unchecked
+
+
+def _parsable_argv(words: tuple[str, ...], param: click.Parameter, value: str) -> list[str]:
+    """``words`` with ``param`` set to ``value`` and placeholders that parse for every other
+    required argument and option."""
+    argv = list(words)
+    for other in command_of(cli, words).params:
+        if other is param or not other.required:
+            continue
+        t = other.type
+        placeholder = t.choices[0] if isinstance(t, click.Choice) else "x"
+        argv += [placeholder] if isinstance(other, click.Argument) else [other.opts[0], placeholder]
+    return [*argv, param.opts[0], value]
+
+
+@pytest.mark.parametrize("words", all_commands(cli), ids=" ".join)
+def test_every_numeric_option_refuses_bad_numbers_before_running(
+    words: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """Each derived bad value of each numeric option of every command (rate, style-mix, select,
+    prepare faces, ... included) is refused by the parser: the command itself never runs."""
+    command = command_of(cli, words)
+
+    def reached(**kwargs: object) -> None:
+        raise AssertionError(f"{' '.join(words)} ran with {kwargs}")
+
+    monkeypatch.setattr(command, "callback", reached)
+    places = Places(tmp_path / "a-file.txt", tmp_path)
+    places.file.write_text("x\n")
+    for param in command.params:
+        if not (isinstance(param, click.Option) and takes_numbers(param)):
+            continue
+        for value in bad_option_values(param, places):
+            argv = _parsable_argv(words, param, value)
+            _assert_one_line_exit_2(*run_cli(capsys, *argv), argv, [*param.opts, value])
 
 
 def test_config_validation_refuses_every_bad_value_naming_the_key() -> None:
@@ -165,13 +233,29 @@ def _base_argv(command: str, w: World) -> list[str]:
             str(w.root / f"tune-{next(FRESH)}"),  # each case its own search folder
         ],
         "naive-bayes": ["naive-bayes", str(w.csv), "--target", "label", "--cv", "2"],
+        "compare": [
+            "compare",
+            "digits:split=train",
+            "digits:split=test",
+            *["--size", "8", "--extractor", "pixels", "--metrics", "fid", "--limit", "40"],
+        ],
+        "battle": ["battle", str(w.run), str(w.run), "--n", "16"],
+        "tournament": ["tournament", str(w.run), str(w.run), "--n", "16"],
+        "nrds": [
+            "nrds",
+            *[str(w.run), str(w.run), "--n", "16", "--epochs", "2", "--extractor", "pixels"],
+        ],
     }[command]
 
 
 def _with_option(base: list[str], param, value: str) -> list[str]:
-    """``base`` with ``param`` set to ``value`` (an argument replaces the positional one)."""
+    """``base`` with ``param`` set to ``value``: an argument replaces the positional one in its
+    place, or is inserted there when the base leaves it out (train's PRESET)."""
     if param.param_type_name == "argument":
-        return [base[0], value, *base[2:]] if param.required else [base[0], value, *base[1:]]
+        arguments = [p for p in cli.commands[base[0]].params if p.param_type_name == "argument"]
+        at = 1 + arguments.index(param)
+        given = at < len(base) and not base[at].startswith("-")
+        return [*base[:at], value, *base[at + int(given) :]]
     return [*base, param.opts[0], value]
 
 

@@ -29,7 +29,7 @@ from ganforge.data.folder import list_images, scan_and_load
 from ganforge.data.grid import to_uint8
 from ganforge.data.translation import TranslationDataset
 from ganforge.errors import DataError, GanforgeError
-from ganforge.limits import SEED_MAX, check_run_name
+from ganforge.limits import MAX_SIDE, SEED_MAX, check_run_name
 from ganforge.metrics import contests as _contests
 from ganforge.metrics.compare import Comparison
 from ganforge.metrics.compare import compare as _compare
@@ -41,6 +41,7 @@ from ganforge.metrics.select import select
 from ganforge.metrics.stats import FeatureStats
 from ganforge.metrics.translation import TranslationEvaluator
 from ganforge.metrics.translation import table as _translation_table
+from ganforge.rate.study import EXPOSURE_MS as RATE_EXPOSURE_MS
 from ganforge.registry import DATASETS, LOSSES, METRICS, MODELS, PRESETS
 from ganforge.report import save_samples, write_report
 from ganforge.runs import DEFAULT_ROOT, Loaded, RunDir, load
@@ -537,7 +538,9 @@ def tune(
 __all__ = [
     "FACE_CROPS",
     "FACE_DETECTORS",
+    "MAX_SIDE",
     "NAIVE_BAYES_CHOICES",
+    "RATE_EXPOSURE_MS",
     "SEED_MAX",
     "TUNE_ACQUISITIONS",
     "WEIGHTS",

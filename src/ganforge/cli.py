@@ -42,6 +42,8 @@ class RunName(click.ParamType):
 
 
 SEED = click.IntRange(0, api.SEED_MAX)
+SAMPLES = click.IntRange(2, 10**6)  # samples drawn and scored (evaluate, select, compare, ...)
+BOOTSTRAP = click.IntRange(0, 100_000)
 EXIT_INTERRUPTED = {"SIGINT": 130, "SIGTERM": 143}
 OUT_OF_MEMORY = (
     "error: out of memory; try a smaller data.size, train.batch_size or model, or a smaller --n"
@@ -142,10 +144,27 @@ def sample(
 @cli.command("style-mix")
 @click.argument("source", metavar="RUN|CKPT")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Folder for the figures.")
-@click.option("--columns", default=5, show_default=True, help="Column sources in the mixing grid.")
-@click.option("--rows", default=2, show_default=True, help="Rows per band (coarse/middle/fine).")
-@click.option("--seed", default=0, show_default=True)
-@click.option("--truncation", type=float, metavar="PSI", help="Truncate the mixing grid's styles.")
+@click.option(
+    "--columns",
+    default=5,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="Column sources in the mixing grid.",
+)
+@click.option(
+    "--rows",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="Rows per band (coarse/middle/fine).",
+)
+@click.option("--seed", default=0, show_default=True, type=SEED)
+@click.option(
+    "--truncation",
+    type=FiniteFloat(-2.0, 2.0),
+    metavar="PSI",
+    help="Truncate the mixing grid's styles.",
+)
 @click.option("--no-ema", is_flag=True, help="Use the raw generator weights, not the EMA.")
 def style_mix(
     source: str,
@@ -169,9 +188,21 @@ def prepare() -> None:
 
 @prepare.command("faces")
 @click.argument("folder", type=click.Path(file_okay=False))
-@click.option("--size", default=128, show_default=True, help="Side of the square crops.")
+@click.option(
+    "--size",
+    default=128,
+    show_default=True,
+    type=click.IntRange(8, api.MAX_SIDE),
+    help="Side of the square crops.",
+)
 @click.option("--out", default="faces.npz", show_default=True, type=click.Path(dir_okay=False))
-@click.option("--margin", default=0.25, show_default=True, help="Box growth per side (fraction).")
+@click.option(
+    "--margin",
+    default=0.25,
+    show_default=True,
+    type=FiniteFloat(0.0),
+    help="Box growth per side (fraction).",
+)
 @click.option(
     "--detector",
     type=click.Choice(api.FACE_DETECTORS),
@@ -188,7 +219,9 @@ def prepare() -> None:
     "stretched to the size.",
 )
 @click.option(
-    "--limit", type=int, help="Stop once this many faces are kept (photos in path order)."
+    "--limit",
+    type=click.IntRange(1, None),
+    help="Stop once this many faces are kept (photos in path order).",
 )
 def prepare_faces(
     folder: str, size: int, out: str, margin: float, detector: str, crop: str, limit: int | None
@@ -353,7 +386,7 @@ def _print_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
 @click.option(
     "--n",
     "n",
-    type=click.IntRange(2, 10**6),
+    type=SAMPLES,
     help="Generated samples (default: eval.n_samples).",
 )
 @click.option("--extractor", help="Feature extractor (default: chosen for the dataset).")
@@ -364,7 +397,7 @@ def _print_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
     "--bootstrap",
     default=0,
     show_default=True,
-    type=click.IntRange(0, 100_000),
+    type=BOOTSTRAP,
     help="Bootstrap rounds for 95% CIs.",
 )
 @click.option("--no-ema", is_flag=True, help="Use the raw generator weights, not the EMA.")
@@ -410,9 +443,17 @@ def evaluate(
 @cli.command()
 @click.argument("run_a", metavar="RUN_A")
 @click.argument("run_b", metavar="RUN_B")
-@click.option("--n", "n", default=1000, show_default=True, help="Samples per generator.")
-@click.option("--seed", default=0, show_default=True)
-@click.option("--tolerance", default=0.1, show_default=True, help="How far r_test may be from 1.")
+@click.option(
+    "--n", "n", default=1000, show_default=True, type=SAMPLES, help="Samples per generator."
+)
+@click.option("--seed", default=0, show_default=True, type=SEED)
+@click.option(
+    "--tolerance",
+    default=0.1,
+    show_default=True,
+    type=FiniteFloat(0.0),
+    help="How far r_test may be from 1.",
+)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write results here.")
 def battle(
     run_a: str, run_b: str, n: int, seed: int, tolerance: float, json_path: str | None
@@ -437,8 +478,10 @@ def _ratio(value: float | None) -> str:
 
 @cli.command()
 @click.argument("runs", nargs=-1, required=True, metavar="RUN_A RUN_B [RUN]...")
-@click.option("--n", "n", default=500, show_default=True, help="Samples per generator.")
-@click.option("--seed", default=0, show_default=True)
+@click.option(
+    "--n", "n", default=500, show_default=True, type=SAMPLES, help="Samples per generator."
+)
+@click.option("--seed", default=0, show_default=True, type=SEED)
 @click.option(
     "--real/--no-real",
     default=True,
@@ -462,10 +505,16 @@ def tournament(runs: tuple[str, ...], n: int, seed: int, real: bool, json_path: 
 
 @cli.command()
 @click.argument("runs", nargs=-1, required=True, metavar="RUN_A RUN_B [RUN]...")
-@click.option("--n", "n", default=1000, show_default=True, help="Samples per run.")
-@click.option("--epochs", default=20, show_default=True, help="Classifier training epochs.")
+@click.option("--n", "n", default=1000, show_default=True, type=SAMPLES, help="Samples per run.")
+@click.option(
+    "--epochs",
+    default=20,
+    show_default=True,
+    type=click.IntRange(2, 10_000),
+    help="Classifier training epochs.",
+)
 @click.option("--extractor", help="Feature extractor (default: chosen for the dataset).")
-@click.option("--seed", default=0, show_default=True)
+@click.option("--seed", default=0, show_default=True, type=SEED)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write results here.")
 def nrds(
     runs: tuple[str, ...],
@@ -490,10 +539,10 @@ def nrds(
 @cli.command()
 @click.argument("run", metavar="RUN")
 @click.option("--metric", default="fid", show_default=True, help="Score to choose by.")
-@click.option("--n", "n", type=int, help="Generated samples per checkpoint.")
+@click.option("--n", "n", type=SAMPLES, help="Generated samples per checkpoint.")
 @click.option("--real", metavar="DATASET|STATS", help="Real data (default: the run's).")
 @click.option("--extractor", help="Feature extractor (default: chosen for the dataset).")
-@click.option("--seed", type=int, help="Sampling seed (default: eval.seed).")
+@click.option("--seed", type=SEED, help="Sampling seed (default: eval.seed).")
 @click.option("--no-ema", is_flag=True, help="Use the raw generator weights, not the EMA.")
 def select(
     run: str,
@@ -528,11 +577,13 @@ class ImageSize(click.ParamType):
     def convert(
         self, value: object, param: click.Parameter | None, ctx: click.Context | None
     ) -> int | tuple[int, int]:
-        """An int or an (height, width) pair."""
+        """An int or an (height, width) pair, each side from 1 to api.MAX_SIDE."""
         parts = str(value).lower().split("x")
-        if len(parts) in (1, 2) and all(p.strip().isdigit() and int(p) > 0 for p in parts):
+        if len(parts) in (1, 2) and all(p.strip().isdigit() for p in parts):
             sizes = [int(p) for p in parts]
-            return sizes[0] if len(sizes) == 1 else (sizes[0], sizes[1])
+            if all(1 <= side <= api.MAX_SIDE for side in sizes):
+                return sizes[0] if len(sizes) == 1 else (sizes[0], sizes[1])
+            self.fail(f"{value!r}: each side must be from 1 to {api.MAX_SIDE}", param, ctx)
         self.fail(f"{value!r} is not a size such as 64 or 48x64", param, ctx)
 
 
@@ -573,15 +624,23 @@ def stats(
 @click.option("--metrics", help="Comma-separated metrics [default: per dataset; one source: is].")
 @click.option("--extractor", help="Feature extractor (default: chosen for the data).")
 @click.option(
-    "--n", "n", type=int, help="Samples from a run or checkpoint [default: eval.n_samples]."
+    "--n", "n", type=SAMPLES, help="Samples from a run or checkpoint [default: eval.n_samples]."
 )
 @click.option("--size", type=ImageSize(), help=SIZE_HELP)
 @click.option(
-    "--limit", type=int, help="At most this many images per folder or dataset [default: 50000]."
+    "--limit",
+    type=click.IntRange(2, None),
+    help="At most this many images per folder or dataset [default: 50000].",
 )
-@click.option("--seed", default=0, show_default=True, help="Sampling seed.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Sampling seed.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write results here.")
-@click.option("--bootstrap", default=0, show_default=True, help="Bootstrap rounds for 95% CIs.")
+@click.option(
+    "--bootstrap",
+    default=0,
+    show_default=True,
+    type=BOOTSTRAP,
+    help="Bootstrap rounds for 95% CIs.",
+)
 @click.option("--no-ema", is_flag=True, help="Use a run's raw generator weights, not the EMA.")
 def compare(source_a: str, source_b: str | None, no_ema: bool, **options: object) -> None:
     """Score SOURCE_A against SOURCE_B, or alone (IS). A source is an image folder, an .npz of
@@ -616,20 +675,38 @@ def compare(source_a: str, source_b: str | None, no_ema: bool, **options: object
     type=click.Path(file_okay=False),
     help="Study folder (default: studies/rate-<time>); give it alone to reopen a study.",
 )
-@click.option("--images", "n_images", default=64, show_default=True, help="Images per model.")
-@click.option("--seed", default=0, show_default=True, help="Seed for sampling the images.")
+@click.option(
+    "--images",
+    "n_images",
+    default=64,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="Images per model.",
+)
+@click.option(
+    "--seed", default=0, show_default=True, type=SEED, help="Seed for sampling the images."
+)
 @click.option(
     "--db", metavar="URL", help="SQLite file (default STUDY/study.db) or postgresql://..."
 )
 @click.option(
-    "--size", type=int, help="Image size in pixels [default: the first run's; 64 for folders]."
+    "--size",
+    type=click.IntRange(1, api.MAX_SIDE),
+    help="Image size in pixels [default: the first run's; 64 for folders].",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8080, show_default=True, help="Port (0 picks a free one).")
+@click.option(
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (0 picks a free one).",
+)
 @click.option(
     "--workers",
     default=1,
     show_default=True,
+    type=click.IntRange(1, 256),
     help="Server processes (more than one needs a PostgreSQL study, --db postgresql://...).",
 )
 @click.option(
@@ -645,7 +722,9 @@ def compare(source_a: str, source_b: str | None, no_ema: bool, **options: object
     "--public-url", metavar="URL", help="Address raters reach the page at, for the printed links."
 )
 @click.option(
-    "--exposure-ms", type=int, help="Rapid real/fake exposure in ms [default: 500 or the study's]."
+    "--exposure-ms",
+    type=click.IntRange(*api.RATE_EXPOSURE_MS),
+    help="Rapid real/fake exposure in ms [default: 500 or the study's].",
 )
 @click.option(
     "--feedback/--no-feedback",
@@ -760,7 +839,7 @@ def weights_fetch(name: str, path: str | None) -> None:
     show_default=True,
     help="BtoA uses CycleGAN's second generator.",
 )
-@click.option("--seed", default=0, show_default=True, help="Seed for test-time dropout.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed for test-time dropout.")
 @click.option("--no-ema", is_flag=True, help="Use the raw generator weights, not the EMA.")
 def translate(
     source: str, input_dir: str, out_dir: str, direction: str, seed: int, no_ema: bool

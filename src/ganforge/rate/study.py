@@ -257,10 +257,14 @@ def real_dataset(real: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]
     return real, params
 
 
+EXPOSURE_MS = (17, 10_000)  # exposure times a browser can show: one frame (60 Hz) to 10 s
+
+
 def check_exposure(exposure_ms: int) -> int:
-    """Exposure times a browser can show: 17 ms (one frame) to 10 s."""
-    if not 17 <= int(exposure_ms) <= 10_000:
-        raise GanforgeError(f"--exposure-ms must lie in [17, 10000], got {exposure_ms}")
+    """An exposure time inside EXPOSURE_MS."""
+    low, high = EXPOSURE_MS
+    if not low <= int(exposure_ms) <= high:
+        raise GanforgeError(f"--exposure-ms must lie in [{low}, {high}], got {exposure_ms}")
     return int(exposure_ms)
 
 
