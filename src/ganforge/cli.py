@@ -583,8 +583,11 @@ class ImageSize(click.ParamType):
             sizes = [int(p) for p in parts]
             if all(1 <= side <= api.MAX_SIDE for side in sizes):
                 return sizes[0] if len(sizes) == 1 else (sizes[0], sizes[1])
-            self.fail(f"{value!r}: each side must be from 1 to {api.MAX_SIDE}", param, ctx)
-        self.fail(f"{value!r} is not a size such as 64 or 48x64", param, ctx)
+        self.fail(
+            f"{value!r} is not a size such as 64 or 48x64 (each side 1 to {api.MAX_SIDE})",
+            param,
+            ctx,
+        )
 
 
 SIZE_HELP = "Resize image files and datasets to SIZE (64 or HxW) [default: their own size]."
