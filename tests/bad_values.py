@@ -23,7 +23,7 @@ import click
 from hypothesis import strategies as st
 
 from ganforge import config, limits
-from ganforge.registry import DATASETS, LOSSES, MODELS
+from ganforge.registry import DATASETS, LOSSES, METRICS, MODELS
 
 # Keys whose every string is valid (a label): only type-wrong values are surely bad for them.
 FREE_TEXT = {"preset"}
@@ -71,6 +71,19 @@ def config_keys() -> list[Key]:
                 bound = limits.PARAMETER_BOUNDS.get(f"{section}.{name}")
                 keys.append(Key(section, entry.name, name, hints.get(name, Any), bound))
     keys += [Key(None, None, n, str | None, None) for n in ("preset", "name")]
+    return keys
+
+
+def metric_keys() -> list[Key]:
+    """Every parameter of every registered metric (``--metrics NAME:KEY=VALUE``)."""
+    import ganforge.metrics  # noqa: F401  (registers the metrics)
+
+    keys = []
+    for entry in METRICS:
+        hints = _hints_of(entry.obj)
+        for name in config.parameters(entry.obj):
+            bound = limits.PARAMETER_BOUNDS.get(f"metric {entry.name}.{name}")
+            keys.append(Key("metric", entry.name, name, hints.get(name, Any), bound))
     return keys
 
 

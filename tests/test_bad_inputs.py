@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from ganforge import config
 from ganforge.cli import FiniteFloat, cli
 from ganforge.errors import ConfigError
+from ganforge.registry import METRICS
 
 from .bad_values import (
     Key,
@@ -34,6 +35,7 @@ from .bad_values import (
     config_keys,
     fitting,
     is_numeric,
+    metric_keys,
     takes_numbers,
     takes_text,
 )
@@ -41,6 +43,7 @@ from .conftest import run_cli
 
 KEYS = config_keys()
 DATA_KEYS = [k for k in KEYS if k.section == "data"]
+METRIC_KEYS = metric_keys()
 # commands run whole with bad values (cheap valid bases below); every other command's numbers are
 # checked at parse time (test_every_numeric_option_refuses_bad_numbers_before_running)
 COMMANDS = [
@@ -92,6 +95,30 @@ def test_every_numeric_key_has_a_declared_range() -> None:
         if k.section and is_numeric(k) and not takes_text(k) and k.bound is None
     )
     assert not missing, "declare a range in limits.PARAMETER_BOUNDS or config.BOUNDS"
+
+
+def test_every_numeric_metric_parameter_has_a_declared_range() -> None:
+    missing = sorted(
+        f"metric {k.owner}.{k.name}" for k in METRIC_KEYS if is_numeric(k) and k.bound is None
+    )
+    assert not missing, "declare a range ('metric NAME.KEY') in limits.PARAMETER_BOUNDS"
+
+
+def test_metric_parameters_refuse_every_bad_value_naming_the_key() -> None:
+    """``--metrics NAME:KEY=VALUE`` and ``eval.metrics``: each derived bad value of each metric
+    parameter is a ConfigError naming the parameter, before any sample is drawn."""
+    failures = []
+    for key in METRIC_KEYS:
+        entry = METRICS.entry(key.owner)  # type: ignore[arg-type]
+        for value in bad_values(key):
+            try:
+                config.bind(entry.obj, {key.name: value}, f"metric {key.owner}")
+            except ConfigError as exc:
+                if f"{key.owner}.{key.name}" not in str(exc):
+                    failures.append(f"{key.owner}.{key.name}={value!r}: {exc}")
+            else:
+                failures.append(f"{key.owner}.{key.name}={value!r} was accepted")
+    assert not failures
 
 
 def test_every_numeric_option_of_every_command_has_a_range() -> None:

@@ -30,7 +30,7 @@ from ganforge.limits import (
     check_run_name,
     image_size,
 )
-from ganforge.registry import DATASETS, LOSSES, MODELS, PRESETS, Registry
+from ganforge.registry import DATASETS, LOSSES, METRICS, MODELS, PRESETS, Registry
 
 
 def read_yaml(path: str | Path) -> Any:
@@ -212,10 +212,14 @@ def bind(obj: Callable[..., Any], params: Mapping[str, Any], where: str) -> dict
 
 
 def _section_of(obj: Callable[..., Any]) -> str | None:
-    """The selectable section (data, model, loss) whose registry holds ``obj``, if any."""
+    """Where ``obj``'s parameter ranges are declared: the selectable section (data, model,
+    loss) whose registry holds it, or ``metric NAME`` for a metric (ranges per metric)."""
     for section, registry in SELECTABLE.items():
         if any(entry.obj is obj for entry in registry):
             return section
+    for entry in METRICS:
+        if entry.obj is obj:
+            return f"metric {entry.name}"
     return None
 
 

@@ -6,7 +6,9 @@ Three layers, checked before any data is loaded or any network is built:
   such as ``1e300`` or ``inf`` is one error, not an overflow deep inside PyTorch;
 - parameters of the selectable sections have ranges by name (``PARAMETER_BOUNDS``): the
   parameter vocabulary means the same in every family, so ``model.z_dim`` has one range whichever
-  model uses it; a new numeric parameter needs a range here (a test says so);
+  model uses it; metric parameters (``--metrics pr:k=3``) have ranges per metric
+  (``metric pr.k``), since their names mean different things in different metrics; a new
+  numeric parameter needs a range here (a test says so);
 - a model family registers ``limits=`` (a function of the image size and its parameters, raising
   ConfigError) so that a size it cannot build is refused before the dataset is resized to it.
 """
@@ -144,6 +146,44 @@ PARAMETER_BOUNDS: dict[str, Bound] = {
         Bound("loss.clip", 0, open_low=True),
         Bound("loss.center", 0),
         Bound("loss.drift", 0),
+        # metrics (per metric: `k` is a neighbour count in one, a figure size in another)
+        Bound("metric boundary.classes", 0),
+        Bound("metric c2st.folds", 2, 1000),
+        Bound("metric critic.steps", 1),
+        Bound("metric critic.hidden", 1, 65536),
+        Bound("metric dc.k", 1),
+        Bound("metric duplicates.batch", 2),
+        Bound("metric duplicates.repeats", 1),
+        Bound("metric duplicates.pairs", 1, 1000),
+        Bound("metric fid.points", 2),
+        Bound("metric fid.min_fraction", 0, 1, open_low=True, open_high=True),
+        Bound("metric geometry.landmarks", 1),
+        Bound("metric geometry.gamma", 0, open_low=True),
+        Bound("metric geometry.i_max", 1),
+        Bound("metric geometry.repeats", 1),
+        Bound("metric is.splits", 1),
+        Bound("metric kid.subsets", 1),
+        Bound("metric kid.subset_size", 2),
+        Bound("metric kid.degree", 1, 16),
+        Bound("metric kid.coef0"),  # the kernel's offset: any finite number
+        Bound("metric m-is.min_count", 1),
+        Bound("metric mmd.sigma", 0, open_low=True),
+        Bound("metric modes.threshold", 0, open_low=True),
+        Bound("metric ndb.bins", 2),
+        Bound("metric ndb.alpha", 0, 1, open_low=True, open_high=True),
+        Bound("metric nn.k", 1),
+        Bound("metric nn.rows", 1, 1000),
+        Bound("metric parzen.sigmas", 0, open_low=True),
+        Bound("metric pr.k", 1),
+        Bound("metric prd.clusters", 1),
+        Bound("metric prd.angles", 1),
+        Bound("metric prd.runs", 1),
+        Bound("metric recon.n", 1),
+        Bound("metric recon.steps", 1),
+        Bound("metric recon.lr", 0, open_low=True),
+        Bound("metric retrieval.worst", 0, 1000),
+        Bound("metric retrieval.k", 1),
+        Bound("metric wavelets.levels", 1, 16),
     ]
 }
 
