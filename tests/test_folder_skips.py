@@ -122,3 +122,30 @@ def test_a_read_only_cache_does_not_stop_the_data(tmp_path: Path, monkeypatch) -
     monkeypatch.setenv("GANFORGE_HOME", str(blocker / "cache"))  # cannot be created
     data = build_dataset("folder", {"root": str(root), "size": 8, "progress": False})
     assert len(data) == 6 and "the list could not be saved" in data.info.notes[0]
+
+
+@pytest.mark.parametrize("in_memory", [True, False], ids=["in-memory", "lazy"])
+def test_own_size_folders_get_the_summary_and_the_pixel_limit(
+    in_memory: bool, tmp_path: Path
+) -> None:
+    """size=None (what stats and compare use): the 9000x9000 image is refused from its header
+    (decoded, it would make the sizes mixed) and the skips are one summary line."""
+    root = _folder(tmp_path / "photos")
+    params = {"root": str(root), "size": None, "progress": False, "in_memory": in_memory}
+    data = build_dataset("folder", params)
+    assert len(data) == 6 and data.info.shape == (3, 24, 24)
+    (note,) = data.info.notes
+    assert note.startswith(
+        f"used 6 of 9 images under {root}; skipped 1 over the pixel limit (data.max_pixels), "
+    )
+    with pytest.raises(DataError, match="none of the 9 images"):
+        build_dataset("folder", {**params, "max_pixels": 24 * 24 - 1})
+
+
+def test_compare_and_stats_of_a_folder_say_what_they_skipped(tmp_path: Path, capsys) -> None:
+    root = _folder(tmp_path / "photos")
+    for argv in (["stats", str(root)], ["compare", str(root), str(root), "--metrics", "fid"]):
+        code, _, err = run_cli(capsys, *argv, "--extractor", "pixels")
+        assert code == 0, err
+        warnings = [line for line in err.splitlines() if line.startswith("warning: ")]
+        assert warnings and all("used 6 of 9 images" in line for line in warnings), err
