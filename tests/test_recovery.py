@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from ganforge import config
+from ganforge import config, runs
 from ganforge.checkpoints import list_checkpoints
 from ganforge.train import train
 
@@ -114,6 +114,20 @@ def test_sample_uses_the_newest_readable_checkpoint_of_a_run(
     assert code == 0, err
     assert "using" in err and "step-0000012.pt (step 12)" in err
     assert out.is_file()
+
+
+def test_a_battle_judges_with_the_newest_readable_discriminator(
+    tiny_run: Path, tmp_path: Path, capsys
+) -> None:
+    """battle/tournament/nrds load discriminators (runs.load_discriminator) the way sample loads
+    generators: past a damaged latest.pt."""
+    run = _copy_run(tiny_run, tmp_path / "run")
+    (run / "checkpoints" / "latest.pt").write_bytes(b"garbage")
+    code, out, err = run_cli(capsys, "battle", str(run), str(run), "--n", "16")
+    assert code == 0, err
+    assert "Traceback" not in err and "winner:" in out
+    assert "using" in err and "step-0000012.pt (step 12)" in err
+    assert runs.load_discriminator(run).step == 12
 
 
 def test_a_run_without_a_readable_checkpoint_is_one_line(
