@@ -176,7 +176,10 @@ def test_limit_stops_once_enough_faces_are_kept(
         assert saved["files"].tolist() == ["astronaut.png", "c.png"]
     with pytest.raises(SystemExit) as done:
         main([*args, "--limit", "0"])
-    assert done.value.code == 2 and "--limit must be at least 1" in capsys.readouterr().err
+    err = capsys.readouterr().err  # the CLI's range refuses it before any photo is read
+    assert done.value.code == 2 and "'--limit': 0 is not in the range x>=1" in err
+    with pytest.raises(DataError, match="--limit must be at least 1"):  # and so does the library
+        prepare_faces(folder, size=16, out=tmp_path / "none.npz", detector="haar", limit=0)
 
 
 REAL_MTCNN = importlib.util.find_spec("mtcnn") is not None and (
