@@ -22,6 +22,7 @@ LEVELS = {
     "report": 5,
     "data": 6,
     "config": 6,
+    "legacy": 6,
     "models": 6,
     "losses": 6,
     "presets": 6,

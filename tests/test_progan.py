@@ -16,7 +16,7 @@ from ganforge.train.recipes.progressive import growth_phases
 def tiny(size: int = 16, **params: object) -> tuple[torch.nn.Module, torch.nn.Module]:
     torch.manual_seed(0)
     info = DataInfo("t", "image", (1, size, size), 10)
-    models = progan(info, z_dim=8, fmap_base=64, fmap_max=8, mbstd_group=4, **params)
+    models = progan(info, z_dim=8, g_width=8, d_width=8, width_max=8, mbstd_group=4, **params)
     return models.g, models.d
 
 
@@ -100,11 +100,11 @@ def test_all_layers_in_use_stay_trainable_after_growth() -> None:
 
 def test_paper_channel_progression_and_explicit_channels() -> None:
     resolutions = [2**k for k in range(2, 11)]
-    paper = channel_progression(resolutions, 8192, 512)
+    paper = channel_progression(resolutions, None, 512)
     assert paper == [512, 512, 512, 512, 256, 128, 64, 32, 16]
-    assert channel_progression([4, 8], 8192, 512, channels=[7, 5]) == [7, 5]
+    assert channel_progression([4, 8], None, 512, widths=[7, 5]) == [7, 5]
     with pytest.raises(ConfigError, match="needs 2 positive values"):
-        channel_progression([4, 8], 8192, 512, channels=[7])
+        channel_progression([4, 8], None, 512, widths=[7])
 
 
 def test_non_power_of_two_data_names_the_size_to_use() -> None:

@@ -23,8 +23,14 @@ from ganforge.models.base import Translator
 from .conftest import run_cli
 
 TINY = ["train.threads=1", "train.progress=false", "data.size=16"]
-PIX2PIX = [*TINY, "model.g_width=4", "model.d_width=4", "model.d_layers=2", "train.batch_size=4"]
-CYCLEGAN = [*PIX2PIX[:-1], "model.n_blocks=1", "train.batch_size=2"]
+PIX2PIX = [
+    *TINY,
+    "model.g_width=4",
+    "model.d_width=4",
+    "model.patch_layers=2",
+    "train.batch_size=4",
+]
+CYCLEGAN = [*PIX2PIX[:-1], "model.g_depth=1", "train.batch_size=2"]
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,7 @@ from ganforge.data.folder import list_images, scan_and_load
 from ganforge.data.grid import to_uint8
 from ganforge.data.translation import TranslationDataset
 from ganforge.errors import DataError, GanforgeError
+from ganforge.legacy import ConfigDeprecationWarning
 from ganforge.metrics.evaluate import Evaluation, evaluate, table
 from ganforge.metrics.evaluator import TrainingEvaluator
 from ganforge.metrics.features import extractor_rows, inception_weights
@@ -433,6 +434,7 @@ __all__ = [
     "NAIVE_BAYES_CHOICES",
     "TUNE_ACQUISITIONS",
     "WEIGHTS",
+    "ConfigDeprecationWarning",
     "FacesReport",
     "Loaded",
     "NaiveBayesRun",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import warnings
+from collections.abc import Iterator
 
 import click
 
@@ -574,10 +577,29 @@ def tune(
         sys.exit(EXIT_INTERRUPTED["SIGINT"])
 
 
+@contextlib.contextmanager
+def config_warnings_as_lines() -> Iterator[None]:
+    """Show an old config name's warning as one ``warning: ...`` line (no file and line)."""
+    previous = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:  # type: ignore[no-untyped-def]
+        if issubclass(category, api.ConfigDeprecationWarning):
+            click.echo(f"warning: {message}", err=True)
+        else:
+            previous(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = previous
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors print one line and exit 2, never a traceback."""
     try:
-        cli.main(args=argv, prog_name="ganforge", standalone_mode=False)
+        with config_warnings_as_lines():
+            cli.main(args=argv, prog_name="ganforge", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(EXIT_INTERRUPTED["SIGINT"])

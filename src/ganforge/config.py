@@ -21,6 +21,7 @@ from typing import Any, Literal
 import yaml
 
 from ganforge.errors import ConfigError
+from ganforge.legacy import migrate
 from ganforge.registry import DATASETS, LOSSES, MODELS, PRESETS, Registry
 
 
@@ -397,9 +398,11 @@ def check_kinds(cfg: Config) -> None:
 
 
 def from_dict(raw: Mapping[str, Any]) -> Config:
-    """Build and validate a Config from its YAML mapping."""
+    """Build and validate a Config from its YAML mapping (old key names are migrated, with a
+    ``ConfigDeprecationWarning`` each)."""
     if not isinstance(raw, Mapping):
         raise ConfigError(f"a config must be a mapping, got {type(raw).__name__}")
+    raw = migrate(raw)
     unknown = set(raw) - TOP_LEVEL
     if unknown:
         raise ConfigError(

@@ -97,6 +97,6 @@ def check_patch_fits(size: tuple[int, int], n_layers: int, same_padding: bool) -
 
     if min(patch_output_side(s, n_layers, same_padding) for s in size) < 1:
         raise ConfigError(
-            f"{size[0]}x{size[1]} images are too small for a PatchGAN with d_layers={n_layers}; "
-            "lower model.d_layers or raise data.size"
+            f"{size[0]}x{size[1]} images are too small for a PatchGAN with patch_layers="
+            f"{n_layers}; lower model.patch_layers or raise data.size"
         )

@@ -45,29 +45,33 @@ def growth_resolutions(info: DataInfo, family: str, d_output: DOutput) -> list[i
     return [2**k for k in range(2, int(math.log2(h)) + 1)]
 
 
+PAPER_WIDTH_PRODUCT = 16384  # the papers' widths: 16384 / r channels at resolution r (<= 512)
+
+
 def channel_progression(
     resolutions: list[int],
-    fmap_base: int,
-    fmap_max: int,
-    fmap_min: int = 1,
-    channels: list[int] | None = None,
+    width: int | None,
+    width_max: int,
+    widths: list[int] | None = None,
 ) -> list[int]:
-    """Feature maps per resolution: the papers' progression, or an explicit list.
+    """Widths per resolution: ``width`` at the final one, doubling towards 4x4, capped.
 
-    The papers use ``min(fmap_base / 2**(log2(res) - 1), fmap_max)`` with base 8192 and max 512:
-    512 up to 32x32, then halving (256 at 64, 128 at 128, ..., 16 at 1024).
+    ``width=None`` is the papers' progression, ``min(16384 / r, width_max)`` at resolution r:
+    with width_max 512, 512 up to 32x32, then halving (256 at 64, ..., 16 at 1024). ``widths``
+    gives one explicit value per resolution instead.
     """
-    if channels is not None:
-        if len(channels) != len(resolutions) or min(channels) < 1:
+    if widths is not None:
+        if len(widths) != len(resolutions) or min(widths) < 1:
             raise ConfigError(
-                f"model.channels needs {len(resolutions)} positive values, one per resolution "
-                f"{resolutions}; got {list(channels)}"
+                f"model.widths needs {len(resolutions)} positive values, one per resolution "
+                f"{resolutions}; got {list(widths)}"
             )
-        return [int(c) for c in channels]
-    out = [max(fmap_min, min(fmap_max, fmap_base // (res // 2))) for res in resolutions]
-    if min(out) < 1:
-        raise ConfigError("model.fmap_base / fmap_max / fmap_min must give at least 1 channel")
-    return out
+        return [int(c) for c in widths]
+    final = resolutions[-1]
+    base = PAPER_WIDTH_PRODUCT // final if width is None else width
+    if base < 1 or width_max < 1:
+        raise ConfigError("model.g_width, model.d_width and model.width_max must be at least 1")
+    return [min(width_max, base * (final // res)) for res in resolutions]
 
 
 class Growing(nn.Module):

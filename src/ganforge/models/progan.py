@@ -140,21 +140,22 @@ def progan(
     d_output: DOutput = "score",
     *,
     z_dim: int = 512,
-    fmap_base: int = 8192,
-    fmap_max: int = 512,
-    fmap_min: int = 1,
-    channels: list[int] | None = None,
+    g_width: int | None = None,
+    d_width: int | None = None,
+    width_max: int = 512,
+    widths: list[int] | None = None,
     mbstd_group: int = 4,
     phase_images: int | None = None,
     final_images: int | None = None,
     batch_sizes: list[int] | None = None,
     reset_optimizers: bool = True,
 ) -> GrowingModels:
-    """Progressive GAN (ProGAN): grows 4x4 to the data size; paper channels 512 ... 16."""
+    """Progressive GAN (ProGAN): grows 4x4 to the data size; paper widths 512 ... 16."""
     resolutions = growth_resolutions(info, "progan", d_output)
-    fmaps = channel_progression(resolutions, fmap_base, fmap_max, fmap_min, channels)
-    g = ProGANGenerator(z_dim, info.channels, resolutions, fmaps)
-    d = ProGANDiscriminator(info.channels, resolutions, fmaps, mbstd_group)
+    g_fmaps = channel_progression(resolutions, g_width, width_max, widths)
+    d_fmaps = channel_progression(resolutions, d_width, width_max, widths)
+    g = ProGANGenerator(z_dim, info.channels, resolutions, g_fmaps)
+    d = ProGANDiscriminator(info.channels, resolutions, d_fmaps, mbstd_group)
     schedule = growth_schedule(
         resolutions, phase_images, final_images, batch_sizes, reset_optimizers
     )

@@ -232,10 +232,10 @@ def stylegan(
     w_dim: int = 512,
     mapping_layers: int = 8,
     mapping_lr_mul: float = 0.01,
-    fmap_base: int = 8192,
-    fmap_max: int = 512,
-    fmap_min: int = 1,
-    channels: list[int] | None = None,
+    g_width: int | None = None,
+    d_width: int | None = None,
+    width_max: int = 512,
+    widths: list[int] | None = None,
     style_mixing: float = 0.9,
     truncation_cutoff: int | None = 8,
     w_avg_beta: float = 0.995,
@@ -253,20 +253,21 @@ def stylegan(
         raise ConfigError(f"model.w_avg_beta must be in [0, 1), got {w_avg_beta}")
     if mapping_layers < 1 or mapping_lr_mul <= 0:
         raise ConfigError("model.mapping_layers must be >= 1 and model.mapping_lr_mul > 0")
-    fmaps = channel_progression(resolutions, fmap_base, fmap_max, fmap_min, channels)
+    g_fmaps = channel_progression(resolutions, g_width, width_max, widths)
+    d_fmaps = channel_progression(resolutions, d_width, width_max, widths)
     g = StyleGANGenerator(
         z_dim,
         w_dim,
         info.channels,
         resolutions,
-        fmaps,
+        g_fmaps,
         mapping_layers,
         mapping_lr_mul,
         style_mixing,
         truncation_cutoff,
         w_avg_beta,
     )
-    d = ProGANDiscriminator(info.channels, resolutions, fmaps, mbstd_group, blur=True)
+    d = ProGANDiscriminator(info.channels, resolutions, d_fmaps, mbstd_group, blur=True)
     schedule = growth_schedule(
         resolutions, phase_images, final_images, batch_sizes, reset_optimizers
     )
