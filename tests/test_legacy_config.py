@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 from ganforge import config
 from ganforge.cli import main
 from ganforge.data.base import DataInfo
-from ganforge.errors import ConfigError
-from ganforge.legacy import ConfigDeprecationWarning
+from ganforge.errors import ConfigDeprecationWarning, ConfigError
 from ganforge.models.growing import channel_progression
 from ganforge.registry import MODELS
 

@@ -26,8 +26,7 @@ from ganforge.data.faces import FacesReport, prepare_faces
 from ganforge.data.folder import list_images, scan_and_load
 from ganforge.data.grid import to_uint8
 from ganforge.data.translation import TranslationDataset
-from ganforge.errors import DataError, GanforgeError
-from ganforge.legacy import ConfigDeprecationWarning
+from ganforge.errors import ConfigDeprecationWarning, ConfigWarning, DataError, GanforgeError
 from ganforge.metrics.evaluate import Evaluation, evaluate, table
 from ganforge.metrics.evaluator import TrainingEvaluator
 from ganforge.metrics.features import extractor_rows, inception_weights
@@ -435,6 +434,7 @@ __all__ = [
     "TUNE_ACQUISITIONS",
     "WEIGHTS",
     "ConfigDeprecationWarning",
+    "ConfigWarning",
     "FacesReport",
     "Loaded",
     "NaiveBayesRun",

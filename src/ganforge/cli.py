@@ -579,11 +579,11 @@ def tune(
 
 @contextlib.contextmanager
 def config_warnings_as_lines() -> Iterator[None]:
-    """Show an old config name's warning as one ``warning: ...`` line (no file and line)."""
+    """Show a config warning (an old name, an overruled setting) as one ``warning:`` line."""
     previous = warnings.showwarning
 
     def show(message, category, filename, lineno, file=None, line=None) -> None:  # type: ignore[no-untyped-def]
-        if issubclass(category, api.ConfigDeprecationWarning):
+        if issubclass(category, api.ConfigWarning):
             click.echo(f"warning: {message}", err=True)
         else:
             previous(message, category, filename, lineno, file, line)

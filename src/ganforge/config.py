@@ -1,9 +1,10 @@
 """Configuration: dataclass sections, YAML presets, dotted ``--set`` overrides, validation.
 
-A config has fixed sections (``optim``, ``train``, ``eval``) and selectable sections (``data``,
-``model``, ``loss``): a ``name`` looked up in a registry plus parameters validated against the
-keyword-only arguments of what is registered, so every preset is pure data and every mistake is
-an error naming the key and the allowed values.
+A config has fixed sections (``optim``, ``train``, ``eval``), selectable sections (``data``,
+``model``, ``loss``: a ``name`` looked up in a registry plus parameters validated against the
+keyword-only arguments of what is registered) and the ``schedule`` section, validated the same
+way against the schedule of the recipe that trains the model family. Every preset is pure data
+and every mistake is an error naming the key and the allowed values.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from typing import Any, Literal
 
 import yaml
 
-from ganforge.errors import ConfigError
+from ganforge.errors import ConfigError, warn_config
 from ganforge.legacy import migrate
-from ganforge.registry import DATASETS, LOSSES, MODELS, PRESETS, Registry
+from ganforge.registry import DATASETS, LOSSES, MODELS, PRESETS, RECIPES, Registry
 
 
 def read_yaml(path: str | Path) -> Any:
@@ -278,12 +279,57 @@ class Config:
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    schedule: dict[str, Any] = field(default_factory=dict)  # the recipe's phases, pools, ...
     preset: str | None = None
     name: str | None = None  # run name; default: preset (or "run") plus a timestamp
 
 
 FIXED = {"optim": OptimConfig, "train": TrainConfig, "eval": EvalConfig}
-TOP_LEVEL = {"preset", "name", "base", *SELECTABLE, *FIXED}
+TOP_LEVEL = {"preset", "name", "base", "schedule", *SELECTABLE, *FIXED}
+
+
+def recipe_of(model: str) -> str:
+    """The recipe that trains a model family (``recipe=`` in its registration)."""
+    return str(MODELS.entry(model).meta.get("recipe", "gan"))
+
+
+def schedule_builder(model: str) -> Callable[..., Any]:
+    """The ``make_schedule`` of the recipe training ``model``: its keyword-only parameters are
+    the keys of the ``schedule`` section."""
+    return RECIPES.get(recipe_of(model)).make_schedule
+
+
+def _schedule_from(raw: Any, model: str) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    recipe = recipe_of(model)
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"schedule: expected a mapping of keys, got {raw!r}")
+    builder = schedule_builder(model)
+    if raw and not parameters(builder):
+        raise ConfigError(
+            f"schedule: model {model!r} trains with the {recipe} recipe, which has no schedule "
+            f"settings (got {', '.join(map(str, raw))}); drop a preset's with --set schedule=null"
+        )
+    bound = bind(builder, raw, f"schedule (recipe {recipe})")
+    builder(**bound)  # values are checked now, not when training starts
+    return bound
+
+
+def check_batch_sizes(cfg: Config, raw: Mapping[str, Any]) -> None:
+    """Per-phase batch sizes in the schedule decide every batch; train.batch_size follows them
+    (it is the first phase's), with a warning when it was set to something else."""
+    sizes = cfg.schedule.get("batch_sizes")
+    if not sizes:
+        return
+    given = cfg.train.batch_size
+    train = raw.get("train")
+    if isinstance(train, Mapping) and train.get("batch_size") is not None and given != sizes[0]:
+        warn_config(
+            f"train.batch_size={given} does not apply: schedule.batch_sizes={list(sizes)} sets "
+            f"every phase's batch (train.batch_size follows it: {sizes[0]})"
+        )
+    cfg.train.batch_size = int(sizes[0])
 
 
 def _dataclass_from(cls: type, raw: Any, where: str) -> Any:
@@ -417,6 +463,8 @@ def from_dict(raw: Mapping[str, Any]) -> Config:
             setattr(cfg, section, _choice_from(section, current.as_dict()))
     for section, cls in FIXED.items():
         setattr(cfg, section, _dataclass_from(cls, raw.get(section) or {}, section))
+    cfg.schedule = _schedule_from(raw.get("schedule"), cfg.model.name)
+    check_batch_sizes(cfg, raw)
     cfg.preset = raw.get("preset")
     cfg.name = raw.get("name")
     check_ranges(cfg)
@@ -443,6 +491,9 @@ def to_dict(cfg: Config) -> dict[str, Any]:
         out[section] = _plain(getattr(cfg, section).as_dict())
     for section in FIXED:
         out[section] = _plain(dataclasses.asdict(getattr(cfg, section)))
+    out["schedule"] = _plain(dict(cfg.schedule))
+    if cfg.schedule.get("batch_sizes"):
+        del out["train"]["batch_size"]  # the schedule's batch sizes decide it
     return out
 
 

@@ -10,36 +10,18 @@ from __future__ import annotations
 
 import copy
 import inspect
-import sys
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from ganforge.errors import ConfigError
+from ganforge.errors import ConfigDeprecationWarning, ConfigError, warn_config
 from ganforge.registry import DATASETS
 
-
-class ConfigDeprecationWarning(FutureWarning):
-    """An old config key or value that still works for one release; the message names the new.
-
-    A FutureWarning, because the people who see it are the users of configs and presets, and
-    Python shows FutureWarnings to them by default (DeprecationWarnings only to developers).
-    """
-
-
-def _first_frame_outside_ganforge() -> int:
-    """The stack level of the first caller outside the package (a script, the CLI framework)."""
-    frame, level = sys._getframe(1), 1
-    while (
-        frame is not None and str(frame.f_globals.get("__name__", "")).split(".")[0] == "ganforge"
-    ):
-        frame, level = frame.f_back, level + 1
-    return level
+__all__ = ["ConfigDeprecationWarning", "migrate"]
 
 
 def deprecated(message: str) -> None:
-    """Warn about an old config name, attributed to the code that loaded the config."""
-    warnings.warn(message, ConfigDeprecationWarning, stacklevel=_first_frame_outside_ganforge())
+    """Warn about an old config name (a ConfigDeprecationWarning naming the new one)."""
+    warn_config(message, ConfigDeprecationWarning)
 
 
 # model.KEY renames per family (old -> new); same meaning, new name
@@ -56,6 +38,12 @@ MODEL_RENAMES: dict[str, dict[str, str]] = {
     "stylegan": {"channels": "widths"},
 }
 PROGRESSION_KEYS = ("fmap_base", "fmap_max", "fmap_min")  # progan / stylegan before g_width
+# training schedule that lived in the model (progressive families) or loss (cyclegan) section
+TO_SCHEDULE: dict[tuple[str, str], tuple[str, ...]] = {
+    ("model", "progan"): ("phase_images", "final_images", "batch_sizes", "reset_optimizers"),
+    ("model", "stylegan"): ("phase_images", "final_images", "batch_sizes", "reset_optimizers"),
+    ("loss", "cyclegan"): ("pool_size",),
+}
 PAPER_PROGRESSION = {"fmap_base": 8192, "fmap_max": 512, "fmap_min": 1}
 
 
@@ -135,6 +123,30 @@ def _migrate_model(model: dict[str, Any], raw: Mapping[str, Any]) -> None:
         )
 
 
+def _to_schedule(out: dict[str, Any], section: str, params: dict[str, Any]) -> None:
+    """Move schedule keys out of the model or loss section into the schedule section."""
+    moved = [k for k in TO_SCHEDULE.get((section, str(params.get("name"))), ()) if k in params]
+    if not moved:
+        return
+    schedule = out.get("schedule")
+    schedule = dict(schedule) if isinstance(schedule, Mapping) else {}
+    for key in moved:
+        if key in schedule:
+            raise ConfigError(
+                f"{section}.{key} and schedule.{key} name the same setting; keep schedule.{key}"
+            )
+        schedule[key] = params.pop(key)
+        deprecated(
+            f"{section}.{key} is now schedule.{key} (training schedule, not "
+            f"{'architecture' if section == 'model' else 'loss'}); the old place goes in the "
+            "next release"
+        )
+        if key == "batch_sizes" and schedule[key] and isinstance(out.get("train"), Mapping):
+            # the per-resolution list always decided the batches; train.batch_size now follows it
+            out["train"] = {k: v for k, v in out["train"].items() if k != "batch_size"}
+    out["schedule"] = schedule
+
+
 def migrate(raw: Mapping[str, Any]) -> dict[str, Any]:
     """The config mapping in the current vocabulary (old names rewritten, with warnings)."""
     out = copy.deepcopy(dict(raw))
@@ -142,5 +154,11 @@ def migrate(raw: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(model, Mapping) and "name" in model:
         model = dict(model)
         _migrate_model(model, out)
+        _to_schedule(out, "model", model)
         out["model"] = model
+    loss = out.get("loss")
+    if isinstance(loss, Mapping) and "name" in loss:
+        loss = dict(loss)
+        _to_schedule(out, "loss", loss)
+        out["loss"] = loss
     return out

@@ -431,7 +431,7 @@ class Pix2PixLoss(TranslationLoss):
 
 @register("cyclegan", recipe="cyclegan")
 class CycleGANLoss(TranslationLoss):
-    """CycleGAN (Zhu et al. 2017): LSGAN + cycle L1 (10) + identity L1 (0.5 x 10); pools of 50."""
+    """CycleGAN (Zhu et al. 2017): LSGAN + cycle L1 (10) + identity L1 (0.5 x 10)."""
 
     def __init__(
         self,
@@ -439,18 +439,11 @@ class CycleGANLoss(TranslationLoss):
         gan_mode: GanMode = "lsgan",
         cycle_weight: float = 10.0,
         identity_ratio: float = 0.5,
-        pool_size: int = 50,
     ) -> None:
-        if cycle_weight < 0 or identity_ratio < 0 or pool_size < 0:
-            raise ConfigError(
-                "loss.cycle_weight, loss.identity_ratio and loss.pool_size must be >= 0"
-            )
+        if cycle_weight < 0 or identity_ratio < 0:
+            raise ConfigError("loss.cycle_weight and loss.identity_ratio must be >= 0")
         super().__init__(gan_mode)
-        self.cycle_weight, self.identity_ratio, self.pool_size = (
-            cycle_weight,
-            identity_ratio,
-            pool_size,
-        )
+        self.cycle_weight, self.identity_ratio = cycle_weight, identity_ratio
 
     @property
     def identity_weight(self) -> float:

@@ -1,4 +1,4 @@
-"""What progressively grown models share: resolution levels, growth state, fade-in, schedule.
+"""What progressively grown models share: resolution levels, growth state, fade-in.
 
 A growing model is built for its final resolution up front and trained from 4x4 upwards. Its
 growth state (``level``: index of the current resolution, ``alpha``: the fade-in weight of the
@@ -9,14 +9,13 @@ alpha, and the generator EMA (which copies buffers) always matches the live netw
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from ganforge.data.base import DataInfo
 from ganforge.errors import ConfigError
-from ganforge.models.base import DOutput, GANModels, Generator
+from ganforge.models.base import DOutput, Generator
 from ganforge.nn.resample import downsample_avg, upsample_nearest
 
 MIN_SIZE, MAX_SIZE = 8, 1024
@@ -147,50 +146,3 @@ def real_at_level(x: torch.Tensor, size: int, alpha: float) -> torch.Tensor:
     if alpha < 1.0 and size > 4:
         x = fade(upsample_nearest(downsample_avg(x)), x, alpha)
     return x
-
-
-@dataclass
-class GrowthSchedule:
-    """Phase lengths and batch sizes of progressive growing (read by the progressive recipe).
-
-    ``phase_images``: images shown in each fade-in and each stabilising phase (None: split the
-    step budget evenly); ``final_images``: images of the last stabilising phase (default
-    ``phase_images``); ``batch_sizes``: one per resolution from 4x4 up, the last one repeating
-    (None: train.batch_size everywhere); ``reset_optimizers``: clear Adam's moments when a phase
-    starts, as the reference implementations do.
-    """
-
-    resolutions: list[int]
-    phase_images: int | None = None
-    final_images: int | None = None
-    batch_sizes: list[int] | None = None
-    reset_optimizers: bool = True
-
-    def batch_size(self, level: int, default: int) -> int:
-        """The batch size at ``level``."""
-        if not self.batch_sizes:
-            return default
-        return int(self.batch_sizes[min(level, len(self.batch_sizes) - 1)])
-
-
-@dataclass
-class GrowingModels(GANModels):
-    """A generator/discriminator pair that grows, with its schedule."""
-
-    schedule: GrowthSchedule | None = None
-
-
-def check_schedule(schedule: GrowthSchedule) -> GrowthSchedule:
-    """Reject non-positive lengths and batch sizes."""
-    for key in ("phase_images", "final_images"):
-        value = getattr(schedule, key)
-        if value is not None and value < 1:
-            raise ConfigError(f"model.{key} must be at least 1 (got {value})")
-    if schedule.batch_sizes is not None and (
-        not schedule.batch_sizes or min(schedule.batch_sizes) < 1
-    ):
-        raise ConfigError(
-            f"model.batch_sizes must list positive sizes, one per resolution from 4 up "
-            f"(got {schedule.batch_sizes})"
-        )
-    return schedule

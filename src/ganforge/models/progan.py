@@ -15,14 +15,11 @@ import torch
 from torch import nn
 
 from ganforge.data.base import DataInfo
-from ganforge.models.base import DOutput
+from ganforge.models.base import DOutput, GANModels
 from ganforge.models.growing import (
     Growing,
     GrowingGenerator,
-    GrowingModels,
-    GrowthSchedule,
     channel_progression,
-    check_schedule,
     fade,
     growth_resolutions,
 )
@@ -121,19 +118,6 @@ class ProGANDiscriminator(Growing):
         return self.head(h).view(-1)
 
 
-def growth_schedule(
-    resolutions: list[int],
-    phase_images: int | None,
-    final_images: int | None,
-    batch_sizes: list[int] | None,
-    reset_optimizers: bool,
-) -> GrowthSchedule:
-    """A validated schedule from the model parameters shared by the growing families."""
-    return check_schedule(
-        GrowthSchedule(resolutions, phase_images, final_images, batch_sizes, reset_optimizers)
-    )
-
-
 @MODELS.register("progan", recipe="progressive", data_kind="image")
 def progan(
     info: DataInfo,
@@ -145,18 +129,11 @@ def progan(
     width_max: int = 512,
     widths: list[int] | None = None,
     mbstd_group: int = 4,
-    phase_images: int | None = None,
-    final_images: int | None = None,
-    batch_sizes: list[int] | None = None,
-    reset_optimizers: bool = True,
-) -> GrowingModels:
+) -> GANModels:
     """Progressive GAN (ProGAN): grows 4x4 to the data size; paper widths 512 ... 16."""
     resolutions = growth_resolutions(info, "progan", d_output)
     g_fmaps = channel_progression(resolutions, g_width, width_max, widths)
     d_fmaps = channel_progression(resolutions, d_width, width_max, widths)
     g = ProGANGenerator(z_dim, info.channels, resolutions, g_fmaps)
     d = ProGANDiscriminator(info.channels, resolutions, d_fmaps, mbstd_group)
-    schedule = growth_schedule(
-        resolutions, phase_images, final_images, batch_sizes, reset_optimizers
-    )
-    return GrowingModels(g, d, d_output, schedule)
+    return GANModels(g, d, d_output)

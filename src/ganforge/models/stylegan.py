@@ -16,15 +16,14 @@ from torch import nn
 
 from ganforge.data.base import DataInfo
 from ganforge.errors import ConfigError
-from ganforge.models.base import DOutput
+from ganforge.models.base import DOutput, GANModels
 from ganforge.models.growing import (
     GrowingGenerator,
-    GrowingModels,
     channel_progression,
     fade,
     growth_resolutions,
 )
-from ganforge.models.progan import ProGANDiscriminator, growth_schedule, lrelu
+from ganforge.models.progan import ProGANDiscriminator, lrelu
 from ganforge.nn.adain import AdaIN
 from ganforge.nn.equalized import EqualizedConv2d, EqualizedLinear
 from ganforge.nn.noise import NoiseInjection
@@ -240,11 +239,7 @@ def stylegan(
     truncation_cutoff: int | None = 8,
     w_avg_beta: float = 0.995,
     mbstd_group: int = 4,
-    phase_images: int | None = None,
-    final_images: int | None = None,
-    batch_sizes: list[int] | None = None,
-    reset_optimizers: bool = True,
-) -> GrowingModels:
+) -> GANModels:
     """StyleGAN: mapping network, AdaIN synthesis with noise, mixing, truncation; grows 4x4 up."""
     resolutions = growth_resolutions(info, "stylegan", d_output)
     if not 0.0 <= style_mixing <= 1.0:
@@ -268,7 +263,4 @@ def stylegan(
         w_avg_beta,
     )
     d = ProGANDiscriminator(info.channels, resolutions, d_fmaps, mbstd_group, blur=True)
-    schedule = growth_schedule(
-        resolutions, phase_images, final_images, batch_sizes, reset_optimizers
-    )
-    return GrowingModels(g, d, d_output, schedule)
+    return GANModels(g, d, d_output)

@@ -39,6 +39,8 @@ def with_defaults(cfg: Config) -> Config:
         choice = getattr(cfg, section)
         full = {**config_mod.defaults(registry.get(choice.name)), **choice.params}
         setattr(out, section, Choice(choice.name, full))
+    builder = config_mod.schedule_builder(cfg.model.name)
+    out.schedule = {**config_mod.defaults(builder), **cfg.schedule}
     return out
 
 

@@ -40,8 +40,15 @@ class Recipe:
 
     batches_per_step: int = 1
 
+    @staticmethod
+    def make_schedule() -> Any:
+        """The recipe's schedule from the ``schedule`` config section: its keyword-only
+        parameters are the keys that section may set (none by default)."""
+        return None
+
     def __init__(self, cfg: Config, info: DataInfo, device: torch.device) -> None:
         self.cfg, self.info, self.device = cfg, info, device
+        self.schedule = self.make_schedule(**cfg.schedule)
         self.models: dict[str, nn.Module] = {}
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
 

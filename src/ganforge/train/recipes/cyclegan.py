@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -22,11 +23,27 @@ def l1(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (x - y).abs().mean()
 
 
+@dataclass(frozen=True)
+class PoolSchedule:
+    """The image pools: D sees fakes drawn from the last ``pool_size`` generated (0: none)."""
+
+    pool_size: int
+
+
+def pool_schedule(*, pool_size: int = 50) -> PoolSchedule:
+    """CycleGAN's schedule: an image pool of 50 fakes per discriminator (the paper's)."""
+    if pool_size < 0:
+        raise ConfigError(f"schedule.pool_size must be >= 0, got {pool_size}")
+    return PoolSchedule(pool_size)
+
+
 @RECIPES.register("cyclegan")
 class CycleGANRecipe(TranslationRecipe):
     """Two translators trained with cycle consistency on unpaired data (Zhu et al. 2017)."""
 
     loss_name = "cyclegan"
+    make_schedule = staticmethod(pool_schedule)
+    schedule: PoolSchedule
 
     def __init__(self, cfg: Config, info: DataInfo, device: torch.device) -> None:
         super().__init__(cfg, info, device)
@@ -43,7 +60,8 @@ class CycleGANRecipe(TranslationRecipe):
                 "the identity loss needs domains with the same number of channels; "
                 "set loss.identity_ratio=0"
             )
-        self.pool_a, self.pool_b = ImagePool(self.loss.pool_size), ImagePool(self.loss.pool_size)
+        pool = self.schedule.pool_size
+        self.pool_a, self.pool_b = ImagePool(pool), ImagePool(pool)
 
     def step(self, batches: list[dict[str, torch.Tensor]]) -> dict[str, float]:
         """One update of both generators, then one of both discriminators."""
