@@ -9,8 +9,9 @@ import torch
 from torch import nn
 
 from ganforge import losses as L
+from ganforge.data.base import DataInfo
 from ganforge.errors import ConfigError
-from ganforge.registry import LOSSES
+from ganforge.registry import LOSSES, MODELS
 
 T = torch.tensor
 
@@ -129,13 +130,18 @@ def test_every_loss_has_documented_defaults() -> None:
     assert LOSSES.get("began")().lambda_k == 0.001
 
 
+def critic(d_norm: str) -> nn.Module:
+    """A DCGAN discriminator with ``d_norm``: losses read its declared batch_statistics."""
+    return MODELS.get("dcgan")(DataInfo("t", "image", (1, 16, 16), 10), d_norm=d_norm).d
+
+
 def test_batch_norm_critic_with_gradient_penalty_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="d_norm"):
-        LOSSES.get("wgan-gp")().check({"d_norm": "batch"})
-    LOSSES.get("wgan-gp")().check({"d_norm": "layer"})
+        LOSSES.get("wgan-gp")().check(critic("batch"))
+    LOSSES.get("wgan-gp")().check(critic("layer"))
     with pytest.raises(ConfigError, match="d_norm"):
-        LOSSES.get("non-saturating")(r1_gamma=10.0).check({"d_norm": "batch"})
-    LOSSES.get("non-saturating")().check({"d_norm": "batch"})  # no penalty, batch norm is fine
+        LOSSES.get("non-saturating")(r1_gamma=10.0).check(critic("batch"))
+    LOSSES.get("non-saturating")().check(critic("batch"))  # no penalty, batch norm is fine
 
 
 @pytest.mark.parametrize(

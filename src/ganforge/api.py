@@ -35,6 +35,7 @@ from ganforge.metrics.select import select
 from ganforge.metrics.stats import FeatureStats
 from ganforge.metrics.translation import TranslationEvaluator
 from ganforge.metrics.translation import table as _translation_table
+from ganforge.models.latent import slerp
 from ganforge.registry import DATASETS, LOSSES, METRICS, MODELS, PRESETS
 from ganforge.report import save_samples, write_report
 from ganforge.runs import DEFAULT_ROOT, Loaded, RunDir, load
@@ -94,15 +95,6 @@ def train(
     return result
 
 
-def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """Spherical interpolation between latent batches ``a`` and ``b`` at fractions ``t``."""
-    a_n, b_n = a / a.norm(dim=-1, keepdim=True), b / b.norm(dim=-1, keepdim=True)
-    omega = torch.acos((a_n * b_n).sum(-1, keepdim=True).clamp(-1 + 1e-7, 1 - 1e-7))
-    so = torch.sin(omega)
-    t = t[:, None]
-    return torch.sin((1 - t) * omega) / so * a + torch.sin(t * omega) / so * b
-
-
 def sample(
     path: str | Path,
     n: int = 64,
@@ -129,20 +121,9 @@ def sample(
     written = [save_samples(samples, model.info, out, nrow=None)]
     if interpolate:
         strip = out.with_name(out.stem + "-interp.png")
-        written.append(_interpolation(model, seed, steps, strip, truncation))
+        line = model.g.interpolate(seed, steps, truncation)
+        written.append(save_samples(line, model.info, strip, nrow=steps))
     return written
-
-
-def _interpolation(
-    model: Loaded, seed: int, steps: int, out: Path, truncation: float | None = None
-) -> Path:
-    g = model.g
-    z0 = g.latent(1, torch.Generator().manual_seed(seed))
-    z1 = g.latent(1, torch.Generator().manual_seed(seed + 1))
-    z = slerp(z0.expand(steps, -1), z1.expand(steps, -1), torch.linspace(0, 1, steps))
-    labels = [0] * steps if getattr(g, "n_classes", 0) else None
-    samples = model.sample(steps, labels=labels, z=z, truncation=truncation)
-    return save_samples(samples, model.info, out, nrow=steps)
 
 
 LISTINGS = {

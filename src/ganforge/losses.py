@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ganforge.errors import ConfigError
+from ganforge.models.base import Discriminator
 from ganforge.registry import LOSSES
 
 Critic = Callable[[torch.Tensor], torch.Tensor]
@@ -152,13 +153,12 @@ class Loss:
         """Discriminator normalisations this loss cannot work with."""
         return self.forbid_d_norm
 
-    def check(self, model_params: dict[str, Any]) -> None:
-        """Reject model settings this loss cannot work with."""
-        norm = model_params.get("d_norm")
-        if norm in self.forbidden_d_norms():
+    def check(self, d: Discriminator) -> None:
+        """Reject a discriminator this loss cannot work with (it reads D's declared attributes)."""
+        if d.batch_statistics and self.forbidden_d_norms():
             raise ConfigError(
-                f"loss {self.name!r} penalises per-sample gradients, which batch statistics "
-                f"break: set model.d_norm to one of none, layer, spectral (got {norm!r})"
+                f"loss {self.name!r} penalises per-sample gradients, which the discriminator's "
+                "batch statistics break: set model.d_norm to one of none, layer, spectral"
             )
 
     @property

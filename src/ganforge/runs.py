@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -199,7 +199,6 @@ class Loaded:
         """The (first) generator."""
         return next(iter(self.generators.values()))
 
-    @torch.no_grad()
     def sample(
         self,
         n: int,
@@ -207,32 +206,19 @@ class Loaded:
         labels: Iterable[int] | None = None,
         z: torch.Tensor | None = None,
         truncation: float | None = None,
+        post: Callable[[torch.Tensor], torch.Tensor] | None = None,
     ) -> torch.Tensor:
-        """``n`` samples in [-1, 1] from the generator (deterministic in ``seed``).
+        """``n`` samples in [-1, 1] from the generator's one sampler (``Generator.sample``).
 
-        ``truncation`` (psi) is passed to generators that support the truncation trick.
+        ``truncation`` (psi) works with generators that have the truncation trick.
         """
         g = self.g
-        extra = {}
-        if truncation is not None:
-            if not getattr(g, "supports_truncation", False):
-                raise GanforgeError(
-                    f"model {self.config.model.name!r} has no truncation trick; "
-                    "--truncation works with stylegan checkpoints"
-                )
-            extra["truncation"] = truncation
-        device = next(g.parameters()).device
-        if z is None:
-            z = g.latent(n, torch.Generator().manual_seed(seed))
-        y = None
-        if getattr(g, "n_classes", 0):
-            y = (
-                torch.as_tensor(list(labels))
-                if labels is not None
-                else torch.arange(n) % g.n_classes
+        if truncation is not None and not getattr(g, "supports_truncation", False):
+            raise GanforgeError(
+                f"model {self.config.model.name!r} has no truncation trick; "
+                "--truncation works with stylegan checkpoints"
             )
-            y = y.to(device)
-        return g(z.to(device), y, **extra).float().cpu()
+        return g.sample(n, seed, labels, truncation=truncation, z=z, post=post)  # type: ignore[operator]
 
 
 def load(path: str | Path, device: str | torch.device = "auto", use_ema: bool = True) -> Loaded:

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from ganforge.data.base import DataInfo
-from ganforge.models.base import DOutput, GANModels
+from ganforge.models.base import Discriminator, DOutput, GANModels
 from ganforge.models.growing import (
     Growing,
     GrowingGenerator,
@@ -70,7 +70,7 @@ class ProGANGenerator(GrowingGenerator):
         return fade(upsample_nearest(self.to_rgb[level - 1](h)), new, alpha)
 
 
-class ProGANDiscriminator(Growing):
+class ProGANDiscriminator(Discriminator, Growing):
     """Images -> scores (N,), mirroring the generator; ``blur`` adds StyleGAN's low-pass filter."""
 
     def __init__(

@@ -217,6 +217,12 @@ class StyleGANGenerator(GrowingGenerator):
         """Images at the current level for latents z."""
         return self.synthesis(self.styles(z, truncation, truncation_cutoff), noise)
 
+    def generate(
+        self, z: torch.Tensor, y: torch.Tensor | None = None, truncation: float | None = None
+    ) -> torch.Tensor:
+        """Full-size images for z, truncated in w towards its running average when psi is given."""
+        return self(z, y) if truncation is None else self(z, y, truncation=truncation)
+
     def render(self, ws: torch.Tensor, noise: Noise = None) -> torch.Tensor:
         """Full-size images from per-layer styles (for the style-mixing and noise figures)."""
         return self.to_full_size(self.synthesis(ws, noise))

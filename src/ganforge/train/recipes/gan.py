@@ -12,7 +12,7 @@ from ganforge.config import Config
 from ganforge.data.base import DataInfo
 from ganforge.errors import ConfigError
 from ganforge.losses import Loss, OptimDefaults
-from ganforge.models.base import GANModels
+from ganforge.models.base import GANModels, Generator, class_cycle
 from ganforge.registry import LOSSES, MODELS, RECIPES
 from ganforge.train.optim import (
     lr_factor,
@@ -35,11 +35,6 @@ def build_gan_models(cfg: Config, info: DataInfo) -> GANModels:
     return MODELS.get(cfg.model.name)(info, d_output, **cfg.model.params)
 
 
-def class_cycle(n: int, n_classes: int, device: torch.device | str = "cpu") -> torch.Tensor:
-    """Labels 0, 1, ..., n_classes - 1, 0, 1, ... (one grid row per class when n_classes wide)."""
-    return torch.arange(n, device=device) % n_classes
-
-
 @RECIPES.register("gan")
 class GANRecipe(Recipe):
     """Unconditional or class-conditional GAN with any registered loss."""
@@ -47,12 +42,12 @@ class GANRecipe(Recipe):
     def __init__(self, cfg: Config, info: DataInfo, device: torch.device) -> None:
         super().__init__(cfg, info, device)
         self.loss = build_loss(cfg)
-        self.loss.check(cfg.model.params)
         self.built = build_gan_models(cfg, info)
         self.g, self.d = self.built.g.to(device), self.built.d.to(device)
+        self.loss.check(self.d)
         self.models = {"g": self.g, "d": self.d}
         self.settings = resolve_optim(cfg.optim, self.optim_defaults())
-        pack = getattr(self.d, "pack", 1)
+        pack = self.d.pack
         if cfg.train.batch_size % pack:
             raise ConfigError(
                 f"train.batch_size ({cfg.train.batch_size}) must be a multiple of "
@@ -63,7 +58,7 @@ class GANRecipe(Recipe):
             "d": make_optimizer(self.d.parameters(), self.settings, self.settings.lr_d),
         }
         self.batches_per_step = self.settings.n_critic
-        self.conditional = bool(getattr(self.g, "n_classes", 0))
+        self.conditional = bool(self.g.n_classes)
         self.amp = cfg.train.amp
         cuda_amp = self.amp and device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda", enabled=cuda_amp)
@@ -156,17 +151,10 @@ class GANRecipe(Recipe):
             captions = [names[int(i)] for i in y]
         return Preview(out.cpu(), captions)
 
-    @torch.no_grad()
     def sample(self, n: int, generators: dict[str, nn.Module], seed: int) -> torch.Tensor:
-        """``n`` samples (class-balanced when conditional) in batches of 500."""
-        g = generators["g"]
-        gen = torch.Generator().manual_seed(seed)
-        chunks = []
-        for start in range(0, n, 500):
-            m = min(500, n - start)
-            y = class_cycle(m, g.n_classes, self.device) if self.conditional else None
-            chunks.append(g(g.latent(m, gen, self.device), y).float().cpu())
-        return torch.cat(chunks)
+        """``n`` samples from the generator's one sampler (``Generator.sample``)."""
+        g: Generator = generators["g"]  # type: ignore[assignment]
+        return g.sample(n, seed)
 
     def extra_state(self) -> dict[str, Any]:
         """Loss state (BEGAN's k_t) and the AMP grad scaler."""
