@@ -39,8 +39,8 @@ TINY = [
 ]
 # five phases of 2 steps: 4x4 tuned, 8x8 faded and tuned, 16x16 faded and tuned
 FAMILIES = {
-    "progan": ["model.name=progan", "loss.name=wgan-gp", "loss.drift=0.001", *TINY],
-    "stylegan": ["model.name=stylegan", "model.w_dim=8", "loss.r1_gamma=10", *TINY],
+    "progan": ["model.name=progan", "loss.name=wgan-gp", "loss.penalty=[gp,drift]", *TINY],
+    "stylegan": ["model.name=stylegan", "model.w_dim=8", "loss.penalty=r1", *TINY],
 }
 STOP = 2 + 2 + 2 + 1  # one step into the 16x16 fade-in
 Seen = list[tuple[int, int, float]]

@@ -27,6 +27,7 @@ from ganforge.data.folder import list_images, scan_and_load
 from ganforge.data.grid import to_uint8
 from ganforge.data.translation import TranslationDataset
 from ganforge.errors import ConfigDeprecationWarning, ConfigWarning, DataError, GanforgeError
+from ganforge.losses import loss_keys, penalty_keys
 from ganforge.metrics.evaluate import Evaluation, evaluate, table
 from ganforge.metrics.evaluator import TrainingEvaluator
 from ganforge.metrics.features import extractor_rows, inception_weights
@@ -36,7 +37,7 @@ from ganforge.metrics.stats import FeatureStats
 from ganforge.metrics.translation import TranslationEvaluator
 from ganforge.metrics.translation import table as _translation_table
 from ganforge.models.latent import slerp
-from ganforge.registry import DATASETS, LOSSES, METRICS, MODELS, PRESETS
+from ganforge.registry import DATASETS, LOSSES, METRICS, MODELS, PENALTIES, PRESETS
 from ganforge.report import save_samples, write_report
 from ganforge.runs import DEFAULT_ROOT, Loaded, RunDir, load
 from ganforge.train import TrainResult, resolve_device
@@ -131,20 +132,26 @@ LISTINGS = {
     "datasets": DATASETS,
     "models": MODELS,
     "losses": LOSSES,
+    "penalties": PENALTIES,
     "metrics": METRICS,
 }
 
 
 def listing(kind: str) -> list[tuple[str, str]]:
-    """(name, one-line summary) for presets, datasets, models, losses or metrics."""
+    """(name, one-line summary) for presets, datasets, models, losses, penalties or metrics."""
     return [(e.name, e.summary) for e in LISTINGS[kind]]
 
 
 def parameters(kind: str, name: str) -> tuple[str, list[tuple[str, str, str]]]:
-    """The summary and (parameter, type, default) rows of one dataset, model or loss."""
-    if kind not in ("datasets", "models", "losses"):
+    """The summary and (parameter, type, default) rows of one dataset, model, loss or penalty
+    (a loss with its default penalties' keys; a penalty's keys as the loss section spells them)."""
+    if kind not in ("datasets", "models", "losses", "penalties"):
         raise GanforgeError(f"{kind} have no parameters to list")
     entry = LISTINGS[kind].entry(name)
+    if kind == "losses":
+        return entry.summary, config_mod.describe_keys(loss_keys(name, {}))
+    if kind == "penalties":
+        return entry.summary, config_mod.describe_keys(penalty_keys(name))
     return entry.summary, config_mod.describe_parameters(entry.obj)
 
 

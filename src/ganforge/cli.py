@@ -191,6 +191,13 @@ def losses(name: str | None) -> None:
     _print_listing("losses", name)
 
 
+@cli.command()
+@click.argument("name", required=False)
+def penalties(name: str | None) -> None:
+    """List the penalties (loss.penalty=NAME or a list), or the keys of one (loss.KEY)."""
+    _print_listing("penalties", name)
+
+
 @cli.command("naive-bayes")
 @click.argument("data", type=click.Path(dir_okay=False))
 @click.option("--target", required=True, help="The column holding the class labels.")

@@ -57,7 +57,8 @@ def _describe(hint: Any) -> str:
     if hint is type(None):
         return "null"
     if origin in (list, tuple):
-        return f"a list ({getattr(hint, '__name__', str(hint))})" if origin is list else str(hint)
+        args = typing.get_args(hint)
+        return f"a list of {_describe(args[0])}" if origin is list and args else str(hint)
     return getattr(hint, "__name__", str(hint))
 
 
@@ -170,33 +171,65 @@ def defaults(obj: Callable[..., Any]) -> dict[str, Any]:
     }
 
 
-def describe_parameters(obj: Callable[..., Any]) -> list[tuple[str, str, str]]:
-    """(name, type, default) of every keyword-only parameter, for listings and docs."""
+Keys = dict[str, tuple[inspect.Parameter, Any]]  # a section's schema: key -> (parameter, hint)
+
+
+def keys_of(obj: Callable[..., Any]) -> Keys:
+    """A builder's schema: its keyword-only parameters with their type hints."""
     hints = _hints(obj)
+    return {n: (p, hints.get(n, Any)) for n, p in parameters(obj).items()}
+
+
+def describe_keys(keys: Keys) -> list[tuple[str, str, str]]:
+    """(name, type, default) of every key of a schema, for listings and docs."""
     rows = []
-    for name, param in parameters(obj).items():
-        hint = hints.get(name, Any)
+    for name, (param, hint) in keys.items():
         default = "(required)" if param.default is inspect.Parameter.empty else repr(param.default)
         rows.append((name, _describe(hint), default))
     return rows
 
 
-def bind(obj: Callable[..., Any], params: Mapping[str, Any], where: str) -> dict[str, Any]:
-    """Validate and coerce ``params`` against ``obj``'s keyword-only signature."""
-    allowed = parameters(obj)
-    hints = _hints(obj)
+def describe_parameters(obj: Callable[..., Any]) -> list[tuple[str, str, str]]:
+    """(name, type, default) of every keyword-only parameter, for listings and docs."""
+    return describe_keys(keys_of(obj))
+
+
+def bind_keys(keys: Keys, params: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Validate and coerce ``params`` against a schema."""
     out: dict[str, Any] = {}
     for key, value in params.items():
-        if key not in allowed:
-            names = ", ".join(sorted(allowed)) or "(none)"
+        if key not in keys:
+            names = ", ".join(sorted(keys)) or "(none)"
             raise ConfigError(f"{where}: unknown key {key!r}. Allowed: {names}")
-        out[key] = coerce(value, hints.get(key, Any), f"{where}.{key}")
+        out[key] = coerce(value, keys[key][1], f"{where}.{key}")
     missing = [
-        n for n, p in allowed.items() if p.default is inspect.Parameter.empty and n not in out
+        n for n, (p, _) in keys.items() if p.default is inspect.Parameter.empty and n not in out
     ]
     if missing:
         raise ConfigError(f"{where}: missing required key(s): {', '.join(missing)}")
     return out
+
+
+def bind(obj: Callable[..., Any], params: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Validate and coerce ``params`` against ``obj``'s keyword-only signature."""
+    return bind_keys(keys_of(obj), params, where)
+
+
+def section_keys(section: str, name: str, params: Mapping[str, Any]) -> Keys:
+    """The schema of a selectable section: its builder's parameters; for a loss, also
+    ``penalty`` and the parameters of each selected penalty (``ganforge.losses.compose``)."""
+    if section == "loss":
+        from ganforge.losses.compose import loss_keys
+
+        return loss_keys(name, params)
+    return keys_of(SELECTABLE[section].get(name))
+
+
+def section_defaults(section: str, choice: Choice) -> dict[str, Any]:
+    """Every parameter of a selectable section with a default, given values first."""
+    keys = section_keys(section, choice.name, choice.params)
+    full = {n: p.default for n, (p, _) in keys.items() if p.default is not inspect.Parameter.empty}
+    return {**full, **choice.params}
 
 
 @dataclass
@@ -355,17 +388,38 @@ def _choice_from(section: str, raw: Any) -> Choice:
         raise ConfigError(f"{section}: expected a mapping with a 'name' key, got {raw!r}")
     params = {k: v for k, v in raw.items() if k != "name"}
     name = str(raw["name"])
-    builder = registry.get(name)
+    registry.entry(name)  # an unknown name fails first, with the valid ones
+    if section == "loss" and "penalty" in params and params["penalty"] is None:
+        params["penalty"] = []  # null: no penalties (absent: the loss's default ones)
+    keys = section_keys(section, name, params)
     for key in params:
-        if key not in parameters(builder):
-            owners = [e.name for e in registry if key in parameters(e.obj)]
-            if owners:
-                raise ConfigError(
-                    f"{section}.{key} is not used by {section} {name!r}; it belongs to "
-                    f"{', '.join(owners)}. Parameters of {name!r}: "
-                    f"{', '.join(sorted(parameters(builder))) or '(none)'}"
-                )
-    return Choice(name, bind(builder, params, f"{section} ({name})"))
+        if key not in keys:
+            _explain_unknown(section, name, key, keys, params)
+    return Choice(name, bind_keys(keys, params, f"{section} ({name})"))
+
+
+def _explain_unknown(
+    section: str, name: str, key: str, keys: Keys, params: Mapping[str, Any]
+) -> None:
+    """Raise the most helpful error for a key the section's schema does not have (if any)."""
+    registry = SELECTABLE[section]
+    owners = [e.name for e in registry if key in parameters(e.obj)]
+    if owners:
+        raise ConfigError(
+            f"{section}.{key} is not used by {section} {name!r}; it belongs to "
+            f"{', '.join(owners)}. Parameters of {name!r}: {', '.join(sorted(keys)) or '(none)'}"
+        )
+    if section == "loss":
+        from ganforge.losses.compose import penalty_owning, selected_penalties
+
+        penalty = penalty_owning(key)
+        if penalty and "penalty" in keys:
+            chosen = selected_penalties(name, params)
+            raise ConfigError(
+                f"loss.{key} belongs to penalty {penalty!r}, which loss.penalty does not select "
+                f"(it selects {chosen or 'none'}); add it: --set "
+                f"loss.penalty=[{','.join([*chosen, penalty])}]"
+            )
 
 
 @dataclass(frozen=True)

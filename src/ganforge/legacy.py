@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ganforge.errors import ConfigDeprecationWarning, ConfigError, warn_config
-from ganforge.registry import DATASETS
+from ganforge.registry import DATASETS, LOSSES
 
 __all__ = ["ConfigDeprecationWarning", "migrate"]
 
@@ -147,6 +147,52 @@ def _to_schedule(out: dict[str, Any], section: str, params: dict[str, Any]) -> N
     out["schedule"] = schedule
 
 
+# loss.KEY renames per loss: penalty parameters now carry the penalty's prefix
+LOSS_RENAMES: dict[str, dict[str, str]] = {
+    "wgan-gp": {"center": "gp_center"},
+    "dragan": {"gp_weight": "dragan_weight", "perturb": "dragan_perturb"},
+}
+# penalty weights that used to switch their penalty on by being > 0: (loss, key) -> penalty
+SWITCHES: dict[tuple[str, str], tuple[str, str]] = {
+    ("wgan-gp", "drift"): ("drift", "drift_weight"),
+    ("non-saturating", "r1_gamma"): ("r1", "r1_gamma"),
+}
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _migrate_loss(loss: dict[str, Any]) -> None:
+    name = str(loss.get("name"))
+    _rename(loss, "loss", LOSS_RENAMES.get(name, {}))
+    for (owner, old), (penalty, new) in SWITCHES.items():
+        if owner != name or old not in loss:
+            continue
+        if old == new and "penalty" in loss:
+            continue  # already the new form: loss.penalty selects, loss.r1_gamma weighs
+        value = loss.pop(old)
+        weight = _number(value)
+        chosen = loss.get("penalty")
+        chosen = [chosen] if isinstance(chosen, str) else list(chosen or [])
+        if "penalty" not in loss:
+            chosen = list(getattr(LOSSES.get(name), "default_penalty", ()))
+        if weight is None or weight > 0:
+            loss[new] = value
+            loss["penalty"] = [*chosen, penalty] if penalty not in chosen else chosen
+        elif "penalty" not in loss:
+            loss["penalty"] = chosen
+        now = f"loss.penalty={loss['penalty']}" + (f", loss.{new}={value}" if new in loss else "")
+        what = f"loss.{old} alone" if old == new else f"loss.{old}"
+        deprecated(
+            f"{what} no longer switches {penalty} on: penalties are selected by loss.penalty and "
+            f"weighted by loss.{new} (read as {now}); the old form goes in the next release"
+        )
+
+
 def migrate(raw: Mapping[str, Any]) -> dict[str, Any]:
     """The config mapping in the current vocabulary (old names rewritten, with warnings)."""
     out = copy.deepcopy(dict(raw))
@@ -159,6 +205,7 @@ def migrate(raw: Mapping[str, Any]) -> dict[str, Any]:
     loss = out.get("loss")
     if isinstance(loss, Mapping) and "name" in loss:
         loss = dict(loss)
+        _migrate_loss(loss)
         _to_schedule(out, "loss", loss)
         out["loss"] = loss
     return out

@@ -39,7 +39,7 @@ TOY_TWEAKS: dict[str, dict[str, Any]] = {
     "non-saturating": {
         **_ADAM_TOY,
         "model": {"d_width": 400},
-        "loss": {"r1_gamma": 0.1},
+        "loss": {"penalty": "r1", "r1_gamma": 0.1},
         "train": {"steps": 20000},
     },
 }

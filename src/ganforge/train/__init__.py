@@ -35,9 +35,9 @@ EvaluatorFactory = Callable[[Config, Dataset], Evaluator | None]
 def with_defaults(cfg: Config) -> Config:
     """The config with every selectable section's defaults written out (as saved with a run)."""
     out = dataclasses.replace(cfg)
-    for section, registry in SELECTABLE.items():
+    for section in SELECTABLE:
         choice = getattr(cfg, section)
-        full = {**config_mod.defaults(registry.get(choice.name)), **choice.params}
+        full = config_mod.section_defaults(section, choice)
         setattr(out, section, Choice(choice.name, full))
     builder = config_mod.schedule_builder(cfg.model.name)
     out.schedule = {**config_mod.defaults(builder), **cfg.schedule}

@@ -11,7 +11,8 @@ from torch import nn
 from ganforge.config import Config
 from ganforge.data.base import DataInfo
 from ganforge.errors import ConfigError
-from ganforge.losses import Loss, OptimDefaults
+from ganforge.losses import GeneratorBatch, Loss, OptimDefaults
+from ganforge.losses import build_loss as _build_loss
 from ganforge.models.base import GANModels, Generator, class_cycle
 from ganforge.registry import LOSSES, MODELS, RECIPES
 from ganforge.train.optim import (
@@ -23,10 +24,12 @@ from ganforge.train.optim import (
 )
 from ganforge.train.recipes.base import Preview, Recipe
 
+Logs = dict[str, float]
+
 
 def build_loss(cfg: Config) -> Loss:
-    """The configured loss object."""
-    return LOSSES.get(cfg.loss.name)(**cfg.loss.params)
+    """The configured loss object, with its penalties."""
+    return _build_loss(cfg.loss.name, cfg.loss.params)
 
 
 def build_gan_models(cfg: Config, info: DataInfo) -> GANModels:
@@ -84,9 +87,21 @@ class GANRecipe(Recipe):
         """The real images of a batch as the discriminator sees them."""
         return batch["x"].to(self.device, non_blocking=True)
 
-    def generate(self, n: int, y: torch.Tensor | None) -> torch.Tensor:
-        """A fake training batch of ``n`` samples."""
-        return self.g(self.g.latent(n, device=self.device), y)
+    def generate(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        """A fake training batch for latents ``z``."""
+        return self.g(z, y)
+
+    def grad_scale(self) -> torch.Tensor | float:
+        """The mixed-precision loss scale gradient penalties use (a tensor: no host sync)."""
+        if not self.scaler.is_enabled():
+            return 1.0
+        return self.scaler.scale(torch.ones((), device=self.device))
+
+    def regularise_generator(self, batch: GeneratorBatch) -> tuple[torch.Tensor | None, Logs]:
+        """The generator-side regularisers added to each generator update (BigGAN's orthogonal
+        regularisation, StyleGAN2's path length): the loss's generator-side penalties by
+        default; a recipe may add its own."""
+        return self.loss.regularise_generator(batch)
 
     def _update(self, name: str, loss: torch.Tensor) -> None:
         opt = self.optimizers[name]
@@ -97,16 +112,20 @@ class GANRecipe(Recipe):
     def step(self, batches: list[dict[str, torch.Tensor]]) -> dict[str, float]:
         """n_critic discriminator updates, each on a fresh batch, then one generator update."""
         logs: dict[str, float] = {}
-        fake = y = real = None
+        fake = y = real = z = None
+        scale = self.grad_scale()
         for i, batch in enumerate(batches):
             real = self.real_batch(batch)
             y = self._labels(batch)
             last = i == len(batches) - 1
+            z = self.g.latent(len(real), device=self.device)
             # the last critic step's fake keeps its graph and is reused by the generator step
             with torch.set_grad_enabled(last), self._autocast():
-                fake = self.generate(len(real), y)
+                fake = self.generate(z, y)
             with self._autocast():
-                d_loss, d_logs = self.loss.d_loss(lambda x, y=y: self.d(x, y), real, fake.detach())
+                d_loss, d_logs = self.loss.d_loss(
+                    lambda x, y=y: self.d(x, y), real, fake.detach(), scale
+                )
             self._update("d", d_loss)
             self.scaler.update()
             self.loss.after_d_step(self.d)
@@ -115,6 +134,10 @@ class GANRecipe(Recipe):
         set_requires_grad(self.d, False)
         with self._autocast():
             g_loss, g_logs = self.loss.g_loss(lambda x: self.d(x, y), fake, real)
+            extra, reg_logs = self.regularise_generator(GeneratorBatch(self.g, z, y, fake, scale))
+        if extra is not None:
+            g_loss = g_loss + extra
+            g_logs = {**g_logs, **reg_logs}
         self._update("g", g_loss)
         self.scaler.update()
         set_requires_grad(self.d, True)

@@ -81,9 +81,9 @@ class ProgressiveRecipe(GANRecipe):
         x = batch["x"].to(self.device, non_blocking=True)
         return real_at_level(x, self.d.current_size, self.d.current_alpha)
 
-    def generate(self, n: int, y: torch.Tensor | None) -> torch.Tensor:
+    def generate(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
         """Fakes at the current resolution (not upsampled to the data size)."""
-        return self.g.synthesize(self.g.latent(n, device=self.device))
+        return self.g.synthesize(z)
 
     def extra_state(self) -> dict[str, Any]:
         """The GAN recipe's state plus the phase the optimisers belong to."""
