@@ -89,3 +89,28 @@ def test_an_unconditional_generator_refuses_labels() -> None:
     with pytest.raises(GanforgeError, match="not class-conditional"):
         g.sample(2, labels=[0, 1])
     assert g.sample(3, seed=1).shape == (3, 2)
+
+
+def test_the_report_is_written_once_after_the_evaluators_closing_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ganforge.train import orchestration
+
+    calls: list[bool] = []
+    real_write = orchestration.write_report
+
+    def write_report(run: Path) -> Path:
+        calls.append((run / "floors.json").is_file())
+        return real_write(run)
+
+    class Scorer:
+        def __call__(self, step, sample_fn, generators) -> dict[str, float]:
+            return {"score": 1.0}
+
+        def finish(self, run: Path) -> None:
+            (run / "floors.json").write_text('{"score": 0.5}')
+
+    monkeypatch.setattr(orchestration, "write_report", write_report)
+    sets = [s for s in RUN if not s.startswith("eval.n_samples")]
+    train(config.resolve(None, sets), runs_root=tmp_path, evaluator=lambda cfg, data: Scorer())
+    assert calls == [True]  # once, and after the floor it draws was written

@@ -220,6 +220,25 @@ class Loaded:
             )
         return g.sample(n, seed, labels, truncation=truncation, z=z, post=post)  # type: ignore[operator]
 
+    def translator(self, direction: str = "AtoB") -> nn.Module:
+        """The generator of a translation run for ``direction`` (AtoB or BtoA)."""
+        if self.info.kind not in ("paired", "unpaired"):
+            raise GanforgeError(
+                f"{self.checkpoint} holds a {self.config.model.name} model, not a translation "
+                "model (pix2pix, cyclegan); use `ganforge sample` for it"
+            )
+        gens = self.generators
+        if direction not in ("AtoB", "BtoA"):
+            raise GanforgeError(f"--direction must be AtoB or BtoA, got {direction!r}")
+        if direction == "AtoB":
+            return gens["g"] if "g" in gens else gens["g_ab"]
+        if "g_ba" not in gens:
+            raise GanforgeError(
+                "this model learned one direction (A to B); to translate B to A, train another "
+                "with --set data.direction=BtoA"
+            )
+        return gens["g_ba"]
+
 
 def load(path: str | Path, device: str | torch.device = "auto", use_ema: bool = True) -> Loaded:
     """Rebuild the generator(s) of a run or checkpoint from the saved config and weights.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from ganforge.rate.report import write_report
 from ganforge.rate.results import compute, render_text
 from ganforge.rate.server import Limits, RatingApp, make_server, serve
-from ganforge.rate.study import Study, create_study, open_study
+from ganforge.rate.study import Study, create_study, open_study, prepare_study
 
 __all__ = [
     "Limits",
@@ -20,6 +20,7 @@ __all__ = [
     "create_study",
     "make_server",
     "open_study",
+    "prepare_study",
     "render_text",
     "serve",
     "write_report",

@@ -37,7 +37,7 @@ def pool_schedule(*, pool_size: int = 50) -> PoolSchedule:
     return PoolSchedule(pool_size)
 
 
-@RECIPES.register("cyclegan")
+@RECIPES.register("cyclegan", evaluation="translation")  # held-out scores
 class CycleGANRecipe(TranslationRecipe):
     """Two translators trained with cycle consistency on unpaired data (Zhu et al. 2017)."""
 

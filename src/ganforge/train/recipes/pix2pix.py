@@ -13,7 +13,7 @@ from ganforge.train.recipes.base import Preview
 from ganforge.train.recipes.translation import TranslationRecipe, side_by_side
 
 
-@RECIPES.register("pix2pix")
+@RECIPES.register("pix2pix", evaluation="translation")  # held-out scores
 class Pix2PixRecipe(TranslationRecipe):
     """Conditional GAN with L1 on paired data (Isola et al. 2017)."""
 
