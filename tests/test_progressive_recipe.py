@@ -169,7 +169,7 @@ def step_at(recipe: ProgressiveRecipe, data: Dataset, phase: int) -> None:
     """One training step in ``phase`` (half-way through it); all logged values finite."""
     recipe.set_progress(phase, 0.5, 0.5)
     logs = recipe.step([data.get(torch.arange(2))])
-    assert logs and all(np.isfinite(v) for v in logs.values())
+    assert logs and all(np.isfinite(float(v)) for v in logs.values())
 
 
 @pytest.mark.parametrize("preset", FULL_SIZE)

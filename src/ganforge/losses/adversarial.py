@@ -117,14 +117,13 @@ class Began(Loss):
         l_real = reconstruction_error(d, real)
         l_fake = reconstruction_error(d, fake.detach())
         loss = l_real - self.k * l_fake
-        balance = (self.gamma * l_real - l_fake).item()
-        m_global = l_real.item() + abs(balance)
+        balance = (self.gamma * l_real - l_fake).item()  # k_t is a host float: one sync
         logs = {
-            "d_loss": loss.item(),
-            "l_real": l_real.item(),
-            "l_fake": l_fake.item(),
+            "d_loss": loss.detach(),
+            "l_real": l_real.detach(),
+            "l_fake": l_fake.detach(),
             "k": self.k,
-            "m_global": m_global,
+            "m_global": l_real.detach().double() + abs(balance),
         }
         self.k = min(max(self.k + self.lambda_k * balance, 0.0), 1.0)
         return loss, logs
@@ -134,7 +133,7 @@ class Began(Loss):
     ) -> tuple[torch.Tensor, Logs]:
         """L(G(z))."""
         loss = reconstruction_error(d, fake)
-        return loss, {"g_loss": loss.item()}
+        return loss, {"g_loss": loss.detach()}
 
     def state_dict(self) -> dict[str, Any]:
         """k_t."""

@@ -20,7 +20,7 @@ from ganforge.losses.penalties import (
 from ganforge.models.base import Discriminator
 from ganforge.registry import LOSSES
 
-Logs = dict[str, float]
+Logs = dict[str, torch.Tensor | float]  # detached 0-d tensors: read back only when logged
 
 
 @dataclass(frozen=True)
@@ -66,16 +66,16 @@ class Loss:
         ``grad_scale`` is the mixed-precision loss scale the gradient penalties use."""
         r, f = d(real), d(fake.detach())
         loss = self.pair[0](r, f)
-        logs = {"d_real": r.mean().item(), "d_fake": f.mean().item()}
+        logs = {"d_real": r.mean().detach(), "d_fake": f.mean().detach()}
         if self.estimates_wasserstein:
-            logs["wasserstein"] = (r.mean() - f.mean()).item()
+            logs["wasserstein"] = (r.mean() - f.mean()).detach()
         batch = CriticBatch(d, real, fake.detach(), r, f, grad_scale)
         for penalty in self.penalties:
             if penalty.side == "d":
                 value = penalty.value(batch)
                 loss = loss + penalty.weight * value
-                logs[penalty.name] = value.item()
-        logs["d_loss"] = loss.item()
+                logs[penalty.name] = value.detach()
+        logs["d_loss"] = loss.detach()
         return loss, logs
 
     def g_loss(
@@ -83,7 +83,7 @@ class Loss:
     ) -> tuple[torch.Tensor, Logs]:
         """Generator objective on a fake batch."""
         loss = self.pair[1](d(fake))
-        return loss, {"g_loss": loss.item()}
+        return loss, {"g_loss": loss.detach()}
 
     def regularise_generator(self, batch: GeneratorBatch) -> tuple[torch.Tensor | None, Logs]:
         """The weighted sum of the generator-side penalties (None when there are none)."""
@@ -93,7 +93,7 @@ class Loss:
                 value = penalty.value(batch)
                 term = penalty.weight * value
                 total = term if total is None else total + term
-                logs[penalty.name] = value.item()
+                logs[penalty.name] = value.detach()
         return total, logs
 
     def after_d_step(self, d: nn.Module) -> None:

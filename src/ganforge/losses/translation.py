@@ -38,7 +38,7 @@ class TranslationLoss(Loss):
         loss = 0.5 * (
             gan_criterion(r, True, self.gan_mode) + gan_criterion(f, False, self.gan_mode)
         )
-        return loss, {"d_real": r.mean().item(), "d_fake": f.mean().item()}
+        return loss, {"d_real": r.mean().detach(), "d_fake": f.mean().detach()}
 
     def adversarial(self, d: Critic, fake: torch.Tensor) -> torch.Tensor:
         """The generator's adversarial term: criterion(D(fake), 1)."""
@@ -49,7 +49,7 @@ class TranslationLoss(Loss):
     ) -> tuple[torch.Tensor, Logs]:
         """The adversarial term alone (the recipes add their reconstruction terms)."""
         adv = self.adversarial(d, fake)
-        return adv, {"g_gan": adv.item()}
+        return adv, {"g_gan": adv.detach()}
 
 
 @register("pix2pix", recipe="pix2pix")
@@ -69,7 +69,7 @@ class Pix2PixLoss(TranslationLoss):
         adv = self.adversarial(d, fake)
         l1 = (fake - real).abs().mean()
         loss = adv + self.l1_weight * l1
-        return loss, {"g_loss": loss.item(), "g_gan": adv.item(), "g_l1": l1.item()}
+        return loss, {"g_loss": loss.detach(), "g_gan": adv.detach(), "g_l1": l1.detach()}
 
 
 @register("cyclegan", recipe="cyclegan")

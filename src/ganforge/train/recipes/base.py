@@ -53,8 +53,9 @@ class Recipe:
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
 
     # -- the training step ------------------------------------------------------------------
-    def step(self, batches: list[dict[str, torch.Tensor]]) -> dict[str, float]:
-        """One generator update (and its discriminator updates); returns scalar logs."""
+    def step(self, batches: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor | float]:
+        """One generator update (and its discriminator updates); returns scalar logs as 0-d
+        detached tensors (read back only when a log line is written) or floats."""
         raise NotImplementedError
 
     def phases(self, total_steps: int) -> list[Phase]:

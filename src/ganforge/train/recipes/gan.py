@@ -23,8 +23,7 @@ from ganforge.train.optim import (
     set_requires_grad,
 )
 from ganforge.train.recipes.base import Preview, Recipe
-
-Logs = dict[str, float]
+from ganforge.train.step_logs import Logs, log_value
 
 
 def build_loss(cfg: Config) -> Loss:
@@ -109,9 +108,9 @@ class GANRecipe(Recipe):
         self.scaler.scale(loss).backward()
         self.scaler.step(opt)
 
-    def step(self, batches: list[dict[str, torch.Tensor]]) -> dict[str, float]:
+    def step(self, batches: list[dict[str, torch.Tensor]]) -> Logs:
         """n_critic discriminator updates, each on a fresh batch, then one generator update."""
-        logs: dict[str, float] = {}
+        logs: Logs = {}
         fake = y = real = z = None
         scale = self.grad_scale()
         for i, batch in enumerate(batches):
@@ -129,8 +128,8 @@ class GANRecipe(Recipe):
             self._update("d", d_loss)
             self.scaler.update()
             self.loss.after_d_step(self.d)
-            for k, v in d_logs.items():
-                logs[k] = logs.get(k, 0.0) + v / len(batches)
+            for k, v in d_logs.items():  # the critic steps' mean, on the device
+                logs[k] = logs.get(k, 0.0) + log_value(v) / len(batches)
         set_requires_grad(self.d, False)
         with self._autocast():
             g_loss, g_logs = self.loss.g_loss(lambda x: self.d(x, y), fake, real)
