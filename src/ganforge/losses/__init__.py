@@ -4,10 +4,13 @@
 interpolate penalty, DRAGAN's perturbed-data penalty and ProGAN's drift, composable with any
 pair; ``adversarial``: the losses by name (a pair, its paper's optimiser defaults, and for
 ``wgan-gp`` and ``dragan`` a default penalty); ``translation``: the Pix2Pix and CycleGAN
-objectives; ``compose``: a loss section's keys and the objects built from it.
+objectives; ``compose``: a loss section's keys and the objects built from it. Every module is
+imported on first lookup, so a new loss or penalty is one new file.
 """
 
-from ganforge.losses import adversarial, translation  # noqa: F401  (registration)
+import importlib
+import pkgutil
+
 from ganforge.losses.adversarial import reconstruction_error
 from ganforge.losses.base import Loss, OptimDefaults
 from ganforge.losses.compose import (
@@ -37,6 +40,9 @@ from ganforge.losses.penalties import (
     r2_penalty,
 )
 from ganforge.losses.translation import CycleGANLoss, Pix2PixLoss, TranslationLoss, gan_criterion
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
 
 __all__ = [
     "CriticBatch",
