@@ -176,14 +176,8 @@ class R1(Penalty):
 
 
 @register("r2")
-class R2(Penalty):
+class R2(R1):
     """R2 (Mescheder et al. 2018): gamma (10) / 2 * E||grad D(G(z))||^2 on generated data."""
-
-    per_sample = True
-
-    def __init__(self, *, gamma: float = 10.0) -> None:
-        self.gamma = non_negative(self.key("gamma"), gamma)
-        self.weight = 0.5 * self.gamma
 
     def value(self, batch: CriticBatch) -> torch.Tensor:
         """E||grad D(G(z))||^2 on the fake batch."""
