@@ -215,7 +215,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, tiny_run: Path) -> World:
     toy = root / "toy.yaml"
     toy.write_text(
         "base: wgan-gp-ring\ntrain: {steps: 2, batch_size: 16, progress: false}\n"
-        "model: {g_hidden: 8, d_hidden: 8}\neval: {metrics: [], n_samples: 32}\n"
+        "model: {g_width: 8, d_width: 8}\neval: {metrics: [], n_samples: 32}\n"
     )
     space = root / "space.yaml"
     space.write_text("optim.lr_g: {low: 1.0e-4, high: 1.0e-3, log: true}\n")
@@ -408,7 +408,7 @@ def no_data_loading(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args, **kwargs):
         raise AssertionError("a dataset was built before the config was validated")
 
-    for module in ("ganforge.data", "ganforge.train"):
+    for module in ("ganforge.data", "ganforge.train.orchestration"):
         monkeypatch.setattr(f"{module}.build_dataset", refuse)
 
 

@@ -7,7 +7,8 @@ import importlib.util
 from pathlib import Path
 
 PACKAGE = Path(str(importlib.util.find_spec("ganforge").origin)).parent  # type: ignore[union-attr]
-# docs/architecture.md: cli -> api -> tune -> train, metrics -> rate, style_figures -> runs, report
+# docs/architecture.md: cli -> api -> tune -> train, metrics -> rate, style_figures, translation
+# -> runs, report
 # -> data, config, models, losses, presets -> registry, nn, errors, device, checkpoints, limits
 # (a lower number is higher up; bayes depends on nothing else in the package)
 LEVELS = {
@@ -19,10 +20,12 @@ LEVELS = {
     "metrics": 3,
     "rate": 4,
     "style_figures": 4,
+    "translation": 4,
     "runs": 5,
     "report": 5,
     "data": 6,
     "config": 6,
+    "legacy": 6,
     "models": 6,
     "losses": 6,
     "presets": 6,

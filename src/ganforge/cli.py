@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import math
 import sys
+import warnings
+from collections.abc import Iterator
 
 import click
 
@@ -282,6 +285,13 @@ def models(name: str | None) -> None:
 def losses(name: str | None) -> None:
     """List the adversarial losses, or the parameters of one (set as loss.KEY)."""
     _print_listing("losses", name)
+
+
+@cli.command()
+@click.argument("name", required=False)
+def penalties(name: str | None) -> None:
+    """List the penalties (loss.penalty=NAME or a list), or the keys of one (loss.KEY)."""
+    _print_listing("penalties", name)
 
 
 @cli.command("naive-bayes")
@@ -992,11 +1002,30 @@ def _usage_error(exc: click.ClickException) -> str:
     return f"error: {message}{where}"
 
 
+@contextlib.contextmanager
+def config_warnings_as_lines() -> Iterator[None]:
+    """Show a config warning (an old name, an overruled setting) as one ``warning:`` line."""
+    previous = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:  # type: ignore[no-untyped-def]
+        if issubclass(category, api.ConfigWarning):
+            click.echo(f"warning: {message}", err=True)
+        else:
+            previous(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = previous
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors print one line and exit 2, never a traceback."""
     handler = _console_warnings()
     try:
-        cli.main(args=argv, prog_name="ganforge", standalone_mode=False)
+        with config_warnings_as_lines():
+            cli.main(args=argv, prog_name="ganforge", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(EXIT_INTERRUPTED["SIGINT"])

@@ -1,9 +1,10 @@
 """Configuration: dataclass sections, YAML presets, dotted ``--set`` overrides, validation.
 
-A config has fixed sections (``optim``, ``train``, ``eval``) and selectable sections (``data``,
-``model``, ``loss``): a ``name`` looked up in a registry plus parameters validated against the
-keyword-only arguments of what is registered, so every preset is pure data and every mistake is
-an error naming the key and the allowed values.
+A config has fixed sections (``optim``, ``train``, ``eval``), selectable sections (``data``,
+``model``, ``loss``: a ``name`` looked up in a registry plus parameters validated against the
+keyword-only arguments of what is registered) and the ``schedule`` section, validated the same
+way against the schedule of the recipe that trains the model family. Every preset is pure data
+and every mistake is an error naming the key and the allowed values.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from typing import Any, Literal
 
 import yaml
 
-from ganforge.errors import ConfigError
+from ganforge.errors import ConfigError, warn_config
+from ganforge.legacy import migrate
 from ganforge.limits import (
     SEED_MAX,
     Bound,
@@ -30,7 +32,7 @@ from ganforge.limits import (
     check_run_name,
     image_size,
 )
-from ganforge.registry import DATASETS, LOSSES, METRICS, MODELS, PRESETS, Registry
+from ganforge.registry import DATASETS, LOSSES, METRICS, MODELS, PRESETS, RECIPES, Registry
 
 
 def read_yaml(path: str | Path) -> Any:
@@ -64,7 +66,8 @@ def _describe(hint: Any) -> str:
     if hint is type(None):
         return "null"
     if origin in (list, tuple):
-        return f"a list ({getattr(hint, '__name__', str(hint))})" if origin is list else str(hint)
+        args = typing.get_args(hint)
+        return f"a list of {_describe(args[0])}" if origin is list and args else str(hint)
     return getattr(hint, "__name__", str(hint))
 
 
@@ -179,36 +182,54 @@ def defaults(obj: Callable[..., Any]) -> dict[str, Any]:
     }
 
 
-def describe_parameters(obj: Callable[..., Any]) -> list[tuple[str, str, str]]:
-    """(name, type, default) of every keyword-only parameter, for listings and docs."""
+Keys = dict[str, tuple[inspect.Parameter, Any]]  # a section's schema: key -> (parameter, hint)
+
+
+def keys_of(obj: Callable[..., Any]) -> Keys:
+    """A builder's schema: its keyword-only parameters with their type hints."""
     hints = _hints(obj)
+    return {n: (p, hints.get(n, Any)) for n, p in parameters(obj).items()}
+
+
+def describe_keys(keys: Keys) -> list[tuple[str, str, str]]:
+    """(name, type, default) of every key of a schema, for listings and docs."""
     rows = []
-    for name, param in parameters(obj).items():
-        hint = hints.get(name, Any)
+    for name, (param, hint) in keys.items():
         default = "(required)" if param.default is inspect.Parameter.empty else repr(param.default)
         rows.append((name, _describe(hint), default))
     return rows
 
 
-def bind(obj: Callable[..., Any], params: Mapping[str, Any], where: str) -> dict[str, Any]:
-    """Validate and coerce ``params`` against ``obj``'s keyword-only signature."""
-    allowed = parameters(obj)
-    hints = _hints(obj)
+def describe_parameters(obj: Callable[..., Any]) -> list[tuple[str, str, str]]:
+    """(name, type, default) of every keyword-only parameter, for listings and docs."""
+    return describe_keys(keys_of(obj))
+
+
+def bind_keys(
+    keys: Keys, params: Mapping[str, Any], where: str, section: str | None = None
+) -> dict[str, Any]:
+    """Validate and coerce ``params`` against a schema; with ``section``, also check the
+    values against the ranges declared for that section's parameter names (``ganforge.limits``)."""
     out: dict[str, Any] = {}
     for key, value in params.items():
-        if key not in allowed:
-            names = ", ".join(sorted(allowed)) or "(none)"
+        if key not in keys:
+            names = ", ".join(sorted(keys)) or "(none)"
             raise ConfigError(f"{where}: unknown key {key!r}. Allowed: {names}")
-        out[key] = coerce(value, hints.get(key, Any), f"{where}.{key}")
-    section = _section_of(obj)
+        out[key] = coerce(value, keys[key][1], f"{where}.{key}")
     if section is not None:
         check_parameters(section, out)
     missing = [
-        n for n, p in allowed.items() if p.default is inspect.Parameter.empty and n not in out
+        n for n, (p, _) in keys.items() if p.default is inspect.Parameter.empty and n not in out
     ]
     if missing:
         raise ConfigError(f"{where}: missing required key(s): {', '.join(missing)}")
     return out
+
+
+def bind(obj: Callable[..., Any], params: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Validate and coerce ``params`` against ``obj``'s keyword-only signature (and the ranges
+    declared for its section, when a registry holds it)."""
+    return bind_keys(keys_of(obj), params, where, _section_of(obj))
 
 
 def _section_of(obj: Callable[..., Any]) -> str | None:
@@ -221,6 +242,23 @@ def _section_of(obj: Callable[..., Any]) -> str | None:
         if entry.obj is obj:
             return f"metric {entry.name}"
     return None
+
+
+def section_keys(section: str, name: str, params: Mapping[str, Any]) -> Keys:
+    """The schema of a selectable section: its builder's parameters; for a loss, also
+    ``penalty`` and the parameters of each selected penalty (``ganforge.losses.compose``)."""
+    if section == "loss":
+        from ganforge.losses.compose import loss_keys
+
+        return loss_keys(name, params)
+    return keys_of(SELECTABLE[section].get(name))
+
+
+def section_defaults(section: str, choice: Choice) -> dict[str, Any]:
+    """Every parameter of a selectable section with a default, given values first."""
+    keys = section_keys(section, choice.name, choice.params)
+    full = {n: p.default for n, (p, _) in keys.items() if p.default is not inspect.Parameter.empty}
+    return {**full, **choice.params}
 
 
 @dataclass
@@ -304,12 +342,57 @@ class Config:
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    schedule: dict[str, Any] = field(default_factory=dict)  # the recipe's phases, pools, ...
     preset: str | None = None
     name: str | None = None  # run name; default: preset (or "run") plus a timestamp
 
 
 FIXED = {"optim": OptimConfig, "train": TrainConfig, "eval": EvalConfig}
-TOP_LEVEL = {"preset", "name", "base", *SELECTABLE, *FIXED}
+TOP_LEVEL = {"preset", "name", "base", "schedule", *SELECTABLE, *FIXED}
+
+
+def recipe_of(model: str) -> str:
+    """The recipe that trains a model family (``recipe=`` in its registration)."""
+    return str(MODELS.entry(model).meta.get("recipe", "gan"))
+
+
+def schedule_builder(model: str) -> Callable[..., Any]:
+    """The ``make_schedule`` of the recipe training ``model``: its keyword-only parameters are
+    the keys of the ``schedule`` section."""
+    return RECIPES.get(recipe_of(model)).make_schedule
+
+
+def _schedule_from(raw: Any, model: str) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    recipe = recipe_of(model)
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"schedule: expected a mapping of keys, got {raw!r}")
+    builder = schedule_builder(model)
+    if raw and not parameters(builder):
+        raise ConfigError(
+            f"schedule: model {model!r} trains with the {recipe} recipe, which has no schedule "
+            f"settings (got {', '.join(map(str, raw))}); drop a preset's with --set schedule=null"
+        )
+    bound = bind_keys(keys_of(builder), raw, f"schedule (recipe {recipe})", "schedule")
+    builder(**bound)  # values are checked now, not when training starts
+    return bound
+
+
+def check_batch_sizes(cfg: Config, raw: Mapping[str, Any]) -> None:
+    """Per-phase batch sizes in the schedule decide every batch; train.batch_size follows them
+    (it is the first phase's), with a warning when it was set to something else."""
+    sizes = cfg.schedule.get("batch_sizes")
+    if not sizes:
+        return
+    given = cfg.train.batch_size
+    train = raw.get("train")
+    if isinstance(train, Mapping) and train.get("batch_size") is not None and given != sizes[0]:
+        warn_config(
+            f"train.batch_size={given} does not apply: schedule.batch_sizes={list(sizes)} sets "
+            f"every phase's batch (train.batch_size follows it: {sizes[0]})"
+        )
+    cfg.train.batch_size = int(sizes[0])
 
 
 def _dataclass_from(cls: type, raw: Any, where: str) -> Any:
@@ -335,17 +418,38 @@ def _choice_from(section: str, raw: Any) -> Choice:
         raise ConfigError(f"{section}: expected a mapping with a 'name' key, got {raw!r}")
     params = {k: v for k, v in raw.items() if k != "name"}
     name = str(raw["name"])
-    builder = registry.get(name)
+    registry.entry(name)  # an unknown name fails first, with the valid ones
+    if section == "loss" and "penalty" in params and params["penalty"] is None:
+        params["penalty"] = []  # null: no penalties (absent: the loss's default ones)
+    keys = section_keys(section, name, params)
     for key in params:
-        if key not in parameters(builder):
-            owners = [e.name for e in registry if key in parameters(e.obj)]
-            if owners:
-                raise ConfigError(
-                    f"{section}.{key} is not used by {section} {name!r}; it belongs to "
-                    f"{', '.join(owners)}. Parameters of {name!r}: "
-                    f"{', '.join(sorted(parameters(builder))) or '(none)'}"
-                )
-    return Choice(name, bind(builder, params, f"{section} ({name})"))
+        if key not in keys:
+            _explain_unknown(section, name, key, keys, params)
+    return Choice(name, bind_keys(keys, params, f"{section} ({name})", section))
+
+
+def _explain_unknown(
+    section: str, name: str, key: str, keys: Keys, params: Mapping[str, Any]
+) -> None:
+    """Raise the most helpful error for a key the section's schema does not have (if any)."""
+    registry = SELECTABLE[section]
+    owners = [e.name for e in registry if key in parameters(e.obj)]
+    if owners:
+        raise ConfigError(
+            f"{section}.{key} is not used by {section} {name!r}; it belongs to "
+            f"{', '.join(owners)}. Parameters of {name!r}: {', '.join(sorted(keys)) or '(none)'}"
+        )
+    if section == "loss":
+        from ganforge.losses.compose import penalty_owning, selected_penalties
+
+        penalty = penalty_owning(key)
+        if penalty and "penalty" in keys:
+            chosen = selected_penalties(name, params)
+            raise ConfigError(
+                f"loss.{key} belongs to penalty {penalty!r}, which loss.penalty does not select "
+                f"(it selects {chosen or 'none'}); add it: --set "
+                f"loss.penalty=[{','.join([*chosen, penalty])}]"
+            )
 
 
 BOUNDS = [
@@ -409,9 +513,11 @@ def check_fits(cfg: Config) -> None:
 
 
 def from_dict(raw: Mapping[str, Any]) -> Config:
-    """Build and validate a Config from its YAML mapping."""
+    """Build and validate a Config from its YAML mapping (old key names are migrated, with a
+    ``ConfigDeprecationWarning`` each)."""
     if not isinstance(raw, Mapping):
         raise ConfigError(f"a config must be a mapping, got {type(raw).__name__}")
+    raw = migrate(raw)
     unknown = set(raw) - TOP_LEVEL
     if unknown:
         raise ConfigError(
@@ -426,6 +532,8 @@ def from_dict(raw: Mapping[str, Any]) -> Config:
             setattr(cfg, section, _choice_from(section, current.as_dict()))
     for section, cls in FIXED.items():
         setattr(cfg, section, _dataclass_from(cls, raw.get(section) or {}, section))
+    cfg.schedule = _schedule_from(raw.get("schedule"), cfg.model.name)
+    check_batch_sizes(cfg, raw)
     cfg.preset = coerce(raw.get("preset"), str | None, "preset")
     cfg.name = coerce(raw.get("name"), str | None, "name")
     if cfg.name is not None:
@@ -455,6 +563,9 @@ def to_dict(cfg: Config) -> dict[str, Any]:
         out[section] = _plain(getattr(cfg, section).as_dict())
     for section in FIXED:
         out[section] = _plain(dataclasses.asdict(getattr(cfg, section)))
+    out["schedule"] = _plain(dict(cfg.schedule))
+    if cfg.schedule.get("batch_sizes"):
+        del out["train"]["batch_size"]  # the schedule's batch sizes decide it
     return out
 
 

@@ -4,11 +4,12 @@ Three layers, checked before any data is loaded or any network is built:
 
 - every number is finite and of a sane magnitude (``MAX_MAGNITUDE``), whatever its key: a typo
   such as ``1e300`` or ``inf`` is one error, not an overflow deep inside PyTorch;
-- parameters of the selectable sections have ranges by name (``PARAMETER_BOUNDS``): the
-  parameter vocabulary means the same in every family, so ``model.z_dim`` has one range whichever
-  model uses it; metric parameters (``--metrics pr:k=3``) have ranges per metric
-  (``metric pr.k``), since their names mean different things in different metrics; a new
-  numeric parameter needs a range here (a test says so);
+- parameters of the selectable sections (a loss's penalties included) and of the ``schedule``
+  section have ranges by name (``PARAMETER_BOUNDS``): the parameter vocabulary means the same in
+  every family, so ``model.z_dim`` has one range whichever model uses it; metric parameters
+  (``--metrics pr:k=3``) have ranges per metric (``metric pr.k``), since their names mean
+  different things in different metrics; a new numeric parameter needs a range here (a test
+  says so);
 - a model family registers ``limits=`` (a function of the image size and its parameters, raising
   ConfigError) so that a size it cannot build is refused before the dataset is resized to it.
 """
@@ -104,48 +105,49 @@ PARAMETER_BOUNDS: dict[str, Bound] = {
         Bound("data.std", 0, open_low=True),
         Bound("data.scale", 0, 2, open_low=True),
         Bound("data.max_pixels", 1),
-        # model
+        # model (one vocabulary: a name has one range in every family, models/vocabulary.py)
         Bound("model.z_dim", 1, 16384),
         Bound("model.w_dim", 1, 16384),
         Bound("model.code", 1, 16384),
         Bound("model.g_width", 1, 4096),
         Bound("model.d_width", 1, 4096),
-        Bound("model.g_hidden", 1, 65536),
-        Bound("model.d_hidden", 1, 65536),
-        Bound("model.g_layers", 0, 64),
-        Bound("model.d_layers", 0, 64),
-        Bound("model.depth", 2, 16),
-        Bound("model.n_blocks", 0, 64),
+        Bound("model.width_max", 1, 16384),
+        Bound("model.widths", 1, 16384),
+        Bound("model.g_depth", 0, 64),
+        Bound("model.d_depth", 0, 64),
+        Bound("model.patch_layers", 0, 64),
         Bound("model.pack", 1, 64),
         Bound("model.dropout", 0, 1, open_high=True),
         Bound("model.dropout_layers", 0, 16),
-        Bound("model.fmap_base", 1, 2**20),
-        Bound("model.fmap_max", 1, 16384),
-        Bound("model.fmap_min", 1, 16384),
-        Bound("model.channels", 1, 16384),
         Bound("model.mbstd_group", 1, 1024),
-        Bound("model.phase_images", 1),
-        Bound("model.final_images", 1),
-        Bound("model.batch_sizes", 1),
         Bound("model.mapping_layers", 1, 64),
         Bound("model.mapping_lr_mul", 0, 1, open_low=True),
         Bound("model.style_mixing", 0, 1),
         Bound("model.truncation_cutoff", 0, 64),
         Bound("model.w_avg_beta", 0, 1, open_high=True),
-        # loss
+        # loss: the adversarial losses' own parameters
         Bound("loss.gamma", 0, 1, open_low=True),
         Bound("loss.lambda_k", 0),
         Bound("loss.k0", 0, 1),
         Bound("loss.cycle_weight", 0),
         Bound("loss.identity_ratio", 0),
-        Bound("loss.pool_size", 0, 100_000),
-        Bound("loss.gp_weight", 0),
-        Bound("loss.perturb", 0, open_low=True),
-        Bound("loss.r1_gamma", 0),
         Bound("loss.l1_weight", 0),
         Bound("loss.clip", 0, open_low=True),
-        Bound("loss.center", 0),
-        Bound("loss.drift", 0),
+        # loss: the penalties' parameters, as the loss section spells them (loss.penalty)
+        Bound("loss.r1_gamma", 0),
+        Bound("loss.r2_gamma", 0),
+        Bound("loss.gp_weight", 0),
+        Bound("loss.gp_center", 0),
+        Bound("loss.dragan_weight", 0),
+        Bound("loss.dragan_perturb", 0, open_low=True),
+        Bound("loss.drift_weight", 0),
+        # schedule (the recipe's make_schedule: progressive growing, CycleGAN's image pool)
+        Bound("schedule.phase_images", 1),
+        Bound("schedule.final_images", 1),
+        Bound("schedule.resolution_epochs", 0, open_low=True),
+        Bound("schedule.fade_share", 0, 1, open_low=True, open_high=True),
+        Bound("schedule.batch_sizes", 1),
+        Bound("schedule.pool_size", 0, 100_000),
         # metrics (per metric: `k` is a neighbour count in one, a figure size in another)
         Bound("metric boundary.classes", 0),
         Bound("metric c2st.folds", 2, 1000),

@@ -11,7 +11,7 @@ import datetime as _dt
 import json
 import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -258,7 +258,6 @@ class Loaded:
         """The (first) generator."""
         return next(iter(self.generators.values()))
 
-    @torch.no_grad()
     def sample(
         self,
         n: int,
@@ -266,32 +265,38 @@ class Loaded:
         labels: Iterable[int] | None = None,
         z: torch.Tensor | None = None,
         truncation: float | None = None,
+        post: Callable[[torch.Tensor], torch.Tensor] | None = None,
     ) -> torch.Tensor:
-        """``n`` samples in [-1, 1] from the generator (deterministic in ``seed``).
+        """``n`` samples in [-1, 1] from the generator's one sampler (``Generator.sample``).
 
-        ``truncation`` (psi) is passed to generators that support the truncation trick.
+        ``truncation`` (psi) works with generators that have the truncation trick.
         """
         g = self.g
-        extra = {}
-        if truncation is not None:
-            if not getattr(g, "supports_truncation", False):
-                raise GanforgeError(
-                    f"model {self.config.model.name!r} has no truncation trick; "
-                    "--truncation works with stylegan checkpoints"
-                )
-            extra["truncation"] = truncation
-        device = next(g.parameters()).device
-        if z is None:
-            z = g.latent(n, torch.Generator().manual_seed(seed))
-        y = None
-        if getattr(g, "n_classes", 0):
-            y = (
-                torch.as_tensor(list(labels))
-                if labels is not None
-                else torch.arange(n) % g.n_classes
+        if truncation is not None and not getattr(g, "supports_truncation", False):
+            raise GanforgeError(
+                f"model {self.config.model.name!r} has no truncation trick; "
+                "--truncation works with stylegan checkpoints"
             )
-            y = y.to(device)
-        return g(z.to(device), y, **extra).float().cpu()
+        return g.sample(n, seed, labels, truncation=truncation, z=z, post=post)  # type: ignore[operator]
+
+    def translator(self, direction: str = "AtoB") -> nn.Module:
+        """The generator of a translation run for ``direction`` (AtoB or BtoA)."""
+        if self.info.kind not in ("paired", "unpaired"):
+            raise GanforgeError(
+                f"{self.checkpoint} holds a {self.config.model.name} model, not a translation "
+                "model (pix2pix, cyclegan); use `ganforge sample` for it"
+            )
+        gens = self.generators
+        if direction not in ("AtoB", "BtoA"):
+            raise GanforgeError(f"--direction must be AtoB or BtoA, got {direction!r}")
+        if direction == "AtoB":
+            return gens["g"] if "g" in gens else gens["g_ab"]
+        if "g_ba" not in gens:
+            raise GanforgeError(
+                "this model learned one direction (A to B); to translate B to A, train another "
+                "with --set data.direction=BtoA"
+            )
+        return gens["g_ba"]
 
 
 def load_state(path: str | Path) -> tuple[Path, dict[str, Any]]:

@@ -27,29 +27,17 @@ from ganforge.metrics.suite import flat_values, run_metrics
 from ganforge.registry import DATASETS
 from ganforge.runs import Loaded, RunDir, load
 
-SAMPLE_BATCH = 500
-
 
 def as_samples(x: torch.Tensor, info: DataInfo) -> torch.Tensor:
     """Generator output as metric input: uint8 images, or float points for point data."""
     return x.float().cpu() if info.kind == "points" else to_uint8(x)
 
 
-@torch.no_grad()
 def sample_model(model: Loaded, n: int, seed: int) -> torch.Tensor:
-    """``n`` samples from a loaded generator in batches (class-balanced when conditional)."""
+    """``n`` metric-ready samples from the generator's one sampler (uint8 images, or points)."""
     if n < 2:
         raise GanforgeError(f"--n must be at least 2, got {n}")
-    z = model.g.latent(n, torch.Generator().manual_seed(seed))
-    n_classes = getattr(model.g, "n_classes", 0)
-    parts = []
-    for start in range(0, n, SAMPLE_BATCH):
-        stop = min(n, start + SAMPLE_BATCH)
-        labels = [i % n_classes for i in range(start, stop)] if n_classes else None
-        parts.append(
-            as_samples(model.sample(stop - start, labels=labels, z=z[start:stop]), model.info)
-        )
-    return torch.cat(parts)
+    return model.sample(n, seed, post=lambda x: as_samples(x, model.info))
 
 
 def needs_real(plan: Plan) -> bool:

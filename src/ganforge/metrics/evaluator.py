@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganforge.config import Config, bind
+from ganforge.config import Config, bind, recipe_of
 from ganforge.data import build_dataset
 from ganforge.data.base import DataInfo, Dataset
 from ganforge.errors import GanforgeError
@@ -26,7 +26,8 @@ from ganforge.metrics.featureset import FeatureSet, extract
 from ganforge.metrics.plan import Plan, make_plan
 from ganforge.metrics.reference import dataset_choice, is_stats_file, real_side
 from ganforge.metrics.suite import flat_values, resolve, run_metrics
-from ganforge.registry import EXTRACTORS
+from ganforge.metrics.translation import TranslationEvaluator
+from ganforge.registry import EXTRACTORS, RECIPES
 
 log = logging.getLogger("ganforge.metrics")
 
@@ -93,6 +94,10 @@ class TrainingEvaluator:
         self.records = run_metrics(self.plan.calls, self.real, fake, ctx, strict=False)
         return flat_values(self.records)
 
+    def finish(self, run: Path) -> None:
+        """After a completed run (before its report): the real-vs-real floor."""
+        self.write_floors(run)
+
     def write_floors(self, run: Path) -> Path | None:
         """Compute the real-vs-real floor of the planned metrics into ``run/floors.json``."""
         self.prepare()
@@ -104,3 +109,18 @@ class TrainingEvaluator:
             log.warning("no real-vs-real floor: %s", exc)
             return None
         return write_floors(run, flat_values(records))
+
+
+def training_evaluator(
+    cfg: Config, dataset: Dataset
+) -> TrainingEvaluator | TranslationEvaluator | None:
+    """The evaluator a run's recipe asks for (its registered ``evaluation``): held-out
+    translation scores, or ``eval.metrics`` on samples (None when there are none)."""
+    kind = RECIPES.entry(recipe_of(cfg.model.name)).meta.get("evaluation", "samples")
+    if kind == "translation":
+        return TranslationEvaluator(cfg, dataset.info, dataset)  # type: ignore[arg-type]
+    if not cfg.eval.metrics:
+        return None
+    evaluator = TrainingEvaluator(cfg, dataset)
+    evaluator.prepare()  # bad metric settings fail before training starts
+    return evaluator

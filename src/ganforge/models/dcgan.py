@@ -10,7 +10,7 @@ from torch import nn
 
 from ganforge.data.base import DataInfo
 from ganforge.errors import ConfigError
-from ganforge.models.base import DOutput, GANModels, Generator
+from ganforge.models.base import Discriminator, DOutput, GANModels, Generator
 from ganforge.nn.norm import Norm, init_dcgan, maybe_spectral, norm_layer
 from ganforge.registry import MODELS
 
@@ -101,13 +101,14 @@ class DCGANEncoder(nn.Module):
         return self.net(x)
 
 
-class DCGANDiscriminator(nn.Module):
+class DCGANDiscriminator(Discriminator):
     """Encoder then a base-sized conv to one score (plus a projection term when conditional)."""
 
     def __init__(
         self, channels: int, size: tuple[int, int], width: int, norm: str, n_classes: int = 0
     ) -> None:
         super().__init__()
+        self.batch_statistics = norm == "batch"
         self.encoder = DCGANEncoder(channels, size, width, norm)
         ch = self.encoder.out_channels
         self.head = maybe_spectral(nn.Conv2d(ch, 1, self.encoder.base), norm)
@@ -124,13 +125,14 @@ class DCGANDiscriminator(nn.Module):
         return score
 
 
-class DCGANAutoEncoder(nn.Module):
+class DCGANAutoEncoder(Discriminator):
     """BEGAN's discriminator: encoder to a code, DCGAN-style decoder back to the image."""
 
     def __init__(
         self, channels: int, size: tuple[int, int], width: int, norm: str, code: int, upsample: str
     ) -> None:
         super().__init__()
+        self.batch_statistics = norm == "batch"
         self.encoder = DCGANEncoder(channels, size, width, norm)
         base = self.encoder.base
         self.to_code = nn.Linear(self.encoder.out_channels * base[0] * base[1], code)
@@ -168,7 +170,9 @@ def dcgan(
         raise ConfigError(f"model.conditional=true but dataset {info.name!r} has no labels")
     g = DCGANGenerator(z_dim, info.channels, info.size, g_width, g_norm, upsample, n_classes)
     if d_output == "reconstruction":
-        d: nn.Module = DCGANAutoEncoder(info.channels, info.size, d_width, d_norm, code, upsample)
+        d: Discriminator = DCGANAutoEncoder(
+            info.channels, info.size, d_width, d_norm, code, upsample
+        )
     else:
         d = DCGANDiscriminator(info.channels, info.size, d_width, d_norm, n_classes)
     init_dcgan(g)

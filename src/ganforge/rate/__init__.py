@@ -13,7 +13,7 @@ from ganforge.rate.rating import Limits, RatingApp
 from ganforge.rate.report import write_report
 from ganforge.rate.results import compute, render_text
 from ganforge.rate.server import RatingServer, make_server, serve
-from ganforge.rate.study import Study, create_study, open_study
+from ganforge.rate.study import Study, create_study, open_study, prepare_study
 from ganforge.rate.web import app
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "create_study",
     "make_server",
     "open_study",
+    "prepare_study",
     "render_text",
     "serve",
     "write_report",
