@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ganforge import config
+from ganforge import config, legacy
 from ganforge.cli import main
 from ganforge.data.base import DataInfo
 from ganforge.errors import ConfigDeprecationWarning, ConfigError
 from ganforge.models.growing import channel_progression
 from ganforge.registry import MODELS
 
+from .bad_values import Key, fitting
+from .conftest import run_cli
 
-def resolve_old(preset: str, overrides: list[str], new_key: str) -> config.Config:
+
+def resolve_old(preset: str | None, overrides: list[str], new_key: str) -> config.Config:
     with pytest.warns(ConfigDeprecationWarning, match=new_key.replace(".", r"\.")):
         return config.resolve(preset, overrides)
 
@@ -150,3 +155,61 @@ def test_the_cli_shows_the_warning_as_one_line(tmp_path: Path, capsys) -> None:
     err = capsys.readouterr().err
     assert "warning: model.g_hidden is now model.g_width" in err
     assert "ConfigDeprecationWarning" not in err
+
+
+def _old_keys() -> list[tuple[str, str, str, str]]:
+    """(section, owner, old key, new key) for every old name ``legacy.migrate`` still reads."""
+    keys = [
+        ("model", family, old, new)
+        for family, renames in legacy.MODEL_RENAMES.items()
+        for old, new in renames.items()
+    ]
+    keys += [("model", f, k, k) for f in ("progan", "stylegan") for k in legacy.PROGRESSION_KEYS]
+    keys += [(s, owner, k, k) for (s, owner), moved in legacy.TO_SCHEDULE.items() for k in moved]
+    keys += [
+        ("loss", loss, old, new)
+        for loss, renames in legacy.LOSS_RENAMES.items()
+        for old, new in renames.items()
+    ]
+    keys += [("loss", loss, old, new) for (loss, old), (_, new) in legacy.SWITCHES.items()]
+    return keys
+
+
+@pytest.mark.parametrize(("section", "owner", "old", "new"), _old_keys(), ids=lambda v: str(v))
+def test_an_old_name_with_a_bad_value_is_a_config_error_naming_it(
+    section: str, owner: str, old: str, new: str
+) -> None:
+    """Old names are converted before validation: a bad value under an old name is still one
+    ConfigError naming the old or the new key (after the deprecation warning), never a crash
+    in the conversion and never a silently accepted value."""
+    fits = fitting(Key(section, owner, old, Any, None))
+    for value in [{"zz": 1}, "zz", "nan", "1.0e12", -1]:
+        text = json.dumps(value) if not isinstance(value, str) else value
+        overrides = [*fits, f"{section}.name={owner}", f"{section}.{old}={text}"]
+        with pytest.warns(ConfigDeprecationWarning), pytest.raises(ConfigError) as caught:
+            config.resolve(None, overrides)
+        assert old in str(caught.value) or new in str(caught.value), (overrides, caught.value)
+
+
+def test_the_cli_shows_a_bad_old_value_as_a_warning_and_one_error_line(capsys) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("default", ConfigDeprecationWarning)
+        code, _, err = run_cli(capsys, "train", "toy-ring", "--set", "model.g_hidden=-3")
+    assert code == 2 and "Traceback" not in err
+    assert err.splitlines() == [
+        "warning: model.g_hidden is now model.g_width; the old name goes in the next release",
+        "error: model.g_width=-3 is out of range: it must be >= 1 and <= 4096",
+    ]
+
+
+def test_dragan_gp_weight_in_the_new_form_is_the_gp_penalty_weight() -> None:
+    """With loss.penalty given (the new form), loss.gp_weight is gp's weight, not DRAGAN's old
+    name for its own weight; without it, the old name still migrates."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConfigDeprecationWarning)
+        cfg = config.resolve(
+            None, ["loss.name=dragan", "loss.penalty=[dragan,gp]", "loss.gp_weight=3"]
+        )
+    assert cfg.loss.params == {"penalty": ["dragan", "gp"], "gp_weight": 3.0}
+    cfg = resolve_old(None, ["loss.name=dragan", "loss.gp_weight=3"], "loss.dragan_weight")
+    assert cfg.loss.params == {"dragan_weight": 3.0}

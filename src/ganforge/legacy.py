@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ganforge.errors import ConfigDeprecationWarning, ConfigError, warn_config
+from ganforge.limits import Bound
 from ganforge.registry import DATASETS, LOSSES
 
 __all__ = ["ConfigDeprecationWarning", "migrate"]
@@ -45,6 +46,11 @@ TO_SCHEDULE: dict[tuple[str, str], tuple[str, ...]] = {
     ("loss", "cyclegan"): ("pool_size",),
 }
 PAPER_PROGRESSION = {"fmap_base": 8192, "fmap_max": 512, "fmap_min": 1}
+PROGRESSION_BOUNDS = {  # the old keys' ranges (their values are converted, not validated later)
+    "fmap_base": Bound("model.fmap_base", 1, 2**20),
+    "fmap_max": Bound("model.fmap_max", 1, 16384),
+    "fmap_min": Bound("model.fmap_min", 1, 16384),
+}
 
 
 def _rename(params: dict[str, Any], section: str, renames: Mapping[str, str]) -> None:
@@ -72,6 +78,22 @@ def _data_side(raw: Mapping[str, Any]) -> int | None:
     return int(size) if isinstance(size, (int, float)) else None
 
 
+def _old_width(key: str, value: Any) -> int:
+    """An old progression value as an int inside its old range, else a ConfigError naming it."""
+    number = value
+    if isinstance(value, str):
+        try:
+            number = float(value.replace("_", ""))
+        except ValueError:
+            number = None
+    if isinstance(number, bool) or not isinstance(number, (int, float)):
+        number = None
+    if number is None or not float(number).is_integer():
+        raise ConfigError(f"model.{key}: {value!r} is not valid; expected int")
+    PROGRESSION_BOUNDS[key].check(int(number))
+    return int(number)
+
+
 def _progression(params: dict[str, Any], raw: Mapping[str, Any]) -> None:
     """fmap_base / fmap_max / fmap_min -> g_width, d_width (width at the final resolution),
     width_max, or an explicit ``widths`` list where the old progression has no such form."""
@@ -83,6 +105,7 @@ def _progression(params: dict[str, Any], raw: Mapping[str, Any]) -> None:
         "(channels at the final resolution, doubling towards 4x4) and model.width_max; the old "
         "names go in the next release"
     )
+    given = {k: _old_width(k, v) for k, v in given.items()}
     old = {**PAPER_PROGRESSION, **given}
     if params.get("widths") is not None:
         return  # an explicit list always won over the progression
@@ -167,8 +190,13 @@ def _number(value: Any) -> float | None:
 
 
 def _migrate_loss(loss: dict[str, Any]) -> None:
+    from ganforge.losses.compose import penalty_owning
+
     name = str(loss.get("name"))
-    _rename(loss, "loss", LOSS_RENAMES.get(name, {}))
+    renames = LOSS_RENAMES.get(name, {})
+    if "penalty" in loss:  # the new form: loss.gp_weight is gp's weight, not DRAGAN's old name
+        renames = {old: new for old, new in renames.items() if penalty_owning(old) is None}
+    _rename(loss, "loss", renames)
     for (owner, old), (penalty, new) in SWITCHES.items():
         if owner != name or old not in loss:
             continue
@@ -180,7 +208,7 @@ def _migrate_loss(loss: dict[str, Any]) -> None:
         chosen = [chosen] if isinstance(chosen, str) else list(chosen or [])
         if "penalty" not in loss:
             chosen = list(getattr(LOSSES.get(name), "default_penalty", ()))
-        if weight is None or weight > 0:
+        if weight != 0:  # a bad weight (negative, not a number) stays, for validation to refuse
             loss[new] = value
             loss["penalty"] = [*chosen, penalty] if penalty not in chosen else chosen
         elif "penalty" not in loss:
