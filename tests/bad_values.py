@@ -1,11 +1,12 @@
 """Surely-bad values for every config key and every CLI option, derived from the schema.
 
 Config keys come from the config dataclasses (fixed sections), the keyword-only parameters of
-every registered dataset, model and loss (selectable sections) and the top-level keys; their bad
-values come from the type hints and the declared ranges (``config.BOUNDS``,
-``limits.PARAMETER_BOUNDS``). CLI options come from the click commands; their bad values from the
-click types (ranges, choices, paths). A key or option added later is covered without touching
-this file.
+every registered dataset, model and loss (selectable sections), ``loss.penalty`` and every
+registered penalty's keys, the keyword-only parameters of every recipe's ``make_schedule`` (the
+``schedule`` section) and the top-level keys; their bad values come from the type hints and the
+declared ranges (``config.BOUNDS``, ``limits.PARAMETER_BOUNDS``). CLI options come from the
+click commands; their bad values from the click types (ranges, choices, paths). A key or option
+added later is covered without touching this file.
 """
 
 from __future__ import annotations
@@ -23,10 +24,13 @@ import click
 from hypothesis import strategies as st
 
 from ganforge import config, limits
-from ganforge.registry import DATASETS, LOSSES, METRICS, MODELS
+from ganforge.losses import penalty_keys
+from ganforge.registry import DATASETS, LOSSES, METRICS, MODELS, PENALTIES, RECIPES
 
 # Keys whose every string is valid (a label): only type-wrong values are surely bad for them.
 FREE_TEXT = {"preset"}
+# Keys whose strings name registry entries, checked when the config is read.
+NAMES_CHECKED = {"loss.penalty"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class Key:
     name: str
     hint: Any
     bound: limits.Bound | None
+    selects: tuple[str, ...] = ()  # what selects the owner (default: ``section.name=owner``)
 
     @property
     def dotted(self) -> str:
@@ -48,7 +53,7 @@ class Key:
         """The ``--set`` strings that give this key ``value`` (selecting its owner first)."""
         text = json.dumps(value) if not isinstance(value, str) else value
         chosen = [f"{self.section}.name={self.owner}"] if self.owner else []
-        return [*chosen, f"{self.dotted}={text}"]
+        return [*(self.selects or chosen), f"{self.dotted}={text}"]
 
 
 def _hints_of(obj: Any) -> dict[str, Any]:
@@ -70,7 +75,40 @@ def config_keys() -> list[Key]:
             for name in config.parameters(entry.obj):
                 bound = limits.PARAMETER_BOUNDS.get(f"{section}.{name}")
                 keys.append(Key(section, entry.name, name, hints.get(name, Any), bound))
+    keys += penalty_config_keys() + schedule_keys()
     keys += [Key(None, None, n, str | None, None) for n in ("preset", "name")]
+    return keys
+
+
+def penalty_config_keys() -> list[Key]:
+    """``loss.penalty`` and every registered penalty's keys (``loss.gp_weight``, ...), set on a
+    loss that takes penalties with that penalty selected."""
+    loss = config.Config().loss.name  # the default loss, which takes penalties
+    assert LOSSES.get(loss).accepts_penalties
+    keys = [Key("loss", loss, "penalty", list[str], None)]
+    for entry in PENALTIES:
+        selects = (f"loss.name={loss}", f"loss.penalty=[{entry.name}]")
+        for name, (_, hint) in penalty_keys(entry.name).items():
+            bound = limits.PARAMETER_BOUNDS.get(f"loss.{name}")
+            keys.append(Key("loss", loss, name, hint, bound, selects))
+    return keys
+
+
+def schedule_keys() -> list[Key]:
+    """Every recipe's schedule settings (``schedule.KEY``), set on a model family that recipe
+    trains (the key's owner)."""
+    keys = []
+    for recipe in RECIPES:
+        model = next((e.name for e in MODELS if e.meta.get("recipe") == recipe.name), None)
+        if model is None:
+            continue
+        schedule = recipe.obj.make_schedule
+        hints = _hints_of(schedule)
+        for name in config.parameters(schedule):
+            bound = limits.PARAMETER_BOUNDS.get(f"schedule.{name}")
+            keys.append(
+                Key("schedule", model, name, hints.get(name, Any), bound, (f"model.name={model}",))
+            )
     return keys
 
 
@@ -123,6 +161,8 @@ def bad_values(key: Key) -> list[Any]:
             out += _outside(key)
     if key.dotted == "name":
         out.append("..")
+    if key.dotted in NAMES_CHECKED:
+        out.append("zz-nope")
     return out
 
 
@@ -146,7 +186,8 @@ def runtime_bad_values(key: Key) -> list[Any]:
 
 
 def _required(key: Key) -> list[str]:
-    obj = config.SELECTABLE[key.section].get(key.owner)  # type: ignore[index]
+    section = "model" if key.section == "schedule" else key.section
+    obj = config.SELECTABLE[section].get(key.owner)  # type: ignore[index]
     empty = inspect.Parameter.empty
     return [n for n, p in config.parameters(obj).items() if p.default is empty]
 
@@ -171,7 +212,7 @@ def fitting(key: Key) -> list[str]:
         kind = DATASETS.entry(key.owner).meta["kind"]
         model = next(e.name for e in MODELS if e.meta.get("data_kind") == kind)
         return [f"model.name={model}", *_loss_for(model)]
-    if key.section == "model":
+    if key.section in ("model", "schedule"):  # a schedule key's owner is a model family
         kind = MODELS.entry(key.owner).meta["data_kind"]
         return [f"data.name={_runnable_data(kind)}", *_loss_for(key.owner)]
     recipe = LOSSES.entry(key.owner).meta.get("recipe")

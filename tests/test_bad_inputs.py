@@ -432,6 +432,34 @@ def test_the_values_from_the_issue_are_refused_before_any_data_is_loaded(
     _assert_one_line_exit_2(code, out, err, args, [message])
 
 
+NEW_KEY_CASES = [  # issue 10's keys: loss.penalty and its penalties' keys, the schedule section
+    (["loss.penalty=zz"], "unknown penalty 'zz'. Valid: dragan, drift, gp, r1, r2"),
+    (["loss.penalty=[gp,gp]"], "loss.penalty lists a penalty twice"),
+    (["loss.penalty=gp", "loss.gp_weight=-1"], "loss.gp_weight=-1.0 is out of range"),
+    (["loss.penalty=dragan", "loss.dragan_perturb=0"], "loss.dragan_perturb=0.0 is out of range"),
+    (["loss.gp_weight=1"], "loss.gp_weight belongs to penalty 'gp', which loss.penalty does not"),
+    (["loss.name=began", "loss.penalty=r1"], "unknown key 'penalty'"),
+    (["model.name=progan", "schedule.fade_share=1.5"], "schedule.fade_share=1.5 is out of range"),
+    (["model.name=progan", "schedule.batch_sizes=[8,0]"], "schedule.batch_sizes=[8, 0] is out of"),
+    (["model.name=progan", "schedule.resolution_epochs=[1,nan]"], "must be a finite number"),
+    (["model.name=progan", "schedule.phase_images=zz"], "phase_images: 'zz' is not valid"),
+    (["model.name=progan", "schedule.zz=1"], "unknown key 'zz'"),
+    (["model.name=progan", "model.widths=[8,8]"], "model.widths needs 4 positive values"),
+    (["schedule.phase_images=100"], "which has no schedule settings"),
+    (["schedule=5"], "schedule: expected a mapping of keys, got 5"),
+]
+
+
+@pytest.mark.parametrize(
+    ("sets", "message"), NEW_KEY_CASES, ids=[" ".join(c[0]) for c in NEW_KEY_CASES]
+)
+def test_bad_penalty_and_schedule_settings_are_one_line_before_any_data_is_loaded(
+    sets: list[str], message: str, capsys, no_data_loading: None
+) -> None:
+    args = ["train", *_sets(sets)]
+    _assert_one_line_exit_2(*run_cli(capsys, *args), args, [message])
+
+
 CYCLEGAN = ["model.name=cyclegan", "loss.name=cyclegan", "data.name=digit-strokes"]
 
 
@@ -446,6 +474,8 @@ CYCLEGAN = ["model.name=cyclegan", "loss.name=cyclegan", "data.name=digit-stroke
         ),
         ([*CYCLEGAN, "data.size=30"], "cyclegan needs image sides divisible by 4"),
         ([*CYCLEGAN, "data.size=8"], "too small for a PatchGAN"),
+        ([*CYCLEGAN, "data.size=16", "model.patch_layers=3"], "too small for a PatchGAN"),
+        (["model.name=stylegan", "model.widths=[8,8,8]"], "needs 4 positive values"),
     ],
 )
 def test_each_model_family_says_its_size_limits_before_the_data_is_resized(

@@ -55,8 +55,11 @@ PAPER_WIDTH_PRODUCT = 16384  # the papers' widths: 16384 / r channels at resolut
 
 
 def growth_limits(size: tuple[int, int], params: Mapping[str, Any]) -> None:
-    """The sizes a growing family builds for (checked before any data is loaded)."""
-    growth_sides(size, "this model")
+    """The sizes a growing family builds for, and its widths (an explicit ``widths`` list has
+    one value per resolution), checked before any data is loaded."""
+    resolutions = growth_sides(size, "this model")
+    for width in (params.get("g_width"), params.get("d_width")):
+        channel_progression(resolutions, width, params.get("width_max", 512), params.get("widths"))
 
 
 def channel_progression(
