@@ -11,11 +11,11 @@ import torch
 from PIL import Image
 from torch import nn
 
-from ganforge import api, translation
+from ganforge import api, runs, translation
 from ganforge.checkpoints import load_checkpoint
 from ganforge.data import build_dataset
 from ganforge.data.translation import TranslationDataset
-from ganforge.errors import ConfigError
+from ganforge.errors import ConfigError, GanforgeError
 from ganforge.metrics.translation import unpaired_scores
 from ganforge.metrics.two_domain import DomainClassifier
 from ganforge.models.base import Translator
@@ -170,6 +170,13 @@ def test_pix2pix_has_one_direction_and_no_latent(
     assert code == 2 and "data.direction=BtoA" in err
     code, _, err = run_cli(capsys, "sample", str(pix2pix_run))
     assert code == 2 and "ganforge translate" in err
+
+
+def test_a_pair_judging_patchgan_is_not_loaded_as_a_judge(pix2pix_run: Path) -> None:
+    """Discriminator-judged measures (battle, tournament) load a GAN ``Discriminator`` (its
+    declared ``pack``); Pix2Pix's PatchGAN judges (source, target) pairs and is refused."""
+    with pytest.raises(GanforgeError, match="without a single GAN discriminator"):
+        runs.load_discriminator(pix2pix_run)
 
 
 def test_translate_eval_prints_model_and_identity(

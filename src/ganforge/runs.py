@@ -31,6 +31,7 @@ from ganforge.data.base import DataInfo
 from ganforge.device import resolve_device
 from ganforge.errors import GanforgeError, TrainingError
 from ganforge.limits import check_run_name
+from ganforge.models.base import Discriminator
 from ganforge.registry import LOSSES, MODELS
 
 DEFAULT_ROOT = Path("runs")
@@ -332,7 +333,7 @@ def load(path: str | Path, device: str | torch.device = "auto", use_ema: bool = 
 class LoadedCritic:
     """A run's discriminator rebuilt from a checkpoint, with the loss it was trained with."""
 
-    d: nn.Module
+    d: Discriminator
     loss: str
     info: DataInfo
     step: int
@@ -351,9 +352,9 @@ def load_discriminator(path: str | Path, device: str | torch.device = "auto") ->
     )
     d = getattr(models, "d", None)
     weights = state["recipe"]["models"]
-    if d is None or "d" not in weights:
+    if not isinstance(d, Discriminator) or "d" not in weights:  # e.g. a pair-judging PatchGAN
         raise GanforgeError(
-            f"{ckpt_path} holds a {cfg.model.name} model without a single discriminator; "
+            f"{ckpt_path} holds a {cfg.model.name} model without a single GAN discriminator; "
             "discriminator-judged measures work with unconditional or conditional GAN runs"
         )
     d.load_state_dict(weights["d"])

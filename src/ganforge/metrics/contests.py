@@ -62,9 +62,8 @@ def held_out(model: Loaded, n: int, seed: int) -> Images:
 
 def generated(model: Loaded, n: int, seed: int) -> Images:
     """``n`` uint8 samples of a run with their conditioning labels (class-balanced)."""
-    n_classes = getattr(model.g, "n_classes", 0)
-    labels = np.arange(n) % n_classes if n_classes else None
-    return Images(sample_model(model, n, seed), labels)
+    labels = model.g.labels(n)  # the conditioning labels the one sampler used (None: none)
+    return Images(sample_model(model, n, seed), None if labels is None else labels.numpy())
 
 
 @dataclass
@@ -85,7 +84,7 @@ class Judge:
                 f"{self.name}'s discriminator is class-conditional but the images it judges "
                 "have no labels: compare conditional runs with conditional runs"
             )
-        pack = int(getattr(d, "pack", 1))
+        pack = d.pack
         device = next(d.parameters()).device
         batch = max(pack, BATCH // pack * pack)
         usable = len(images.x) // pack * pack

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from ganforge import config as config_mod
@@ -194,9 +193,9 @@ def fake_features(model: Loaded, plan: Plan, n: int, seed: int) -> FeatureSet:
         "sample_seed": seed,
     }
     features = extract(plan.extractor, sample_model(model, n, seed), provenance)
-    n_classes = getattr(model.g, "n_classes", 0)
-    if n_classes:  # sample_model's class-balanced conditioning labels
-        features.labels = np.arange(n) % n_classes
+    labels = model.g.labels(n)  # the conditioning labels the one sampler used (None: none)
+    if labels is not None:
+        features.labels = labels.numpy()
     return features
 
 
