@@ -68,6 +68,22 @@ def test_a_full_disk_while_saving_is_one_line_and_resume_works_once_space_is_fre
     assert "resumed from" in (run / "log.txt").read_text()
 
 
+def test_a_full_disk_after_the_last_checkpoint_is_one_line(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    """The run orchestration writes floors.json (the evaluator's finish) and the report after
+    training; a full disk there is the same one line as during training."""
+
+    def full(path: Path) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path / "report.html"))
+
+    monkeypatch.setattr("ganforge.train.orchestration.write_report", full)
+    code, _, err = _train_cli(capsys, tmp_path)
+    line = _one_line(err)
+    assert code == 2 and "report.html" in line
+    assert f"ganforge train --resume {tmp_path / 'r'}" in line
+
+
 def test_stale_temporary_files_are_removed_before_a_resume(tmp_path: Path, capsys) -> None:
     stopped = train(config.resolve(None, QUICK), runs_root=tmp_path, callbacks=[_stop_at(6)])
     folder = stopped.run.checkpoints
