@@ -12,6 +12,7 @@ from ganforge.data.base import DataInfo
 from ganforge.errors import ConfigError
 from ganforge.models.base import Discriminator, DOutput, GANModels, Generator
 from ganforge.nn.norm import Norm, init_dcgan, maybe_spectral, norm_layer
+from ganforge.nn.projection import projection_term
 from ganforge.registry import MODELS
 
 
@@ -119,9 +120,7 @@ class DCGANDiscriminator(Discriminator):
         h = self.encoder(x)
         score = self.head(h).flatten(1).sum(1)
         if self.embed is not None:
-            if y is None:
-                raise ValueError("this discriminator is class-conditional: pass labels y")
-            score = score + (self.embed(y) * h.sum((2, 3))).sum(1)  # projection (Miyato 2018)
+            score = score + projection_term(self.embed, y, h.sum((2, 3)))
         return score
 
 
