@@ -24,7 +24,7 @@ def expect(locator):
 
 
 def test_click_through_every_task_and_check_the_stored_rows(browser, tmp_path: Path) -> None:
-    study = folder_study(tmp_path)
+    study = folder_study(tmp_path, feedback=True)
     with running(study, exposure_ms=200) as server:
         page = browser.new_page(viewport={"width": 900, "height": 620})
         errors: list[str] = []

@@ -17,7 +17,8 @@ from ganforge.train.recipes.cyclegan import CycleGANRecipe
 from ganforge.train.recipes.progressive import ProgressiveRecipe
 from ganforge.train.schedules import growth_phases, progressive_schedule
 
-TUTORIAL_EPOCHS = [5, 8, 8, 10, 10, 10]  # the ProGAN face tutorial, 4x4 to 128x128
+TUTORIAL_EPOCHS = [5, 8, 8, 10, 10, 10]  # the ProGAN face tutorial's lists, 4x4 to 128x128
+# (read here as epochs per resolution; the tutorial's own per-phase reading: test_progan_tutorial)
 TUTORIAL_BATCHES = [16, 16, 16, 8, 4, 4]
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import subprocess
+import sys
+
 import pytest
 import torch
 from hypothesis import given, settings
@@ -10,7 +14,7 @@ from torch import nn
 
 from ganforge.data.base import DataInfo
 from ganforge.errors import ConfigError, GanforgeError
-from ganforge.models.cyclegan import ResidualBlock, cyclegan
+from ganforge.models.cyclegan import ResidualBlock, cyclegan, down, up
 from ganforge.models.pix2pix import UNetGenerator, pix2pix, unet_depth
 from ganforge.nn.dropout import SeededDropout, drawing_from
 from ganforge.nn.patchgan import (
@@ -60,6 +64,98 @@ def test_cyclegan_official_and_tutorial_counts() -> None:
     assert trainable(models.d_b) == 2_764_737
     tutorial = cyclegan(info("unpaired", 256), patch_layers=4, d_norm="instance-affine")
     assert trainable(tutorial.d_a) == 6_962_369
+
+
+TUTORIAL_CYCLEGAN_G = {
+    "g_residual": "concat",
+    "g_same_padding": True,
+    "g_out_norm": True,
+    "g_norm": "instance-affine",
+}
+
+
+def test_cyclegan_tutorial_generator_count() -> None:
+    """The Keras CycleGAN tutorial's generator (9 concatenating blocks, 3 -> 3 channels).
+
+    By hand, every conv with a bias and every instance norm with a scale and a shift (2C):
+    c7s1-64: 7*7*3*64 + 64 + 128 = 9,600; d128: 3*3*64*128 + 128 + 256 = 74,112;
+    d256: 3*3*128*256 + 256 + 512 = 295,680. Block k (k = 1..9) takes 256k channels (each
+    block's output is its 256 plus its input): 3*3*256k*256 + 256 + 512 (first conv, norm)
+    + 3*3*256*256 + 256 + 512 (second) = 589,824k + 591,360; over k = 1..9:
+    589,824 * 45 + 591,360 * 9 = 31,864,320. u128 from 2,560 channels:
+    3*3*2560*128 + 128 + 256 = 2,949,504; u64: 3*3*128*64 + 64 + 128 = 73,920;
+    c7s1-3 with its norm: 7*7*64*3 + 3 + 6 = 9,417. Sum: 35,276,553, the total the
+    tutorial's Keras model summary prints.
+    """
+    g = cyclegan(info("unpaired", 256), **TUTORIAL_CYCLEGAN_G).g_ab  # type: ignore[arg-type]
+    assert trainable(g) == with_bn_statistics(g) == 35_276_553
+    blocks = [m for m in g.modules() if isinstance(m, ResidualBlock)]
+    assert [b.out_channels for b in blocks] == [256 * (k + 1) for k in range(1, 10)]
+    assert g(torch.zeros(1, 3, 64, 64)).shape == (1, 3, 64, 64)
+    assert not any(isinstance(m, nn.ReflectionPad2d) for m in g.modules())
+    assert isinstance(list(g.net)[-2], nn.InstanceNorm2d)  # normalised before the tanh
+    official = cyclegan(info("unpaired", 32), g_width=8).g_ab
+    assert not isinstance(list(official.net)[-2], nn.InstanceNorm2d)
+
+
+def test_tensorflow_same_padding_alignment_by_hand() -> None:
+    """'same' stride-2 convs pad only after (TensorFlow), PyTorch's padding=1 on both sides."""
+    x = torch.arange(36.0).reshape(1, 1, 6, 6)
+    for same, first, last in (
+        (True, x[..., :3, :3], x[..., 4:, 4:]),
+        (False, x[..., :2, :2], None),
+    ):
+        conv = nn.Sequential(*down(1, 1, False, same))
+        nn.init.ones_(conv[-1].weight)
+        with torch.no_grad():
+            y = conv(x)
+        assert y.shape == (1, 1, 3, 3) and y[0, 0, 0, 0] == first.sum()
+        if last is not None:
+            assert y[0, 0, -1, -1] == last.sum()  # the padded row and column add nothing
+    spike = torch.zeros(1, 1, 3, 3)
+    spike[0, 0, 0, 0] = 1.0
+    kernel = torch.arange(9.0).reshape(1, 1, 3, 3)
+    for same, seen in ((True, kernel[..., :, :]), (False, kernel[..., 1:, 1:])):
+        deconv = up(1, 1, False, same)
+        with torch.no_grad():
+            deconv.weight.copy_(kernel)
+            y = deconv(spike)
+        assert y.shape == (1, 1, 6, 6)
+        side = seen.shape[-1]
+        torch.testing.assert_close(y[..., :side, :side], seen)
+
+
+KERAS_CHECK = """
+import os; os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import numpy as np, torch, tensorflow as tf
+from ganforge.models.cyclegan import conv, down, up
+x = np.random.default_rng(0).normal(size=(2, 8, 8, 5)).astype(np.float32)
+t = torch.from_numpy(x).permute(0, 3, 1, 2)
+pairs = [
+    (conv(5, 4, 7, True, True)[0], tf.keras.layers.Conv2D(4, 7, padding="same")),
+    (down(5, 4, True, True), tf.keras.layers.Conv2D(4, 3, strides=2, padding="same")),
+    (up(5, 4, True, True), tf.keras.layers.Conv2DTranspose(4, 3, strides=2, padding="same")),
+]
+for ours, keras in pairs:
+    ours = torch.nn.Sequential(*ours) if isinstance(ours, list) else ours
+    layer = [m for m in ours.modules() if hasattr(m, "weight")][-1]
+    keras.build(x.shape)  # both kernels' Keras layout is (kh, kw, out or in, in or out)
+    kernel = layer.weight.detach().numpy().transpose(2, 3, 1, 0)
+    keras.set_weights([kernel, layer.bias.detach().numpy()])
+    mine = ours(t).permute(0, 2, 3, 1).detach().numpy()
+    print(float(np.abs(mine - keras(x).numpy()).max()))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None, reason="needs TensorFlow")
+def test_same_padding_layers_equal_keras() -> None:
+    """The tutorial variant's 7x7, stride-2 and transposed convs equal Keras' 'same' layers."""
+    done = subprocess.run(  # TensorFlow stays out of the test process
+        [sys.executable, "-c", KERAS_CHECK], capture_output=True, text=True, check=True
+    )
+    errors = [float(v) for v in done.stdout.split()]
+    assert len(errors) == 3 and max(errors) < 1e-5, done.stdout
 
 
 @pytest.mark.parametrize(("size", "blocks"), [(256, 9), (128, 6), (32, 6)])

@@ -742,7 +742,8 @@ def compare(source_a: str, source_b: str | None, no_ema: bool, **options: object
 @click.option(
     "--feedback/--no-feedback",
     default=None,
-    help="Tell raters whether each rapid answer was right [default: on].",
+    help="Tell raters after each rapid real/fake answer whether it was right (it teaches them, "
+    "so it biases the measure) [default: off, or the study's].",
 )
 @click.option(
     "--report",

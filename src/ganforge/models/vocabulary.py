@@ -41,6 +41,11 @@ OWN: dict[str, str] = {
     "g_bias": "conv biases in the generator",
     "d_bias": "conv biases in the discriminator (null: the reference implementation's choice)",
     "d_same_padding": "TensorFlow 'same' padding in the PatchGAN's stride-1 convolutions",
+    "g_residual": "how a ResNet generator's block joins its input: added (the paper) or "
+    "concatenated (the Keras CycleGAN tutorial)",
+    "g_same_padding": "TensorFlow 'same' zero padding in the ResNet generator (not reflection)",
+    "g_out_norm": "a normalisation layer before the generator's tanh output (the Keras CycleGAN "
+    "tutorial)",
     "dropout": "dropout probability in the generator",
     "dropout_layers": "decoder layers of the U-Net that use dropout",
     "test_mode": "Pix2Pix at test time: keep batch statistics and dropout ('train') or not",

@@ -190,6 +190,11 @@ def announcement(server: RatingServer) -> list[str]:
         f"  rater link (share with raters): {links['rater']}",
         f"  admin link (results; keep it):  {links['admin']}",
     ]
+    if "rapid" in server.app.tasks():
+        told = "on" if server.app.feedback else "off (--feedback turns it on)"
+        lines.append(
+            f"  real or fake: shown {server.app.exposure_ms} ms; feedback after each answer {told}"
+        )
     if server.root_path and not server.public_url:
         lines += [
             f"  note: served under {server.root_path} (--root-path): these links work through",

@@ -51,7 +51,7 @@ class Study:
     admin_token: str
     secret: str
     exposure_ms: int = DEFAULT_EXPOSURE_MS
-    feedback: bool = True
+    feedback: bool = False  # after each rapid answer; off by default, it teaches raters
     _store: StudyStore | None = field(default=None, repr=False)
 
     @property
@@ -195,7 +195,7 @@ def create_study(
     db_url: str | None = None,
     size: int | None = None,
     exposure_ms: int = DEFAULT_EXPOSURE_MS,
-    feedback: bool = True,
+    feedback: bool = False,
 ) -> Study:
     """Sample ``n_images`` from each run or folder (and the real data) into a new study folder."""
     out = Path(out)
@@ -289,7 +289,7 @@ def open_study(path: str | Path) -> Study:
         data["admin_token"],
         data["secret"],
         int(data.get("exposure_ms", DEFAULT_EXPOSURE_MS)),
-        bool(data.get("feedback", True)),
+        bool(data.get("feedback", False)),
     )
     if not study.store.exists():
         raise GanforgeError(f"study {study.id} is not in the database {url}")
@@ -333,7 +333,7 @@ def prepare_study(
             db_url=db,
             size=size,
             exposure_ms=exposure_ms or DEFAULT_EXPOSURE_MS,
-            feedback=True if feedback is None else feedback,
+            feedback=bool(feedback),
         )
     if study is not None:
         if real or db or size:
