@@ -301,16 +301,19 @@ class Dragan(Loss):
     pair = (minimax_d, nonsaturating_g)
     forbid_d_norm = frozenset({"batch"})
 
-    def __init__(self, *, gp_weight: float = 10.0, perturb: float = 0.5) -> None:
+    def __init__(
+        self, *, gp_weight: float = 10.0, perturb: float = 0.5, center: float = 1.0
+    ) -> None:
         self.gp_weight = non_negative("loss.gp_weight", gp_weight)
         self.perturb = non_negative("loss.perturb", perturb)
+        self.center = non_negative("loss.center", center)
 
     def d_loss(
         self, d: Critic, real: torch.Tensor, fake: torch.Tensor
     ) -> tuple[torch.Tensor, Logs]:
-        """Logistic loss + lambda * DRAGAN penalty."""
+        """Logistic loss + lambda * DRAGAN penalty (gradient norms pulled towards ``center``)."""
         loss, logs = super().d_loss(d, real, fake)
-        penalty = dragan_penalty(d, real, self.perturb)
+        penalty = dragan_penalty(d, real, self.perturb, self.center)
         logs["penalty"] = penalty.item()
         return loss + self.gp_weight * penalty, logs
 
