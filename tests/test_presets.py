@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ganforge import config
 from ganforge.cli import main
+from ganforge.data import build_dataset
 from ganforge.presets import toy_losses
 from ganforge.registry import PRESETS
 from ganforge.runs import RunDir
@@ -89,3 +91,28 @@ def test_dcgan_mnist_preset_trains_from_the_idx_files(tmp_path: Path) -> None:
         raise SystemExit(0)
     assert done.value.code == 0
     assert (tmp_path / "m" / "samples" / "step-0000002.png").is_file()
+
+
+@pytest.mark.parametrize(
+    ("name", "spacing", "std"),
+    [
+        ("8gaussians", 2 * np.sin(np.pi / 8) * 2 / 1.414, 0.02 / 1.414),
+        ("25gaussians", 2 / 2.828, 0.05 / 2.828),
+    ],
+)
+def test_the_wgan_gp_toy_presets_carry_gan_toy_py_settings(
+    name: str, spacing: float, std: float
+) -> None:
+    cfg = config.resolve(f"wgan-gp-{name}")
+    info = build_dataset(cfg.data.name, {**cfg.data.params, "n": 100}).info
+    means = np.asarray(info.extra["means"])
+    gaps = np.linalg.norm(means[:, None] - means[None], axis=2) + np.eye(len(means)) * 9
+    assert gaps.min() == pytest.approx(spacing) and info.extra["std"] == pytest.approx(std)
+    assert cfg.model.params == {"g_hidden": 512, "g_layers": 3, "d_hidden": 512, "d_layers": 3}
+    assert (cfg.loss.name, cfg.loss.params) == ("wgan-gp", {"gp_weight": 0.1})
+    o = cfg.optim
+    assert (o.name, o.lr_g, o.lr_d, o.betas, o.n_critic) == ("adam", 1e-4, 1e-4, (0.5, 0.9), 5)
+    assert (cfg.train.batch_size, cfg.train.steps, cfg.train.ema) == (256, 100_000, None)
+    dragan = config.resolve(f"dragan-{name}")
+    assert (dragan.loss.name, dragan.loss.params) == ("dragan", {"gp_weight": 10.0, "perturb": 0.5})
+    assert dragan.optim.n_critic == 1 and dragan.model.params == cfg.model.params
