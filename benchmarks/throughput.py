@@ -97,7 +97,7 @@ def hand_loop(
         scaler.update()
         for p in d.parameters():
             p.requires_grad_(True)
-        loss_d.item(), loss_g.item()  # the engine logs scalars every step; so does this loop
+        loss_d.item(), loss_g.item()  # a host read per step (the engine: one finite flag)
     if device == "cuda":
         torch.cuda.synchronize()
     return steps * batch / (time.perf_counter() - start)

@@ -48,6 +48,18 @@ def require(path: Path) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny completed DCGAN run with checkpoints at steps 4, 8 and 12 (copy it to change it)."""
+    from ganforge import config
+    from ganforge.train import train
+
+    from .test_engine import TINY_DCGAN
+
+    root = tmp_path_factory.mktemp("tiny-run")
+    return train(config.resolve(None, [*TINY_DCGAN, "eval.metrics=[]"]), runs_root=root).run.path
+
+
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     """Run the ganforge CLI in-process: (exit code, stdout, stderr)."""
     from ganforge.cli import main

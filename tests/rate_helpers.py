@@ -6,14 +6,18 @@ import http.client
 import json
 import os
 import pwd
+import random
 import re
 import shutil
 import socket
 import subprocess
 import tempfile
 import threading
+import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,8 +26,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ganforge.rate import Limits, RatingApp, Study, create_study, make_server
-from ganforge.rate.server import RatingServer
+from ganforge.rate import Limits, RatingApp, RatingServer, Study, create_study, make_server
+from ganforge.rate.store import Judgement
 
 
 def image_folder(root: Path, n: int, seed: int, smooth: bool) -> Path:
@@ -58,17 +62,18 @@ def running(
     request_timeout: float = 30.0,
     **kwargs: Any,
 ) -> Iterator[RatingServer]:
-    """Serve ``study`` on a free port of ``host`` in a background thread."""
+    """Serve ``study`` (uvicorn, one process) on a free port of ``host`` in a background thread."""
+    serving = {k: kwargs.pop(k) for k in ("proxy_headers", "root_path") if k in kwargs}
     app = RatingApp(study, limits=limits or Limits(), seed=0, rounds=20, **kwargs)
-    server = make_server(app, host, 0, request_timeout=request_timeout)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    server = make_server(app, host, 0, request_timeout=request_timeout, **serving)
+    thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
         yield server
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+        server.stop()
+        thread.join(10)
+        server.close()
 
 
 class Rater:
@@ -86,8 +91,11 @@ class Rater:
         path: str,
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
-    ) -> tuple[int, dict[str, str], bytes]:
-        """One request on a fresh connection; returns (status, headers, body)."""
+    ) -> tuple[int, http.client.HTTPMessage, bytes]:
+        """One request on a fresh connection; returns (status, headers, body).
+
+        The headers are looked up without regard to case, as HTTP defines them.
+        """
         conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
         sent = dict(headers or {})
         if self.cookie and "Cookie" not in sent:
@@ -95,7 +103,7 @@ class Rater:
         try:
             conn.request(method, path, body=body, headers=sent)
             response = conn.getresponse()
-            return response.status, dict(response.getheaders()), response.read()
+            return response.status, response.headers, response.read()
         finally:
             conn.close()
 
@@ -137,6 +145,155 @@ class Rater:
             **fields,
         }
         return self.post("/api/answer", payload)
+
+
+def start_server(argv: list[str]) -> tuple[subprocess.Popen, str, str, list[str]]:
+    """Run a rating server command until it prints the rater link.
+
+    Returns the process, its base URL, the rater token and the lines it printed so far.
+    """
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 90
+    seen: list[str] = []
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        match = re.search(r"(http://127\.0\.0\.1:\d+)/join/(\S+)", line)
+        if match:
+            return proc, match.group(1), match.group(2), seen
+    proc.kill()
+    raise AssertionError("server did not start:\n" + "".join(seen))
+
+
+@dataclass
+class Load:
+    """What concurrent raters were told: trials acknowledged (200), copies refused (409)."""
+
+    acked: list[str] = field(default_factory=list)
+    refused: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def check_stored(self, rows: list[Judgement], raters: int, answers: int) -> None:
+        """Nothing lost, nothing stored twice: each acknowledged answer is one stored row,
+        every duplicate copy was refused, and each rater has ``answers`` rows."""
+        assert self.failures == []
+        stored = [r.trial_id for r in rows]
+        assert len(stored) == len(set(stored)) == raters * answers
+        assert set(stored) == set(self.acked)
+        assert self.refused == raters * ((answers + 3) // 4)
+        per_rater = Counter(r.rater_id for r in rows)
+        assert len(per_rater) == raters and set(per_rater.values()) == {answers}
+
+
+def concurrent_raters(base: str, token: str, raters: int, answers: int) -> Load:
+    """``raters`` threads join and answer ``answers`` trials each (the tasks in turn); every
+    fourth answer is sent twice at once (a double click, a client retry), and of the two
+    copies exactly one must be acknowledged and the other refused with 409."""
+    load = Load()
+    lock = threading.Lock()
+    start = threading.Barrier(raters)
+
+    def judge(k: int) -> None:
+        rng = random.Random(k)
+        rater = Rater(base)
+        if rater.join(token) != 200:
+            load.failures.append(f"rater {k} could not join")
+            return
+        start.wait(timeout=60)
+        for i in range(answers):
+            task = ("pair", "rating", "rapid")[(k + i) % 3]
+            trial = rater.next(task)
+            if task == "pair":
+                fields = {"choice": trial["images"][rng.randrange(2)]["id"]}
+            elif task == "rating":
+                fields = {"rating": rng.randint(1, 5)}
+            else:
+                fields = {"choice": rng.choice(["real", "fake"]), "shown_ms": 500.0}
+            copies = 2 if i % 4 == 0 else 1
+            codes: list[int] = []
+
+            def send(trial: dict = trial, fields: dict = fields, codes: list = codes) -> None:
+                codes.append(rater.answer(trial, **fields)[0])
+
+            senders = [threading.Thread(target=send) for _ in range(copies)]
+            for s in senders:
+                s.start()
+            for s in senders:
+                s.join()
+            with lock:
+                if sorted(codes) != ([200, 409] if copies == 2 else [200]):
+                    load.failures.append(f"rater {k} answer {i}: {codes}")
+                load.acked.append(trial["trial"])
+                load.refused += codes.count(409)
+
+    def rater_loop(k: int) -> None:
+        try:
+            judge(k)
+        except Exception as exc:  # a crash in a thread must fail the test, not vanish
+            load.failures.append(f"rater {k}: {exc!r}")
+
+    threads = [threading.Thread(target=rater_loop, args=(k,)) for k in range(raters)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return load
+
+
+def race_pair_trials(
+    apps: list[RatingApp], rounds: int, delay: float, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[list[str]], list[str]]:
+    """For ``rounds`` new raters, two ``next_trial(rater, "pair")`` calls at once, one through
+    each of the two ``apps`` (the same app twice, or two apps on one database), with the window
+    between reading what the rater saw and recording the trial widened by ``delay`` seconds.
+
+    Returns the images each rater was shown and the raters whose windows overlapped.
+    """
+    busy: Counter[str] = Counter()  # calls of a rater between reading 'seen' and recording
+    overlaps: list[str] = []
+    lock = threading.Lock()
+    for store in {id(app.store): app.store for app in apps}.values():
+        read_seen, issue = store.seen_images, store.issue_trial
+
+        def slow_seen(rater: str, task: str, read_seen: Any = read_seen) -> set[str]:
+            with lock:
+                busy[rater] += 1
+                if busy[rater] > 1:
+                    overlaps.append(rater)
+            seen = read_seen(rater, task)
+            time.sleep(delay)  # widen the window a racing call would slip into
+            return seen
+
+        def recorded(rater: str, *args: Any, issue: Any = issue, **kwargs: Any) -> Any:
+            try:
+                return issue(rater, *args, **kwargs)
+            finally:
+                with lock:
+                    busy[rater] -= 1
+
+        monkeypatch.setattr(store, "seen_images", slow_seen)
+        monkeypatch.setattr(store, "issue_trial", recorded)
+    shown = []
+    for _ in range(rounds):
+        rater = apps[0].join()
+        start = threading.Barrier(2)
+
+        def ask(app: RatingApp, rater: str = rater, start: threading.Barrier = start) -> None:
+            start.wait(timeout=10)
+            app.next_trial(rater, "pair")
+
+        callers = [threading.Thread(target=ask, args=(app,)) for app in apps]
+        for t in callers:
+            t.start()
+        for t in callers:
+            t.join(30)
+        rows = apps[0].store.db.query(
+            "SELECT image_a, image_b FROM trials WHERE rater_id = ?", (rater,)
+        )
+        shown.append([image for row in rows for image in row])
+    return shown, overlaps
 
 
 def _postgres_bin() -> Path | None:

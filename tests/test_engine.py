@@ -38,8 +38,8 @@ TINY_TOY = [
     "data.name=ring",
     "data.n=2000",
     "model.name=mlp",
-    "model.g_hidden=16",
-    "model.d_hidden=16",
+    "model.g_width=16",
+    "model.d_width=16",
     "loss.name=wgan-gp",
     "train.batch_size=32",
     "train.steps=10",
@@ -115,7 +115,7 @@ def test_keep_last_prunes_old_checkpoints(tmp_path: Path) -> None:
 
 def test_loading_a_non_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "x.pt").write_text("not a checkpoint")
-    with pytest.raises(GanforgeError, match="not a readable ganforge checkpoint"):
+    with pytest.raises(GanforgeError, match="not a readable checkpoint: it is damaged"):
         load_checkpoint(tmp_path / "x.pt")
     with pytest.raises(GanforgeError, match="does not exist"):
         load_checkpoint(tmp_path / "missing.pt")

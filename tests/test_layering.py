@@ -7,21 +7,25 @@ import importlib.util
 from pathlib import Path
 
 PACKAGE = Path(str(importlib.util.find_spec("ganforge").origin)).parent  # type: ignore[union-attr]
-# docs/architecture.md: cli -> api -> tune -> train, metrics -> rate, style_figures -> runs, report
-# -> data, config, models, losses, presets -> registry, nn, errors, device, checkpoints
+# docs/architecture.md: cli -> api -> tune -> train, metrics -> rate, style_figures, translation
+# -> runs, report
+# -> data, config, models, losses, presets -> registry, nn, errors, device, checkpoints, limits
 # (a lower number is higher up; bayes depends on nothing else in the package)
 LEVELS = {
     "cli": 0,
     "api": 1,
     "tune": 2,
+    "tune_storage": 2,
     "train": 3,
     "metrics": 3,
     "rate": 4,
     "style_figures": 4,
+    "translation": 4,
     "runs": 5,
     "report": 5,
     "data": 6,
     "config": 6,
+    "legacy": 6,
     "models": 6,
     "losses": 6,
     "presets": 6,
@@ -30,6 +34,7 @@ LEVELS = {
     "errors": 7,
     "device": 7,
     "checkpoints": 7,
+    "limits": 7,
 }
 PEERS_APART = {("train", "metrics"), ("metrics", "train")}
 

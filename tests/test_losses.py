@@ -9,8 +9,10 @@ import torch
 from torch import nn
 
 from ganforge import losses as L
+from ganforge.data.base import DataInfo
 from ganforge.errors import ConfigError
-from ganforge.registry import LOSSES
+from ganforge.losses import build_loss
+from ganforge.registry import LOSSES, MODELS
 
 T = torch.tensor
 
@@ -86,9 +88,9 @@ def test_dragan_center_sets_the_gradient_norm_target() -> None:
     critic = lambda x: x @ w  # noqa: E731
     real, fake = torch.randn(8, 4), torch.randn(8, 4)
     for center, expected in ((1.0, 4.0), (0.0, 9.0)):
-        loss = LOSSES.get("dragan")(gp_weight=2.0, center=center)
+        loss = build_loss("dragan", {"dragan_weight": 2.0, "dragan_center": center})
         total, logs = loss.d_loss(critic, real, fake)
-        assert logs["penalty"] == pytest.approx(expected)
+        assert float(logs["dragan"]) == pytest.approx(expected)
         logistic = L.minimax_d(critic(real), critic(fake))
         assert total.item() == pytest.approx(logistic.item() + 2.0 * expected)
 
@@ -138,24 +140,30 @@ def test_every_loss_has_documented_defaults() -> None:
         o = LOSSES.get(name).optim
         assert (o.name, o.lr_g, o.n_critic) == (opt, lr, n_critic)
     assert LOSSES.get("wgan-gp").optim.betas == (0.0, 0.9)
-    assert LOSSES.get("wgan-gp")().gp_weight == 10.0
-    assert LOSSES.get("dragan")().gp_weight == 10.0
+    assert build_loss("wgan-gp", {}).penalties[0].weight == 10.0  # wasserstein + gp, lambda 10
+    assert build_loss("dragan", {}).penalties[0].weight == 10.0
     assert LOSSES.get("began")().lambda_k == 0.001
+
+
+def critic(d_norm: str) -> nn.Module:
+    """A DCGAN discriminator with ``d_norm``: losses read its declared batch_statistics."""
+    return MODELS.get("dcgan")(DataInfo("t", "image", (1, 16, 16), 10), d_norm=d_norm).d
 
 
 def test_batch_norm_critic_with_gradient_penalty_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="d_norm"):
-        LOSSES.get("wgan-gp")().check({"d_norm": "batch"})
-    LOSSES.get("wgan-gp")().check({"d_norm": "layer"})
+        build_loss("wgan-gp", {}).check(critic("batch"))
+    build_loss("wgan-gp", {}).check(critic("layer"))
     with pytest.raises(ConfigError, match="d_norm"):
-        LOSSES.get("non-saturating")(r1_gamma=10.0).check({"d_norm": "batch"})
-    LOSSES.get("non-saturating")().check({"d_norm": "batch"})  # no penalty, batch norm is fine
+        build_loss("non-saturating", {"penalty": ["r1"], "r1_gamma": 10.0}).check(critic("batch"))
+    build_loss("non-saturating", {}).check(critic("batch"))  # no penalty, batch norm is fine
 
 
 @pytest.mark.parametrize(
     ("name", "key"),
-    [("wgan-gp", "gp_weight"), ("dragan", "gp_weight"), ("non-saturating", "r1_gamma")],
+    [("wgan-gp", "gp_weight"), ("dragan", "dragan_weight"), ("non-saturating", "r1_gamma")],
 )
 def test_negative_penalty_weights_are_config_errors(name: str, key: str) -> None:
+    penalty = key.split("_")[0]
     with pytest.raises(ConfigError, match=rf"loss.{key}=-1.0 must be >= 0"):
-        LOSSES.get(name)(**{key: -1.0})
+        build_loss(name, {"penalty": [penalty], key: -1.0})

@@ -66,6 +66,7 @@ def test_evaluate_command_writes_json_with_provenance(digits_run: Path, tmp_path
     )
     assert code == 0, stdout
     assert "fid" in stdout and "real vs real" in stdout and "note:" not in stdout
+    assert "figure (nn): " in stdout and "-nearest-generated.png" in stdout
     doc = json.loads(out.read_text())
     assert doc["step"] == 6 and set(doc["values"]) >= {"fid", "density", "coverage", "dup_rate"}
     fid = doc["results"][0]
@@ -77,6 +78,8 @@ def test_evaluate_command_writes_json_with_provenance(digits_run: Path, tmp_path
     assert fid["extra"]["n_real"] == prov["n_real"] and len(fid["ci"]["fid"]) == 2
     figures = {r["metric"]: r["extra"].get("figure") for r in doc["results"]}
     assert Path(figures["nn"]).is_file() and Path(figures["duplicates"]).is_file()
+    nn_extra = next(r["extra"] for r in doc["results"] if r["metric"] == "nn")
+    assert Path(nn_extra["figure_real_to_generated"]).is_file() and nn_extra["space"] == "pixels"
     assert doc["floors"]["fid"] < doc["values"]["fid"]
 
 

@@ -108,11 +108,16 @@ def test_the_wgan_gp_toy_presets_carry_gan_toy_py_settings(
     means = np.asarray(info.extra["means"])
     gaps = np.linalg.norm(means[:, None] - means[None], axis=2) + np.eye(len(means)) * 9
     assert gaps.min() == pytest.approx(spacing) and info.extra["std"] == pytest.approx(std)
-    assert cfg.model.params == {"g_hidden": 512, "g_layers": 3, "d_hidden": 512, "d_layers": 3}
+    assert cfg.model.params == {"g_width": 512, "g_depth": 3, "d_width": 512, "d_depth": 3}
     assert (cfg.loss.name, cfg.loss.params) == ("wgan-gp", {"gp_weight": 0.1})
     o = cfg.optim
     assert (o.name, o.lr_g, o.lr_d, o.betas, o.n_critic) == ("adam", 1e-4, 1e-4, (0.5, 0.9), 5)
     assert (cfg.train.batch_size, cfg.train.steps, cfg.train.ema) == (256, 100_000, None)
     dragan = config.resolve(f"dragan-{name}")
-    assert (dragan.loss.name, dragan.loss.params) == ("dragan", {"gp_weight": 10.0, "perturb": 0.5})
+    assert dragan.loss.name == "dragan"
+    assert dragan.loss.params == {
+        "penalty": ["dragan"],
+        "dragan_weight": 10.0,
+        "dragan_perturb": 0.5,
+    }
     assert dragan.optim.n_critic == 1 and dragan.model.params == cfg.model.params

@@ -10,13 +10,13 @@ from ganforge.errors import ConfigError
 from ganforge.models.growing import channel_progression, fade, real_at_level
 from ganforge.models.progan import progan
 from ganforge.nn.resample import downsample_avg, upsample_nearest
-from ganforge.train.recipes.progressive import growth_phases
+from ganforge.train.schedules import growth_phases, progressive_schedule
 
 
 def tiny(size: int = 16, **params: object) -> tuple[torch.nn.Module, torch.nn.Module]:
     torch.manual_seed(0)
     info = DataInfo("t", "image", (1, size, size), 10)
-    models = progan(info, z_dim=8, fmap_base=64, fmap_max=8, mbstd_group=4, **params)
+    models = progan(info, z_dim=8, g_width=8, d_width=8, width_max=8, mbstd_group=4, **params)
     return models.g, models.d
 
 
@@ -100,11 +100,11 @@ def test_all_layers_in_use_stay_trainable_after_growth() -> None:
 
 def test_paper_channel_progression_and_explicit_channels() -> None:
     resolutions = [2**k for k in range(2, 11)]
-    paper = channel_progression(resolutions, 8192, 512)
+    paper = channel_progression(resolutions, None, 512)
     assert paper == [512, 512, 512, 512, 256, 128, 64, 32, 16]
-    assert channel_progression([4, 8], 8192, 512, channels=[7, 5]) == [7, 5]
+    assert channel_progression([4, 8], None, 512, widths=[7, 5]) == [7, 5]
     with pytest.raises(ConfigError, match="needs 2 positive values"):
-        channel_progression([4, 8], 8192, 512, channels=[7])
+        channel_progression([4, 8], None, 512, widths=[7])
 
 
 def test_non_power_of_two_data_names_the_size_to_use() -> None:
@@ -113,9 +113,8 @@ def test_non_power_of_two_data_names_the_size_to_use() -> None:
 
 
 def test_phases_fade_then_stabilise_each_resolution_with_lengths_in_images() -> None:
-    info = DataInfo("t", "image", (1, 16, 16), 10)
-    schedule = progan(info, phase_images=1000, final_images=3000, batch_sizes=[50, 20]).schedule
-    phases = growth_phases(schedule, total_steps=99, batch_size=7)
+    schedule = progressive_schedule(phase_images=1000, final_images=3000, batch_sizes=[50, 20])
+    phases = growth_phases(schedule, [4, 8, 16], total_steps=99, batch_size=7)
     assert [p.name for p in phases] == [
         "004x004-tuned",
         "008x008-faded",
@@ -126,6 +125,6 @@ def test_phases_fade_then_stabilise_each_resolution_with_lengths_in_images() -> 
     assert [p.snapshot for p in phases] == [p.name for p in phases]
     assert [p.batch_size for p in phases] == [50, 20, 20, 20, 20]
     assert [p.steps for p in phases] == [20, 50, 50, 50, 150]
-    even = growth_phases(progan(info).schedule, total_steps=12, batch_size=7)
+    even = growth_phases(progressive_schedule(), [4, 8, 16], total_steps=12, batch_size=7)
     assert [p.steps for p in even] == [3, 3, 2, 2, 2]
     assert {p.batch_size for p in even} == {7}

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import re
 import signal
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
@@ -14,35 +12,14 @@ from pathlib import Path
 
 from ganforge.rate import open_study
 
-from .rate_helpers import Rater, folder_study
-
-
-def _start(study_path: Path) -> tuple[subprocess.Popen, str, str]:
-    """``ganforge rate --study`` in a subprocess; returns it, its base URL and the rater token."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ganforge.cli", "rate", "--study", str(study_path), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    deadline = time.monotonic() + 90
-    seen = []
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        match = re.search(r"(http://127\.0\.0\.1:\d+)/join/(\S+)", line)
-        if match:
-            return proc, match.group(1), match.group(2)
-    proc.kill()
-    raise AssertionError("server did not start:\n" + "".join(seen))
+from .rate_helpers import Rater, folder_study, start_server
 
 
 def test_sigkill_loses_no_acknowledged_judgement(tmp_path: Path) -> None:
     study = folder_study(tmp_path)
     study.close()
-    proc, base, token = _start(study.path)
+    command = ["-m", "ganforge.cli", "rate", "--study", str(study.path), "--port", "0"]
+    proc, base, token, _ = start_server([sys.executable, *command])
     acked: list[str] = []
     lock = threading.Lock()
     stop = threading.Event()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -13,7 +11,7 @@ import pytest
 from ganforge.rate import Limits, RatingApp
 from ganforge.rate.security import Limit
 
-from .rate_helpers import Rater, folder_study, running
+from .rate_helpers import concurrent_raters, folder_study, race_pair_trials, running
 
 RATERS = 16
 ANSWERS = 20
@@ -22,75 +20,15 @@ ANSWERS = 20
 def test_concurrent_raters_lose_and_duplicate_nothing(tmp_path: Path) -> None:
     study = folder_study(tmp_path, n=8)
     unlimited = Limit(rate=1e6, burst=1e6)
-    acked: list[tuple[str, str]] = []  # (rater, trial) acknowledged with 200
-    duplicates_refused = Counter()
-    failures: list[str] = []
-    lock = threading.Lock()
-    start = threading.Barrier(RATERS)
-
-    def rater_loop(k: int, base: str, token: str) -> None:
-        try:
-            judge(k, base, token)
-        except Exception as exc:  # a crash in a thread must fail the test, not vanish
-            failures.append(f"rater {k}: {exc!r}")
-
-    def judge(k: int, base: str, token: str) -> None:
-        rng = random.Random(k)
-        rater = Rater(base)
-        if rater.join(token) != 200:
-            failures.append(f"rater {k} could not join")
-            return
-        start.wait(timeout=60)
-        for i in range(ANSWERS):
-            task = ("pair", "rating", "rapid")[(k + i) % 3]
-            trial = rater.next(task)
-            if task == "pair":
-                fields = {"choice": trial["images"][rng.randrange(2)]["id"]}
-            elif task == "rating":
-                fields = {"rating": rng.randint(1, 5)}
-            else:
-                fields = {"choice": rng.choice(["real", "fake"]), "shown_ms": 500.0}
-            # every fourth answer is sent twice at once (a double click, a client retry)
-            copies = 2 if i % 4 == 0 else 1
-            codes: list[int] = []
-
-            def send(trial: dict = trial, fields: dict = fields, codes: list = codes) -> None:
-                codes.append(rater.answer(trial, **fields)[0])
-
-            senders = [threading.Thread(target=send) for _ in range(copies)]
-            for s in senders:
-                s.start()
-            for s in senders:
-                s.join()
-            with lock:
-                if sorted(codes) != ([200, 409] if copies == 2 else [200]):
-                    failures.append(f"rater {k} answer {i}: {codes}")
-                acked.append((rater.cookie, trial["trial"]))
-                duplicates_refused[k] += codes.count(409)
-
     with running(study, limits=Limits(api=unlimited, join=unlimited, requests=unlimited)) as srv:
-        token = study.rater_token
         began = time.perf_counter()
-        threads = [
-            threading.Thread(target=rater_loop, args=(k, srv.base_url, token))
-            for k in range(RATERS)
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(120)
+        load = concurrent_raters(srv.base_url, study.rater_token, RATERS, ANSWERS)
         elapsed = time.perf_counter() - began
         app = srv.app
 
-    assert failures == []
     rows = study.store.judgements()
-    stored = [r.trial_id for r in rows]
-    assert len(stored) == len(set(stored)) == RATERS * ANSWERS  # nothing lost, nothing twice
-    assert set(stored) == {trial for _, trial in acked}
-    assert sum(duplicates_refused.values()) == RATERS * ((ANSWERS + 3) // 4)
-    per_rater = Counter(r.rater_id for r in rows)
-    assert len(per_rater) == RATERS and set(per_rater.values()) == {ANSWERS}
-    # the schedule's in-memory tallies agree with the database
+    load.check_stored(rows, RATERS, ANSWERS)  # nothing lost, nothing stored twice
+    # the schedule's tallies agree with the database
     counts = Counter(r.task for r in rows)
     assert app.wins.sum() == counts["pair"]
     assert app.rated.sum() == counts["rating"] and app.rapid.sum() == counts["rapid"]
@@ -104,50 +42,8 @@ def test_quick_next_calls_of_one_rater_never_show_an_image_twice(
     """Two images per model, two calls at once: each call must see what the other recorded."""
     study = folder_study(tmp_path, n=2)
     app = RatingApp(study, seed=0, rounds=20)
-    store = app.store
-    read_seen, issue = store.seen_images, store.issue_trial
-    busy: Counter[str] = Counter()  # sequences of a rater between reading 'seen' and recording
-    overlaps: list[str] = []
-    lock = threading.Lock()
-
-    def slow_seen(rater: str, task: str) -> set[str]:
-        with lock:
-            busy[rater] += 1
-            if busy[rater] > 1:
-                overlaps.append(rater)
-        seen = read_seen(rater, task)
-        time.sleep(0.03)  # widen the window a racing call would slip into
-        return seen
-
-    def recorded(rater: str, *args: object, **kwargs: object) -> object:
-        try:
-            return issue(rater, *args, **kwargs)
-        finally:
-            with lock:
-                busy[rater] -= 1
-
-    monkeypatch.setattr(store, "seen_images", slow_seen)
-    monkeypatch.setattr(store, "issue_trial", recorded)
-    for _ in range(10):
-        rater = store.add_rater()
-        start = threading.Barrier(2)
-
-        def ask(rater: str = rater, start: threading.Barrier = start) -> None:
-            start.wait(timeout=10)
-            app.next_trial(rater, "pair")
-
-        callers = [threading.Thread(target=ask) for _ in range(2)]
-        for t in callers:
-            t.start()
-        for t in callers:
-            t.join(30)
-        shown = [
-            image
-            for trial_images in store.db.query(
-                "SELECT image_a, image_b FROM trials WHERE rater_id = ?", (rater,)
-            )
-            for image in trial_images
-        ]
-        assert len(shown) == 4 and len(set(shown)) == 4, shown
+    shown, overlaps = race_pair_trials([app, app], 10, 0.03, monkeypatch)
+    for images in shown:
+        assert len(images) == 4 and len(set(images)) == 4, images
     assert overlaps == []
     study.close()

@@ -310,13 +310,13 @@ def test_stalled_clients_are_dropped_after_the_timeout_and_others_are_served(
         assert rater.answer(trial, rating=3)[0] == 200
         assert _pending(stalled_body) and _pending(stalled_headers)
         reply = _read_until_closed(stalled_body)
-        assert reply.startswith(b"HTTP/1.0 408") and reply.endswith(b"request body timed out")
+        assert reply.startswith(b"HTTP/1.1 408") and reply.endswith(b"request body timed out")
         assert _read_until_closed(stalled_headers) == b""  # dropped without an answer
         assert 1.0 <= time.monotonic() - began < 10
         short = _raw(server, f"{headers}Content-Length: 100\r\n\r\n".encode() + b"{" * 10)
         short.shutdown(socket.SHUT_WR)  # the client gives up: the body ends early
         reply = _read_until_closed(short)
-        assert reply.startswith(b"HTTP/1.0 400") and reply.endswith(
+        assert reply.startswith(b"HTTP/1.1 400") and reply.endswith(
             b"shorter than its Content-Length"
         )
         for sock in (stalled_body, stalled_headers, short):

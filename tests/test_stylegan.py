@@ -15,7 +15,9 @@ from ganforge.models.stylegan import StyleGANGenerator, mix_styles, mixing_cutof
 def tiny(**params: object) -> StyleGANGenerator:
     torch.manual_seed(0)
     info = DataInfo("t", "image", (1, 16, 16), 10)
-    g = stylegan(info, z_dim=8, w_dim=8, mapping_layers=2, fmap_base=64, fmap_max=8, **params).g
+    g = stylegan(
+        info, z_dim=8, w_dim=8, mapping_layers=2, g_width=8, d_width=8, width_max=8, **params
+    ).g
     with torch.no_grad():  # noise scales start at zero; make noise visible
         for layer in g.layers:
             layer.noise.weight.fill_(0.5)

@@ -38,7 +38,7 @@ def test_side_by_side_pairs_split_into_a_and_b(tmp_path: Path) -> None:
     assert len(data) == 3 and data.info.kind == "paired"
     assert data.a[:, :, 4, 4].tolist() == [list(RED)] * 3
     assert data.b[:, :, 4, 4].tolist() == [list(BLUE)] * 3
-    assert any("skipped 1 unreadable" in note for note in data.info.notes)
+    assert any("used 3 of 4 items" in note and "1 not an image" in note for note in data.info.notes)
     assert data.info.extra["held_out"] == {"split": "test"}
     held = held_out_dataset("paired", {"root": str(tmp_path), "size": 8}, data.info)
     assert held.a[0, :, 4, 4].tolist() == list(GREEN) and not held.jitter

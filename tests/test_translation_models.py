@@ -45,7 +45,9 @@ def test_pix2pix_official_counts_and_patch_output() -> None:
 
 
 def test_pix2pix_tutorial_variant_by_configuration() -> None:
-    models = pix2pix(info("paired", 256), g_bias=True, d_layers=4, d_bias=True, d_same_padding=True)
+    models = pix2pix(
+        info("paired", 256), g_bias=True, patch_layers=4, d_bias=True, d_same_padding=True
+    )
     assert with_bn_statistics(models.g) == 54_429_315
     assert with_bn_statistics(models.d) == 6_968_257
     assert models.d(torch.zeros(1, 6, 256, 256)).shape == (1, 1, 16, 16)
@@ -56,7 +58,7 @@ def test_cyclegan_official_and_tutorial_counts() -> None:
     models = cyclegan(info("unpaired", 256))
     assert trainable(models.g_ab) == 11_378_179
     assert trainable(models.d_b) == 2_764_737
-    tutorial = cyclegan(info("unpaired", 256), d_layers=4, d_norm="instance-affine")
+    tutorial = cyclegan(info("unpaired", 256), patch_layers=4, d_norm="instance-affine")
     assert trainable(tutorial.d_a) == 6_962_369
 
 
@@ -179,6 +181,6 @@ def test_patch_output_side_matches_the_network(side: int, n_layers: int, same: b
 
 
 def test_too_small_images_name_the_fix() -> None:
-    with pytest.raises(ConfigError, match=r"lower model\.d_layers"):
+    with pytest.raises(ConfigError, match=r"lower model\.patch_layers"):
         pix2pix(info("paired", 16), g_width=4, d_width=4)
-    assert pix2pix(info("paired", 16), g_width=4, d_width=4, d_layers=2).d is not None
+    assert pix2pix(info("paired", 16), g_width=4, d_width=4, patch_layers=2).d is not None

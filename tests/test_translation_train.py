@@ -11,11 +11,11 @@ import torch
 from PIL import Image
 from torch import nn
 
-from ganforge import api
+from ganforge import api, runs, translation
 from ganforge.checkpoints import load_checkpoint
 from ganforge.data import build_dataset
 from ganforge.data.translation import TranslationDataset
-from ganforge.errors import ConfigError
+from ganforge.errors import ConfigError, GanforgeError
 from ganforge.metrics.translation import unpaired_scores
 from ganforge.metrics.two_domain import DomainClassifier
 from ganforge.models.base import Translator
@@ -23,8 +23,14 @@ from ganforge.models.base import Translator
 from .conftest import run_cli
 
 TINY = ["train.threads=1", "train.progress=false", "data.size=16"]
-PIX2PIX = [*TINY, "model.g_width=4", "model.d_width=4", "model.d_layers=2", "train.batch_size=4"]
-CYCLEGAN = [*PIX2PIX[:-1], "model.n_blocks=1", "train.batch_size=2"]
+PIX2PIX = [
+    *TINY,
+    "model.g_width=4",
+    "model.d_width=4",
+    "model.patch_layers=2",
+    "train.batch_size=4",
+]
+CYCLEGAN = [*PIX2PIX[:-1], "model.g_depth=1", "train.batch_size=2"]
 
 
 @pytest.fixture(scope="module")
@@ -118,13 +124,13 @@ def test_translate_reads_a_large_folder_in_chunks(
     cyclegan_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sizes: list[int] = []
-    load = api.scan_and_load
+    load = translation.scan_and_load
 
     def counting(files: list[Path], *args: object, **kwargs: object) -> object:
         sizes.append(len(files))
         return load(files, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(api, "scan_and_load", counting)
+    monkeypatch.setattr(translation, "scan_and_load", counting)
     shades = torch.randint(0, 256, (70, 16, 16), generator=torch.Generator().manual_seed(0))
     for i, shade in enumerate(shades):
         Image.fromarray(shade.to(torch.uint8).numpy()).save(tmp_path / f"{i:02d}.png")
@@ -164,6 +170,13 @@ def test_pix2pix_has_one_direction_and_no_latent(
     assert code == 2 and "data.direction=BtoA" in err
     code, _, err = run_cli(capsys, "sample", str(pix2pix_run))
     assert code == 2 and "ganforge translate" in err
+
+
+def test_a_pair_judging_patchgan_is_not_loaded_as_a_judge(pix2pix_run: Path) -> None:
+    """Discriminator-judged measures (battle, tournament) load a GAN ``Discriminator`` (its
+    declared ``pack``); Pix2Pix's PatchGAN judges (source, target) pairs and is refused."""
+    with pytest.raises(GanforgeError, match="without a single GAN discriminator"):
+        runs.load_discriminator(pix2pix_run)
 
 
 def test_translate_eval_prints_model_and_identity(

@@ -10,7 +10,7 @@ from ganforge import api, config
 from ganforge import tune as tune_mod
 from ganforge.bayes import ACQUISITION_CHOICES, Optimizer
 from ganforge.cli import cli, main
-from ganforge.errors import ConfigError, TrainingError
+from ganforge.errors import ConfigError, GanforgeError, TrainingError
 from ganforge.registry import METRICS, Entry
 
 # tiny trials: a few steps of the toy MLP GAN, a small sample for the metric
@@ -90,6 +90,34 @@ def test_failed_trials_are_recorded_and_the_search_goes_on(
     assert (
         "failed (TrainingError: non-finite loss at step 3)" in result.files["results"].read_text()
     )
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["journal", "storage"])
+def test_a_search_whose_every_trial_failed_is_one_error(
+    shared: bool, tmp_path: Path, space_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bad fixed setting fails every trial alike: the search ends in an error naming the first
+    failure, locally and as a worker of a shared (--storage) search."""
+    storage = None
+    if shared:
+        pytest.importorskip("optuna")
+        storage = f"sqlite:///{tmp_path / 'search.db'}"
+
+    def broken(cfg: config.Config, **kw: object):  # type: ignore[no-untyped-def]
+        raise TrainingError("non-finite loss at step 1")
+
+    monkeypatch.setattr(tune_mod, "train", broken)
+    with pytest.raises(GanforgeError, match=r"all 2 trial\(s\) failed; trial 0: .*non-finite loss"):
+        api.tune(
+            "toy-grid",
+            space_file,
+            2,
+            2,
+            "modes",
+            out=tmp_path / "s",
+            overrides=FAST,
+            storage=storage,
+        )
 
 
 def test_a_score_key_of_several_metrics_must_be_named_with_its_metric(

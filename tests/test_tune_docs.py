@@ -1,4 +1,5 @@
-"""The search spaces in docs/bayesopt.md pass tune's own up-front check (no training)."""
+"""The search spaces in docs/bayesopt.md and docs/scale.md pass tune's own up-front check, and
+the tune commands there parse (no training)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from ganforge import tune as tune_mod
+from ganforge.cli import cli
 from ganforge.errors import ConfigError
 from ganforge.registry import PRESETS
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "bayesopt.md"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
 YAML_BLOCK = re.compile(r"^```yaml\n(.*?)^```", re.M | re.S)
 TUNE_COMMAND = re.compile(r"^ganforge tune (.+)$", re.M)
 
@@ -27,10 +29,11 @@ def next_tune_command(text: str, start: int) -> tuple[str, dict[str, str]]:
     raise AssertionError(f"no `ganforge tune PRESET` command follows the block at {start}")
 
 
-def test_every_space_in_the_docs_fits_the_preset_it_is_run_with(tmp_path: Path) -> None:
-    text = DOC.read_text()
+@pytest.mark.parametrize("doc", ["bayesopt.md", "scale.md"])
+def test_every_space_in_the_docs_fits_the_preset_it_is_run_with(tmp_path: Path, doc: str) -> None:
+    text = (DOCS / doc).read_text()
     blocks = list(YAML_BLOCK.finditer(text))
-    assert blocks, f"{DOC} has no ```yaml search space"
+    assert blocks, f"{doc} has no ```yaml search space"
     for i, block in enumerate(blocks):
         preset, options = next_tune_command(text, block.end())
         path = tmp_path / f"space-{i}.yaml"
@@ -39,6 +42,10 @@ def test_every_space_in_the_docs_fits_the_preset_it_is_run_with(tmp_path: Path) 
         tune_mod.check_space(preset, space, ())
         assert options["--space"] == "space.yaml"
         tune_mod.objective_for(options["--metric"])
+    for match in TUNE_COMMAND.finditer(text):  # every example's options are ones `tune` has
+        words = shlex.split(match.group(1))
+        if words[0] in PRESETS:
+            cli.commands["tune"].make_context("tune", words)
 
 
 def test_the_check_rejects_a_key_the_model_does_not_have(tmp_path: Path) -> None:

@@ -1,17 +1,14 @@
-"""The public Python surface: train, load, sample, evaluate, list. The CLI calls only this."""
+"""The public Python surface: train, load, sample, evaluate, list. The CLI calls only this.
+
+A facade: each function checks the caller's arguments and hands over to the room that does
+the work (train, metrics, translation, rate, style_figures, tune, bayes).
+"""
 
 from __future__ import annotations
 
-import datetime as _dt
-import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import numpy as np
-import torch
-from PIL import Image
 
 from ganforge import config as config_mod
 from ganforge import rate as _rate
@@ -20,26 +17,31 @@ from ganforge import tune as _tune
 from ganforge.bayes.naive_bayes import NaiveBayesError
 from ganforge.bayes.nb_cli_support import CHOICES as _NB_CHOICES
 from ganforge.bayes.nb_cli_support import NaiveBayesRun, run_naive_bayes
-from ganforge.data import Dataset
+from ganforge.data.faces import CROPS as FACE_CROPS
 from ganforge.data.faces import DETECTORS as FACE_DETECTORS
 from ganforge.data.faces import FacesReport, prepare_faces
-from ganforge.data.folder import list_images, scan_and_load
-from ganforge.data.grid import to_uint8
-from ganforge.data.translation import TranslationDataset
-from ganforge.errors import DataError, GanforgeError
+from ganforge.errors import ConfigDeprecationWarning, ConfigWarning, DataError, GanforgeError
+from ganforge.limits import MAX_SIDE, SEED_MAX, check_run_name
+from ganforge.losses import loss_keys, penalty_keys
+from ganforge.metrics import contests as _contests
+from ganforge.metrics.compare import Comparison
+from ganforge.metrics.compare import compare as _compare
 from ganforge.metrics.evaluate import Evaluation, evaluate, table
-from ganforge.metrics.evaluator import TrainingEvaluator
+from ganforge.metrics.evaluator import check_eval_settings, training_evaluator
 from ganforge.metrics.features import extractor_rows, inception_weights
 from ganforge.metrics.reference import dataset_stats
 from ganforge.metrics.select import select
 from ganforge.metrics.stats import FeatureStats
-from ganforge.metrics.translation import TranslationEvaluator
+from ganforge.metrics.translation import evaluate_run as _evaluate_translation
 from ganforge.metrics.translation import table as _translation_table
-from ganforge.registry import DATASETS, LOSSES, METRICS, MODELS, PRESETS
-from ganforge.report import save_samples, write_report
+from ganforge.models.latent import slerp
+from ganforge.rate.study import EXPOSURE_MS as RATE_EXPOSURE_MS
+from ganforge.registry import DATASETS, LOSSES, METRICS, MODELS, PENALTIES, PRESETS
+from ganforge.report import save_samples
 from ganforge.runs import DEFAULT_ROOT, Loaded, RunDir, load
-from ganforge.train import TrainResult, resolve_device
+from ganforge.train import TrainResult
 from ganforge.train import train as _train
+from ganforge.translation import Translated, translate
 
 
 def train(
@@ -60,19 +62,6 @@ def train(
     sets = list(overrides)
     if not progress:
         sets.append("train.progress=false")
-    made: list[TrainingEvaluator] = []
-
-    def evaluator(
-        cfg: config_mod.Config, dataset: Dataset
-    ) -> TrainingEvaluator | TranslationEvaluator | None:
-        if isinstance(dataset, TranslationDataset):  # held-out scores against the baselines
-            return TranslationEvaluator(cfg, dataset.info, dataset)
-        if not cfg.eval.metrics:
-            return None
-        made.append(TrainingEvaluator(cfg, dataset))
-        made[-1].prepare()  # bad metric settings fail before training starts
-        return made[-1]
-
     if resume is not None:
         given = [k for k, v in (("a preset", preset), ("a config", config), ("a name", name)) if v]
         if given:
@@ -80,27 +69,17 @@ def train(
                 f"--resume continues a run as it was configured; drop "
                 f"{' and '.join(given)} (only train.* and eval.* may change)"
             )
-        result = _train(resume=resume, overrides=sets, runs_root=runs_root, evaluator=evaluator)
+        return _train(
+            resume=resume, overrides=sets, runs_root=runs_root, evaluator=training_evaluator
+        )
+    if config is not None:  # the caller's Config is left untouched
+        cfg = config_mod.from_dict(config_mod.apply_overrides(config_mod.to_dict(config), sets))
     else:
-        if config is not None:  # the caller's Config is left untouched
-            cfg = config_mod.from_dict(config_mod.apply_overrides(config_mod.to_dict(config), sets))
-        else:
-            cfg = config_mod.resolve(preset, sets)
-        if name:
-            cfg.name = name
-        result = _train(cfg, runs_root=runs_root, evaluator=evaluator)
-    if made and result.status == "completed" and made[0].write_floors(result.run.path):
-        write_report(result.run.path)
-    return result
-
-
-def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """Spherical interpolation between latent batches ``a`` and ``b`` at fractions ``t``."""
-    a_n, b_n = a / a.norm(dim=-1, keepdim=True), b / b.norm(dim=-1, keepdim=True)
-    omega = torch.acos((a_n * b_n).sum(-1, keepdim=True).clamp(-1 + 1e-7, 1 - 1e-7))
-    so = torch.sin(omega)
-    t = t[:, None]
-    return torch.sin((1 - t) * omega) / so * a + torch.sin(t * omega) / so * b
+        cfg = config_mod.resolve(preset, sets)
+    if name:
+        cfg.name = name
+    check_eval_settings(cfg)  # metric names fail now, not after the data is loaded
+    return _train(cfg, runs_root=runs_root, evaluator=training_evaluator)
 
 
 def sample(
@@ -129,20 +108,9 @@ def sample(
     written = [save_samples(samples, model.info, out, nrow=None)]
     if interpolate:
         strip = out.with_name(out.stem + "-interp.png")
-        written.append(_interpolation(model, seed, steps, strip, truncation))
+        line = model.g.interpolate(seed, steps, truncation)
+        written.append(save_samples(line, model.info, strip, nrow=steps))
     return written
-
-
-def _interpolation(
-    model: Loaded, seed: int, steps: int, out: Path, truncation: float | None = None
-) -> Path:
-    g = model.g
-    z0 = g.latent(1, torch.Generator().manual_seed(seed))
-    z1 = g.latent(1, torch.Generator().manual_seed(seed + 1))
-    z = slerp(z0.expand(steps, -1), z1.expand(steps, -1), torch.linspace(0, 1, steps))
-    labels = [0] * steps if getattr(g, "n_classes", 0) else None
-    samples = model.sample(steps, labels=labels, z=z, truncation=truncation)
-    return save_samples(samples, model.info, out, nrow=steps)
 
 
 LISTINGS = {
@@ -150,20 +118,26 @@ LISTINGS = {
     "datasets": DATASETS,
     "models": MODELS,
     "losses": LOSSES,
+    "penalties": PENALTIES,
     "metrics": METRICS,
 }
 
 
 def listing(kind: str) -> list[tuple[str, str]]:
-    """(name, one-line summary) for presets, datasets, models, losses or metrics."""
+    """(name, one-line summary) for presets, datasets, models, losses, penalties or metrics."""
     return [(e.name, e.summary) for e in LISTINGS[kind]]
 
 
 def parameters(kind: str, name: str) -> tuple[str, list[tuple[str, str, str]]]:
-    """The summary and (parameter, type, default) rows of one dataset, model or loss."""
-    if kind not in ("datasets", "models", "losses"):
+    """The summary and (parameter, type, default) rows of one dataset, model, loss or penalty
+    (a loss with its default penalties' keys; a penalty's keys as the loss section spells them)."""
+    if kind not in ("datasets", "models", "losses", "penalties"):
         raise GanforgeError(f"{kind} have no parameters to list")
     entry = LISTINGS[kind].entry(name)
+    if kind == "losses":
+        return entry.summary, config_mod.describe_keys(loss_keys(name, {}))
+    if kind == "penalties":
+        return entry.summary, config_mod.describe_keys(penalty_keys(name))
     return entry.summary, config_mod.describe_parameters(entry.obj)
 
 
@@ -179,19 +153,30 @@ def stats(
     out: str | Path | None = None,
     split: str | None = None,
     limit: int | None = None,
+    size: int | tuple[int, int] | None = None,
 ) -> tuple[Path, FeatureStats]:
-    """Reference statistics (mu, sigma, count, provenance) of a dataset as a cached .npz."""
-    return dataset_stats(dataset, extractor, out, split, limit)
+    """Reference statistics (mu, sigma, count, provenance) of a dataset as a cached .npz;
+    image files at their own size unless ``size`` is given."""
+    return dataset_stats(dataset, extractor, out, split, limit, size)
+
+
+def compare(a: str | Path, b: str | Path | None = None, **options: Any) -> Comparison:
+    """Score image set ``a`` against reference ``b``, or alone with one-sided metrics (IS).
+
+    Sources and ``options`` (metrics, extractor, n, seed, size, limit, json_path, bootstrap,
+    use_ema) as in ``ganforge.metrics.compare.compare``."""
+    return _compare(a, b, **options)
 
 
 NAIVE_BAYES_CHOICES = _NB_CHOICES
 
 
-def naive_bayes(data: str | Path, target: str, **options: Any) -> NaiveBayesRun:
+def naive_bayes(data: str | Path, target: str | int, **options: Any) -> NaiveBayesRun:
     """Cross-validate a Naive Bayes classifier on a CSV file; ``predict`` classifies new rows.
 
     ``options`` are those of ``ganforge.bayes.nb_cli_support.run_naive_bayes`` (model, cv,
-    predict, out, seed, convention, unseen, alpha, bandwidth); ``out`` writes the predictions."""
+    header, folds, predict, out, seed, convention, unseen, alpha, bandwidth); ``target`` is a
+    column name or index; ``out`` writes the predictions."""
     try:
         return run_naive_bayes(data, target, **options)
     except NaiveBayesError as exc:
@@ -214,41 +199,29 @@ def rate(
     feedback: bool | None = None,
     announce: Callable[[str], None] = print,
     verbose: bool = False,
+    **serving: Any,
 ) -> None:
-    """Create a rating study from runs or folders (or reopen ``study``) and serve its web page."""
-    if sources:
-        params = {}
-        for text in real_overrides:
-            key, value = config_mod.parse_override(text)
-            params[".".join(key)] = value
-        folder = (
-            Path(study)
-            if study
-            else Path("studies") / _dt.datetime.now().strftime("rate-%Y%m%d-%H%M%S")
-        )
-        announce(f"sampling {n_images} images per model into {folder} ...")
-        opened = _rate.create_study(
-            sources,
-            folder,
-            real=real,
-            real_params=params,
-            n_images=n_images,
-            seed=seed,
-            db_url=db,
-            size=size,
-            exposure_ms=exposure_ms or _rate.study.DEFAULT_EXPOSURE_MS,
-            feedback=True if feedback is None else feedback,
-        )
-    elif study is not None:
-        if real or db or size:
-            raise GanforgeError(
-                "--real, --db and --size apply when creating a study, not when reopening one"
-            )
-        opened = _rate.open_study(study)
-    else:
-        raise GanforgeError("give runs or image folders to compare, or --study DIR to reopen one")
+    """Create a rating study from runs or folders (or reopen ``study``) and serve its web page.
+
+    ``serving`` goes to ``rate.serve``: proxy_headers, root_path, workers, public_url.
+    """
+    opened = _rate.prepare_study(
+        sources,
+        study,
+        real=real,
+        real_overrides=real_overrides,
+        n_images=n_images,
+        seed=seed,
+        db=db,
+        size=size,
+        exposure_ms=exposure_ms,
+        feedback=feedback,
+        announce=announce,
+    )
     announce(f"study folder: {opened.path}")
-    _rate.serve(opened, host, port, exposure_ms, feedback, announce=announce, verbose=verbose)
+    _rate.serve(
+        opened, host, port, exposure_ms, feedback, announce=announce, verbose=verbose, **serving
+    )
 
 
 def rate_report(study: str | Path) -> tuple[str, Path]:
@@ -301,77 +274,7 @@ def style_mix(
     ]
 
 
-TRANSLATE_CHUNK = 32  # images decoded and translated at a time, so large folders fit in memory
-
-
-@dataclass
-class Translated:
-    """What ``translate`` wrote: output files and the inputs it skipped (path, reason)."""
-
-    written: list[Path]
-    skipped: list[tuple[Path, str]]
-
-
-def _translator(model: Loaded, direction: str) -> Any:
-    """The generator of a translation run for ``direction`` (AtoB or BtoA)."""
-    if model.info.kind not in ("paired", "unpaired"):
-        raise GanforgeError(
-            f"{model.checkpoint} holds a {model.config.model.name} model, not a translation "
-            "model (pix2pix, cyclegan); use `ganforge sample` for it"
-        )
-    gens = model.generators
-    if direction not in ("AtoB", "BtoA"):
-        raise GanforgeError(f"--direction must be AtoB or BtoA, got {direction!r}")
-    if direction == "AtoB":
-        return gens["g"] if "g" in gens else gens["g_ab"]
-    if "g_ba" not in gens:
-        raise GanforgeError(
-            "this model learned one direction (A to B); to translate B to A, train another "
-            "with --set data.direction=BtoA"
-        )
-    return gens["g_ba"]
-
-
-def translate(
-    path: str | Path,
-    input_dir: str | Path,
-    out_dir: str | Path,
-    direction: str = "AtoB",
-    seed: int = 0,
-    use_ema: bool = True,
-    batch_size: int = 16,
-) -> Translated:
-    """Translate every image under ``input_dir`` (resized and centre-cropped to the training
-    size) and write ``<name>.png`` files, keeping sub-folders, under ``out_dir``.
-
-    Images are read and translated ``TRANSLATE_CHUNK`` at a time; ``seed`` drives test-time
-    dropout through a local generator (torch's global one is left alone)."""
-    model = load(path, device=resolve_device("auto"), use_ema=use_ema)
-    g = _translator(model, direction)
-    source = Path(input_dir).expanduser()
-    files = list_images(source)
-    if not files:
-        raise GanforgeError(f"no images found under {source}")
-    generator = torch.Generator().manual_seed(seed)  # test-time dropout, reproducible per seed
-    chunk = max(TRANSLATE_CHUNK, batch_size)
-    written: list[Path] = []
-    skipped: list[tuple[Path, str]] = []
-    for start in range(0, len(files), chunk):
-        part = files[start : start + chunk]
-        images, kept, bad = scan_and_load(part, model.info.size, g.in_channels, progress=False)
-        skipped += bad
-        if not images:
-            continue
-        batch = torch.from_numpy(np.stack(images).transpose(0, 3, 1, 2).copy())
-        outputs = to_uint8(g.translate(batch, batch_size, generator)).numpy().transpose(0, 2, 3, 1)
-        for i, array in zip(kept, outputs):
-            dest = Path(out_dir) / part[i].relative_to(source).with_suffix(".png")
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array).save(dest)
-            written.append(dest)
-    if not written:
-        raise GanforgeError(f"none of the {len(files)} images under {source} could be read")
-    return Translated(written, skipped)
+TUNE_ACQUISITIONS = _tune.ACQUISITION_CHOICES
 
 
 def evaluate_translation(
@@ -379,19 +282,51 @@ def evaluate_translation(
 ) -> dict[str, float]:
     """Held-out scores of a Pix2Pix/CycleGAN run or checkpoint next to the identity baseline;
     also written as JSON to ``out`` (default: ``translation-eval-stepN.json`` in the run)."""
-    model = load(path, device=resolve_device("auto"), use_ema=use_ema)
-    _translator(model, "AtoB")
-    scores = TranslationEvaluator(model.config, model.info).scores(model.generators)
-    if out is None:
-        run = model.checkpoint.parent
-        run = run.parent if run.name == "checkpoints" else run
-        out = run / f"translation-eval-step{model.step}.json"
-    record = {"checkpoint": str(model.checkpoint), "step": model.step, **scores}
-    Path(out).write_text(json.dumps(record, indent=1) + "\n")
-    return scores
+    return _evaluate_translation(path, use_ema, out)
 
 
-TUNE_ACQUISITIONS = _tune.ACQUISITION_CHOICES
+Contest = _contests.Contest
+
+
+def battle(
+    run_a: str | Path,
+    run_b: str | Path,
+    *,
+    n: int = 1000,
+    seed: int = 0,
+    tolerance: float = 0.1,
+    json_path: str | Path | None = None,
+) -> Contest:
+    """GAM (Im et al. 2016): two runs' discriminators judge held-out real images and each
+    other's samples; the result names the winner (or a tie)."""
+    return _contests.gam_battle(run_a, run_b, n, seed, tolerance, json_path)
+
+
+def tournament(
+    runs: Sequence[str | Path],
+    *,
+    n: int = 500,
+    seed: int = 0,
+    real: bool = True,
+    json_path: str | Path | None = None,
+) -> Contest:
+    """Every run's discriminator judges every run's samples (and held-out real images):
+    win rates and Bradley-Terry / Elo skill ratings of each generator and discriminator."""
+    return _contests.run_tournament(runs, n, seed, real, json_path)
+
+
+def nrds(
+    runs: Sequence[str | Path],
+    *,
+    n: int = 1000,
+    seed: int = 0,
+    epochs: int = 20,
+    extractor: str | None = None,
+    json_path: str | Path | None = None,
+) -> Contest:
+    """NRDS (Zhang et al. 2018) of several runs: one classifier learns real against all of
+    them; the runs it rejects last score highest (scores sum to 1)."""
+    return _contests.run_nrds(runs, n, seed, epochs, extractor, json_path)
 
 
 def translation_table(scores: dict[str, float]) -> list[tuple[str, str, str, str]]:
@@ -410,34 +345,77 @@ def tune(
     overrides: Iterable[str] = (),
     seed: int = 0,
     acquisition: str = "ei",
+    storage: str | None = None,
     on_trial: Callable[[dict], None] | None = None,
+    on_wait: Callable[[list[int]], None] | None = None,
 ) -> _tune.TuneResult:
     """Bayesian search over ``space`` (YAML): ``trials`` trainings of ``steps`` steps, each
-    scored by ``metric``; resumes from the journal in ``out``; writes the best as a preset."""
-    return _tune.tune(
-        preset,
-        space,
-        trials,
-        steps,
-        metric,
-        folder=out,
-        overrides=overrides,
-        seed=seed,
-        acquisition=acquisition,
-        on_trial=on_trial,
-    )
+    scored by ``metric``; resumes from the journal in ``out``; writes the best as a preset.
+    With ``storage`` (an Optuna storage URL) this process is one of the search's workers.
+
+    A search whose every trial failed is an error naming the first failure (a bad fixed
+    setting fails every trial the same way)."""
+    check_eval_settings(config_mod.resolve(preset, list(overrides)))  # kept in best.yaml
+    if storage is None:
+        result = _tune.tune(
+            preset,
+            space,
+            trials,
+            steps,
+            metric,
+            folder=out,
+            overrides=overrides,
+            seed=seed,
+            acquisition=acquisition,
+            on_trial=on_trial,
+        )
+    else:
+        from ganforge import tune_storage  # needs the `tune` extra (Optuna)
+
+        result = tune_storage.tune(
+            preset,
+            space,
+            trials,
+            steps,
+            metric,
+            storage=storage,
+            folder=out,
+            overrides=overrides,
+            seed=seed,
+            acquisition=acquisition,
+            on_trial=on_trial,
+            on_wait=on_wait,
+        )
+    failed = [t for t in result.trials if t.get("status") == "failed"]
+    if result.status == "completed" and failed and len(failed) == len(result.trials):
+        raise GanforgeError(
+            f"all {len(failed)} trial(s) failed; trial {failed[0]['trial']}: {failed[0]['error']} "
+            f"(table: {result.files['results']})"
+        )
+    return result
 
 
 __all__ = [
+    "FACE_CROPS",
     "FACE_DETECTORS",
+    "MAX_SIDE",
     "NAIVE_BAYES_CHOICES",
+    "RATE_EXPOSURE_MS",
+    "SEED_MAX",
     "TUNE_ACQUISITIONS",
     "WEIGHTS",
+    "Comparison",
+    "ConfigDeprecationWarning",
+    "ConfigWarning",
+    "Contest",
     "FacesReport",
     "Loaded",
     "NaiveBayesRun",
     "RunDir",
     "Translated",
+    "battle",
+    "check_run_name",
+    "compare",
     "evaluate",
     "evaluate_translation",
     "evaluation_table",
@@ -446,6 +424,7 @@ __all__ = [
     "listing",
     "load",
     "naive_bayes",
+    "nrds",
     "prepare_faces",
     "rate",
     "rate_report",
@@ -454,6 +433,7 @@ __all__ = [
     "slerp",
     "stats",
     "style_mix",
+    "tournament",
     "train",
     "translate",
     "translation_table",

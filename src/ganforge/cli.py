@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import logging
+import math
 import sys
+import warnings
+from collections.abc import Iterator
 
 import click
 
@@ -10,7 +16,41 @@ from ganforge import api
 from ganforge.errors import GanforgeError
 
 EXIT_USER_ERROR = 2
+
+
+class FiniteFloat(click.FloatRange):
+    """A float range that also refuses nan and inf (click's own ranges let nan through)."""
+
+    name = "finite number"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None):
+        """The float, or a usage error."""
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+class RunName(click.ParamType):
+    """A run directory name under --runs-dir (sub-folders allowed, nothing outside it)."""
+
+    name = "name"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None):
+        """The name, or a usage error."""
+        try:
+            return api.check_run_name(str(value))
+        except GanforgeError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+SEED = click.IntRange(0, api.SEED_MAX)
+SAMPLES = click.IntRange(2, 10**6)  # samples drawn and scored (evaluate, select, compare, ...)
+BOOTSTRAP = click.IntRange(0, 100_000)
 EXIT_INTERRUPTED = {"SIGINT": 130, "SIGTERM": 143}
+OUT_OF_MEMORY = (
+    "error: out of memory; try a smaller data.size, train.batch_size or model, or a smaller --n"
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -32,7 +72,9 @@ def cli() -> None:
     "--resume", metavar="RUN", help="Continue this run directory from its latest checkpoint."
 )
 @click.option("--runs-dir", default="runs", show_default=True, type=click.Path(file_okay=False))
-@click.option("--name", help="Run directory name (default: preset plus a timestamp).")
+@click.option(
+    "--name", type=RunName(), help="Run directory name (default: preset plus a timestamp)."
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def train(
     preset: str | None,
@@ -64,14 +106,25 @@ def train(
 
 @cli.command()
 @click.argument("source", metavar="RUN|CKPT")
-@click.option("--n", "n", default=64, show_default=True, help="Number of samples.")
-@click.option("--seed", default=0, show_default=True)
+@click.option(
+    "--n", "n", default=64, show_default=True, type=click.IntRange(1, 10_000), help="Samples."
+)
+@click.option("--seed", default=0, show_default=True, type=SEED)
 @click.option("--out", type=click.Path(dir_okay=False), help="Output PNG (default: in the run).")
 @click.option("--interpolate", is_flag=True, help="Also write a latent interpolation strip.")
-@click.option("--steps", default=10, show_default=True, help="Frames in the interpolation strip.")
+@click.option(
+    "--steps",
+    default=10,
+    show_default=True,
+    type=click.IntRange(2, 1000),
+    help="Frames in the interpolation strip.",
+)
 @click.option("--no-ema", is_flag=True, help="Use the raw generator weights, not the EMA.")
 @click.option(
-    "--truncation", type=float, metavar="PSI", help="Truncation psi in W (StyleGAN), e.g. 0.7."
+    "--truncation",
+    type=FiniteFloat(-2.0, 2.0),
+    metavar="PSI",
+    help="Truncation psi in W (StyleGAN), e.g. 0.7.",
 )
 def sample(
     source: str,
@@ -94,10 +147,27 @@ def sample(
 @cli.command("style-mix")
 @click.argument("source", metavar="RUN|CKPT")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Folder for the figures.")
-@click.option("--columns", default=5, show_default=True, help="Column sources in the mixing grid.")
-@click.option("--rows", default=2, show_default=True, help="Rows per band (coarse/middle/fine).")
-@click.option("--seed", default=0, show_default=True)
-@click.option("--truncation", type=float, metavar="PSI", help="Truncate the mixing grid's styles.")
+@click.option(
+    "--columns",
+    default=5,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="Column sources in the mixing grid.",
+)
+@click.option(
+    "--rows",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="Rows per band (coarse/middle/fine).",
+)
+@click.option("--seed", default=0, show_default=True, type=SEED)
+@click.option(
+    "--truncation",
+    type=FiniteFloat(-2.0, 2.0),
+    metavar="PSI",
+    help="Truncate the mixing grid's styles.",
+)
 @click.option("--no-ema", is_flag=True, help="Use the raw generator weights, not the EMA.")
 def style_mix(
     source: str,
@@ -121,9 +191,21 @@ def prepare() -> None:
 
 @prepare.command("faces")
 @click.argument("folder", type=click.Path(file_okay=False))
-@click.option("--size", default=128, show_default=True, help="Side of the square crops.")
+@click.option(
+    "--size",
+    default=128,
+    show_default=True,
+    type=click.IntRange(8, api.MAX_SIDE),
+    help="Side of the square crops.",
+)
 @click.option("--out", default="faces.npz", show_default=True, type=click.Path(dir_okay=False))
-@click.option("--margin", default=0.25, show_default=True, help="Box growth per side (fraction).")
+@click.option(
+    "--margin",
+    default=0.25,
+    show_default=True,
+    type=FiniteFloat(0.0),
+    help="Box growth per side (fraction).",
+)
 @click.option(
     "--detector",
     type=click.Choice(api.FACE_DETECTORS),
@@ -131,13 +213,30 @@ def prepare() -> None:
     show_default=True,
     help="auto: MTCNN when installed, else OpenCV's bundled Haar cascade.",
 )
-def prepare_faces(folder: str, size: int, out: str, margin: float, detector: str) -> None:
-    """Crop the main face of every photo under FOLDER into a size x size .npz dataset."""
-    report = api.prepare_faces(folder, size, out, margin, detector)
+@click.option(
+    "--crop",
+    type=click.Choice(api.FACE_CROPS),
+    default="square",
+    show_default=True,
+    help="square: largest face, square grown by --margin; tutorial: first face, tight box "
+    "stretched to the size.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, None),
+    help="Stop once this many faces are kept (photos in path order).",
+)
+def prepare_faces(
+    folder: str, size: int, out: str, margin: float, detector: str, crop: str, limit: int | None
+) -> None:
+    """Crop a face of every photo under FOLDER into a size x size .npz dataset."""
+    report = api.prepare_faces(folder, size, out, margin, detector, crop, limit)
     click.echo(
-        f"kept {report.kept} of {report.seen} images ({report.detector} detector); "
-        f"skipped {len(report.no_face)} without a face, {len(report.unreadable)} unreadable"
+        f"kept {report.kept} of {report.seen} images ({report.detector} detector, {report.crop} "
+        f"crop); skipped {len(report.no_face)} without a face, {len(report.unreadable)} unreadable"
     )
+    if report.not_read:
+        click.echo(f"stopped at --limit {limit}: {report.not_read} photo(s) not read")
     for name in report.no_face:
         click.echo(f"  no face: {name}")
     for name in report.unreadable:
@@ -188,9 +287,25 @@ def losses(name: str | None) -> None:
     _print_listing("losses", name)
 
 
+@cli.command()
+@click.argument("name", required=False)
+def penalties(name: str | None) -> None:
+    """List the penalties (loss.penalty=NAME or a list), or the keys of one (loss.KEY)."""
+    _print_listing("penalties", name)
+
+
 @cli.command("naive-bayes")
 @click.argument("data", type=click.Path(dir_okay=False))
-@click.option("--target", required=True, help="The column holding the class labels.")
+@click.option(
+    "--target",
+    required=True,
+    help="The class column: its name, or its 0-based index (-1: the last column).",
+)
+@click.option(
+    "--header/--no-header",
+    default=None,
+    help="Whether row 1 names the columns [default: detected; the summary says which].",
+)
 @click.option(
     "--model",
     type=click.Choice(api.NAIVE_BAYES_CHOICES["model"]),
@@ -198,7 +313,13 @@ def losses(name: str | None) -> None:
     show_default=True,
     help="mixed takes numeric and text columns together.",
 )
-@click.option("--cv", default=5, show_default=True, help="Cross-validation folds (0: none).")
+@click.option(
+    "--cv",
+    default=5,
+    show_default=True,
+    type=click.IntRange(0, 100_000),
+    help="Cross-validation folds (0: none).",
+)
 @click.option(
     "--predict",
     type=click.Path(dir_okay=False),
@@ -207,7 +328,16 @@ def losses(name: str | None) -> None:
 @click.option(
     "--out", type=click.Path(dir_okay=False), help="Write the predictions here, not to stdout."
 )
-@click.option("--seed", default=0, show_default=True, help="Seed of the fold shuffle.")
+@click.option(
+    "--folds",
+    type=click.Choice(api.NAIVE_BAYES_CHOICES["folds"]),
+    default="shuffled",
+    show_default=True,
+    help="How rows are cut into folds: ours (every row tested) or the walk-through's.",
+)
+@click.option(
+    "--seed", type=SEED, help="Seed of the folds [default: 0; 1 with --folds walkthrough, its own]."
+)
 @click.option(
     "--convention",
     type=click.Choice(api.NAIVE_BAYES_CHOICES["convention"]),
@@ -222,7 +352,13 @@ def losses(name: str | None) -> None:
     show_default=True,
     help="A text value never seen in training: fail, leave it out, or count it as zero.",
 )
-@click.option("--alpha", default=1.0, show_default=True, help="Laplace/Lidstone smoothing.")
+@click.option(
+    "--alpha",
+    default=1.0,
+    show_default=True,
+    type=FiniteFloat(0.0, 1e9),
+    help="Laplace/Lidstone smoothing.",
+)
 @click.option(
     "--bandwidth",
     default="scott",
@@ -257,12 +393,23 @@ def _print_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
 @click.argument("source", metavar="RUN|CKPT")
 @click.option("--metrics", help="Comma-separated metrics, e.g. fid,kid:subsets=10,pr.")
 @click.option("--real", metavar="DATASET|STATS", help="Real data: dataset[:k=v], folder or .npz.")
-@click.option("--n", "n", type=int, help="Generated samples (default: eval.n_samples).")
+@click.option(
+    "--n",
+    "n",
+    type=SAMPLES,
+    help="Generated samples (default: eval.n_samples).",
+)
 @click.option("--extractor", help="Feature extractor (default: chosen for the dataset).")
-@click.option("--seed", type=int, help="Sampling seed (default: eval.seed).")
+@click.option("--seed", type=SEED, help="Sampling seed (default: eval.seed).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write results here.")
 @click.option("--floors", is_flag=True, help="Also score held-out real data (real-vs-real floor).")
-@click.option("--bootstrap", default=0, show_default=True, help="Bootstrap rounds for 95% CIs.")
+@click.option(
+    "--bootstrap",
+    default=0,
+    show_default=True,
+    type=BOOTSTRAP,
+    help="Bootstrap rounds for 95% CIs.",
+)
 @click.option("--no-ema", is_flag=True, help="Use the raw generator weights, not the EMA.")
 def evaluate(
     source: str,
@@ -296,16 +443,116 @@ def evaluate(
         _print_table([row[:3] for row in rows], ("score", "value", "spread"))
     else:
         _print_table(rows, ("score", "value", "spread", "real vs real"))
+    for record in result.records:  # the nearest-neighbour and duplicate grids
+        for key, path in record.get("extra", {}).items():
+            if key.startswith("figure"):
+                click.echo(f"figure ({record['metric']}): {path}")
     click.echo(f"step {result.step}; results: {result.json_path}")
+
+
+@cli.command()
+@click.argument("run_a", metavar="RUN_A")
+@click.argument("run_b", metavar="RUN_B")
+@click.option(
+    "--n", "n", default=1000, show_default=True, type=SAMPLES, help="Samples per generator."
+)
+@click.option("--seed", default=0, show_default=True, type=SEED)
+@click.option(
+    "--tolerance",
+    default=0.1,
+    show_default=True,
+    type=FiniteFloat(0.0),
+    help="How far r_test may be from 1.",
+)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write results here.")
+def battle(
+    run_a: str, run_b: str, n: int, seed: int, tolerance: float, json_path: str | None
+) -> None:
+    """GAM: two GAN runs battle, each discriminator judging the other's generator."""
+    result = api.battle(run_a, run_b, n=n, seed=seed, tolerance=tolerance, json_path=json_path)
+    data = result.to_dict()
+    errors = data["errors"]
+    rows = [
+        ("error on held-out real images", f"{errors['a_test']:.4g}", f"{errors['b_test']:.4g}"),
+        ("fooled by the other's samples", f"{errors['a_on_b']:.4g}", f"{errors['b_on_a']:.4g}"),
+    ]
+    _print_table(rows, ("discriminator", f"A: {run_a}", f"B: {run_b}"))
+    click.echo(f"r_test {_ratio(data['r_test'])}, r_samples {_ratio(data['r_samples'])}")
+    winner = {"A": f"A ({run_a})", "B": f"B ({run_b})"}.get(data["winner"], "tie")
+    click.echo(f"winner: {winner}" + (f"; results: {result.json_path}" if json_path else ""))
+
+
+def _ratio(value: float | None) -> str:
+    return "inf" if value is None else f"{value:.4g}"
+
+
+@cli.command()
+@click.argument("runs", nargs=-1, required=True, metavar="RUN_A RUN_B [RUN]...")
+@click.option(
+    "--n", "n", default=500, show_default=True, type=SAMPLES, help="Samples per generator."
+)
+@click.option("--seed", default=0, show_default=True, type=SEED)
+@click.option(
+    "--real/--no-real",
+    default=True,
+    show_default=True,
+    help="Held-out real images play as one more generator.",
+)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write results here.")
+def tournament(runs: tuple[str, ...], n: int, seed: int, real: bool, json_path: str | None) -> None:
+    """Skill rating: every run's discriminator judges every run's samples."""
+    result = api.tournament(runs, n=n, seed=seed, real=real, json_path=json_path)
+    data = result.to_dict()
+    columns = ("players", "wins", "games", "win_rate", "skill", "skill_se", "elo")
+    rows = [
+        (player, f"{won}/{games}", f"{rate:.3f}", f"{skill:.0f} ± {se:.0f}", f"{elo:.0f}")
+        for player, won, games, rate, skill, se, elo in zip(*(data[c] for c in columns))
+    ]
+    _print_table(rows, ("player", "won", "win rate", "skill (BT)", "Elo"))
+    if json_path:
+        click.echo(f"results: {result.json_path}")
+
+
+@cli.command()
+@click.argument("runs", nargs=-1, required=True, metavar="RUN_A RUN_B [RUN]...")
+@click.option("--n", "n", default=1000, show_default=True, type=SAMPLES, help="Samples per run.")
+@click.option(
+    "--epochs",
+    default=20,
+    show_default=True,
+    type=click.IntRange(2, 10_000),
+    help="Classifier training epochs.",
+)
+@click.option("--extractor", help="Feature extractor (default: chosen for the dataset).")
+@click.option("--seed", default=0, show_default=True, type=SEED)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write results here.")
+def nrds(
+    runs: tuple[str, ...],
+    n: int,
+    epochs: int,
+    extractor: str | None,
+    seed: int,
+    json_path: str | None,
+) -> None:
+    """NRDS: one classifier against several runs; the last it learns to reject score highest."""
+    result = api.nrds(runs, n=n, seed=seed, epochs=epochs, extractor=extractor, json_path=json_path)
+    data = result.to_dict()
+    rows = [
+        (run, f"{score:.4f}", f"{area:.4g}")
+        for run, score, area in zip(runs, data["scores"], data["areas"])
+    ]
+    _print_table(rows, ("run", "NRDS", "area"))
+    if json_path:
+        click.echo(f"results: {result.json_path}")
 
 
 @cli.command()
 @click.argument("run", metavar="RUN")
 @click.option("--metric", default="fid", show_default=True, help="Score to choose by.")
-@click.option("--n", "n", type=int, help="Generated samples per checkpoint.")
+@click.option("--n", "n", type=SAMPLES, help="Generated samples per checkpoint.")
 @click.option("--real", metavar="DATASET|STATS", help="Real data (default: the run's).")
 @click.option("--extractor", help="Feature extractor (default: chosen for the dataset).")
-@click.option("--seed", type=int, help="Sampling seed (default: eval.seed).")
+@click.option("--seed", type=SEED, help="Sampling seed (default: eval.seed).")
 @click.option("--no-ema", is_flag=True, help="Use the raw generator weights, not the EMA.")
 def select(
     run: str,
@@ -332,21 +579,94 @@ def select(
     click.echo(f"plot: {chosen.plot}; results: {chosen.json_path}")
 
 
+class ImageSize(click.ParamType):
+    """``64`` (square) or ``48x64`` (height x width)."""
+
+    name = "SIZE"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int | tuple[int, int]:
+        """An int or an (height, width) pair, each side from 1 to api.MAX_SIDE."""
+        parts = str(value).lower().split("x")
+        if len(parts) in (1, 2) and all(p.strip().isdigit() for p in parts):
+            sizes = [int(p) for p in parts]
+            if all(1 <= side <= api.MAX_SIDE for side in sizes):
+                return sizes[0] if len(sizes) == 1 else (sizes[0], sizes[1])
+        self.fail(
+            f"{value!r} is not a size such as 64 or 48x64 (each side 1 to {api.MAX_SIDE})",
+            param,
+            ctx,
+        )
+
+
+SIZE_HELP = "Resize image files and datasets to SIZE (64 or HxW) [default: their own size]."
+
+
 @cli.command()
 @click.argument("dataset", metavar="DATASET")
 @click.option("--extractor", default="auto", show_default=True, help="Feature extractor.")
 @click.option("--split", help="Dataset split (train, test, all).")
-@click.option("--limit", type=int, help="Use at most this many samples (seeded draw).")
+@click.option(
+    "--limit", type=click.IntRange(1, None), help="Use at most this many samples (seeded draw)."
+)
+@click.option("--size", type=ImageSize(), help=SIZE_HELP)
 @click.option("--out", type=click.Path(dir_okay=False), help="Also copy the .npz here.")
 def stats(
-    dataset: str, extractor: str, split: str | None, limit: int | None, out: str | None
+    dataset: str,
+    extractor: str,
+    split: str | None,
+    limit: int | None,
+    size: int | tuple[int, int] | None,
+    out: str | None,
 ) -> None:
-    """Write reference statistics (mu, sigma; pytorch-fid compatible) of DATASET[:key=value]."""
-    path, result = api.stats(dataset, extractor=extractor, out=out, split=split, limit=limit)
+    """Write reference statistics (mu, sigma; pytorch-fid compatible) of DATASET[:key=value],
+    a folder or an .npz of images (image files at their own size)."""
+    path, result = api.stats(
+        dataset, extractor=extractor, out=out, split=split, limit=limit, size=size
+    )
     click.echo(
         f"{path}  ({result.count} samples, {result.dim}-d, "
         f"extractor {(result.provenance.get('extractor') or {}).get('extractor', '?')})"
     )
+
+
+@cli.command()
+@click.argument("source_a", metavar="SOURCE_A")
+@click.argument("source_b", metavar="[SOURCE_B]", required=False)
+@click.option("--metrics", help="Comma-separated metrics [default: per dataset; one source: is].")
+@click.option("--extractor", help="Feature extractor (default: chosen for the data).")
+@click.option(
+    "--n", "n", type=SAMPLES, help="Samples from a run or checkpoint [default: eval.n_samples]."
+)
+@click.option("--size", type=ImageSize(), help=SIZE_HELP)
+@click.option(
+    "--limit",
+    type=click.IntRange(2, None),
+    help="At most this many images per folder or dataset [default: 50000].",
+)
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Sampling seed.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write results here.")
+@click.option(
+    "--bootstrap",
+    default=0,
+    show_default=True,
+    type=BOOTSTRAP,
+    help="Bootstrap rounds for 95% CIs.",
+)
+@click.option("--no-ema", is_flag=True, help="Use a run's raw generator weights, not the EMA.")
+def compare(source_a: str, source_b: str | None, no_ema: bool, **options: object) -> None:
+    """Score SOURCE_A against SOURCE_B, or alone (IS). A source is an image folder, an .npz of
+    images or statistics, a dataset (cifar10:split=test, digits), or a run or checkpoint."""
+    given = {k: v for k, v in options.items() if v is not None}  # unset: the library's defaults
+    result = api.compare(source_a, source_b, use_ema=not no_ema, **given)
+    for label, side in zip("AB", result.sources):
+        click.echo(f"{label}: {side.describe()}")
+    for note in result.notes:
+        click.echo(f"note: {note}")
+    _print_table(result.rows(), ("score", "value", "spread"))
+    if result.json_path is not None:
+        click.echo(f"results: {result.json_path}")
 
 
 @cli.command()
@@ -368,18 +688,56 @@ def stats(
     type=click.Path(file_okay=False),
     help="Study folder (default: studies/rate-<time>); give it alone to reopen a study.",
 )
-@click.option("--images", "n_images", default=64, show_default=True, help="Images per model.")
-@click.option("--seed", default=0, show_default=True, help="Seed for sampling the images.")
+@click.option(
+    "--images",
+    "n_images",
+    default=64,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="Images per model.",
+)
+@click.option(
+    "--seed", default=0, show_default=True, type=SEED, help="Seed for sampling the images."
+)
 @click.option(
     "--db", metavar="URL", help="SQLite file (default STUDY/study.db) or postgresql://..."
 )
 @click.option(
-    "--size", type=int, help="Image size in pixels [default: the first run's; 64 for folders]."
+    "--size",
+    type=click.IntRange(1, api.MAX_SIDE),
+    help="Image size in pixels [default: the first run's; 64 for folders].",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8080, show_default=True, help="Port (0 picks a free one).")
 @click.option(
-    "--exposure-ms", type=int, help="Rapid real/fake exposure in ms [default: 500 or the study's]."
+    "--port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (0 picks a free one).",
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Server processes (more than one needs a PostgreSQL study, --db postgresql://...).",
+)
+@click.option(
+    "--proxy-headers",
+    is_flag=True,
+    help="Behind a reverse proxy: trust its X-Forwarded-For/-Proto ($FORWARDED_ALLOW_IPS, "
+    "default this machine).",
+)
+@click.option(
+    "--root-path", default="", metavar="PATH", help="Sub-path the proxy serves the page under."
+)
+@click.option(
+    "--public-url", metavar="URL", help="Address raters reach the page at, for the printed links."
+)
+@click.option(
+    "--exposure-ms",
+    type=click.IntRange(*api.RATE_EXPOSURE_MS),
+    help="Rapid real/fake exposure in ms [default: 500 or the study's].",
 )
 @click.option(
     "--feedback/--no-feedback",
@@ -405,6 +763,10 @@ def rate(
     size: int | None,
     host: str,
     port: int,
+    workers: int,
+    proxy_headers: bool,
+    root_path: str,
+    public_url: str | None,
     exposure_ms: int | None,
     feedback: bool | None,
     report_study: str | None,
@@ -438,6 +800,10 @@ def rate(
         feedback=feedback,
         announce=announce,
         verbose=verbose,
+        workers=workers,
+        proxy_headers=proxy_headers,
+        root_path=root_path,
+        public_url=public_url,
     )
 
 
@@ -486,7 +852,7 @@ def weights_fetch(name: str, path: str | None) -> None:
     show_default=True,
     help="BtoA uses CycleGAN's second generator.",
 )
-@click.option("--seed", default=0, show_default=True, help="Seed for test-time dropout.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed for test-time dropout.")
 @click.option("--no-ema", is_flag=True, help="Use the raw generator weights, not the EMA.")
 def translate(
     source: str, input_dir: str, out_dir: str, direction: str, seed: int, no_ema: bool
@@ -517,19 +883,36 @@ def translate_eval(source: str, json_out: str | None, no_ema: bool) -> None:
     type=click.Path(dir_okay=False),
     help="YAML: config key -> {low, high[, log]} or {choices: [...]}.",
 )
-@click.option("--trials", default=20, show_default=True, help="Trainings in the search.")
-@click.option("--steps", default=500, show_default=True, help="Training steps per trial.")
+@click.option(
+    "--trials",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Trainings in the search.",
+)
+@click.option(
+    "--steps",
+    default=500,
+    show_default=True,
+    type=click.IntRange(1, 10**8),
+    help="Training steps per trial.",
+)
 @click.option("--metric", required=True, help="Score to optimise, e.g. modes, fid, recall.")
 @click.option(
     "--out", type=click.Path(file_okay=False), help="Search folder (default runs/tune-PRESET)."
 )
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Fixed overrides.")
-@click.option("--seed", default=0, show_default=True, help="Seed of the search.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the search.")
 @click.option(
     "--acquisition",
     type=click.Choice(api.TUNE_ACQUISITIONS),
     default="ei",
     show_default=True,
+)
+@click.option(
+    "--storage",
+    metavar="URL",
+    help="Share the search with other workers: sqlite:///PATH, postgresql://... or journal:PATH.",
 )
 def tune(
     preset: str,
@@ -541,12 +924,17 @@ def tune(
     overrides: tuple[str, ...],
     seed: int,
     acquisition: str,
+    storage: str | None,
 ) -> None:
     """Tune PRESET's hyperparameters by Bayesian optimisation; rerun the command to resume."""
 
     def show(trial: dict) -> None:
         score = f"{trial['score']:.4g}" if trial.get("score") is not None else trial.get("error")
         click.echo(f"trial {trial['trial']}: {trial['status']} {score} ({trial['seconds']} s)")
+
+    def wait(running: list[int]) -> None:
+        numbers = ", ".join(map(str, running))
+        click.echo(f"waiting for trial(s) {numbers} running in other workers")
 
     result = api.tune(
         preset,
@@ -558,7 +946,9 @@ def tune(
         overrides=overrides,
         seed=seed,
         acquisition=acquisition,
+        storage=storage,
         on_trial=show,
+        on_wait=wait,
     )
     click.echo(result.files["results"].read_text())
     if result.best is not None:
@@ -567,6 +957,8 @@ def tune(
         )
     for label, path in result.files.items():
         click.echo(f"  {label + ':':<13}{path}")
+    if result.storage is not None:
+        click.echo(f"  {'storage:':<13}{result.storage}")
     if "best" in result.files:
         click.echo(f"train it with: ganforge train {result.files['best']}")
     if result.status == "interrupted":
@@ -574,22 +966,88 @@ def tune(
         sys.exit(EXIT_INTERRUPTED["SIGINT"])
 
 
+def _console_warnings() -> logging.Handler:
+    """Show the package's warnings (skipped files, checkpoint fallbacks) on stderr."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    logging.getLogger("ganforge").addHandler(handler)
+    return handler
+
+
+def _one_line(text: str) -> str:
+    """A message as one line (multi-line library messages are joined)."""
+    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
+def _os_error(exc: OSError) -> str:
+    """An OSError in words: which path, and what is wrong with it."""
+    name = exc.filename
+    if exc.errno == errno.ENOSPC:
+        return "no space left on device" + (f" (writing {name})" if name else "")
+    if name is None:
+        return _one_line(exc.strerror or str(exc))
+    if exc.errno == errno.EEXIST:
+        return f"{name} is in the way: a file where a folder is needed"
+    if exc.errno == errno.ENOTDIR:
+        return f"{name}: part of this path is a file, not a folder"
+    return f"{name}: {exc.strerror or exc}"
+
+
+def _usage_error(exc: click.ClickException) -> str:
+    """Click's usage errors as one line that says where to look for help."""
+    message = _one_line(exc.format_message())
+    ctx = getattr(exc, "ctx", None)
+    where = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+    return f"error: {message}{where}"
+
+
+@contextlib.contextmanager
+def config_warnings_as_lines() -> Iterator[None]:
+    """Show a config warning (an old name, an overruled setting) as one ``warning:`` line."""
+    previous = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:  # type: ignore[no-untyped-def]
+        if issubclass(category, api.ConfigWarning):
+            click.echo(f"warning: {message}", err=True)
+        else:
+            previous(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = previous
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: user errors print one line and exit 2, never a traceback."""
+    handler = _console_warnings()
     try:
-        cli.main(args=argv, prog_name="ganforge", standalone_mode=False)
+        with config_warnings_as_lines():
+            cli.main(args=argv, prog_name="ganforge", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(EXIT_INTERRUPTED["SIGINT"])
     except click.ClickException as exc:
-        exc.show()
+        click.echo(_usage_error(exc), err=True)
         sys.exit(exc.exit_code)
     except GanforgeError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {_one_line(str(exc))}", err=True)
         sys.exit(EXIT_USER_ERROR)
     except OSError as exc:  # a path that cannot be read or written, a full disk, ...
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {_os_error(exc)}", err=True)
         sys.exit(EXIT_USER_ERROR)
+    except MemoryError:
+        click.echo(OUT_OF_MEMORY, err=True)
+        sys.exit(EXIT_USER_ERROR)
+    except RuntimeError as exc:  # torch's allocators report running out of memory this way
+        if not any(s in str(exc) for s in ("can't allocate memory", "out of memory")):
+            raise
+        click.echo(OUT_OF_MEMORY, err=True)
+        sys.exit(EXIT_USER_ERROR)
+    finally:
+        logging.getLogger("ganforge").removeHandler(handler)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,9 +1,10 @@
 """Configuration: dataclass sections, YAML presets, dotted ``--set`` overrides, validation.
 
-A config has fixed sections (``optim``, ``train``, ``eval``) and selectable sections (``data``,
-``model``, ``loss``): a ``name`` looked up in a registry plus parameters validated against the
-keyword-only arguments of what is registered, so every preset is pure data and every mistake is
-an error naming the key and the allowed values.
+A config has fixed sections (``optim``, ``train``, ``eval``), selectable sections (``data``,
+``model``, ``loss``: a ``name`` looked up in a registry plus parameters validated against the
+keyword-only arguments of what is registered) and the ``schedule`` section, validated the same
+way against the schedule of the recipe that trains the model family. Every preset is pure data
+and every mistake is an error naming the key and the allowed values.
 """
 
 from __future__ import annotations
@@ -20,8 +21,18 @@ from typing import Any, Literal
 
 import yaml
 
-from ganforge.errors import ConfigError
-from ganforge.registry import DATASETS, LOSSES, MODELS, PRESETS, Registry
+from ganforge.errors import ConfigError, warn_config
+from ganforge.legacy import migrate
+from ganforge.limits import (
+    SEED_MAX,
+    Bound,
+    OutOfRange,
+    check_number,
+    check_parameters,
+    check_run_name,
+    image_size,
+)
+from ganforge.registry import DATASETS, LOSSES, METRICS, MODELS, PRESETS, RECIPES, Registry
 
 
 def read_yaml(path: str | Path) -> Any:
@@ -55,7 +66,8 @@ def _describe(hint: Any) -> str:
     if hint is type(None):
         return "null"
     if origin in (list, tuple):
-        return f"a list ({getattr(hint, '__name__', str(hint))})" if origin is list else str(hint)
+        args = typing.get_args(hint)
+        return f"a list of {_describe(args[0])}" if origin is list and args else str(hint)
     return getattr(hint, "__name__", str(hint))
 
 
@@ -81,6 +93,8 @@ def coerce(value: Any, hint: Any, key: str) -> Any:
                 continue
             try:
                 return coerce(value, arg, key)
+            except OutOfRange:
+                raise  # the right type, the wrong size: say so rather than "expected ..."
             except ConfigError:
                 continue
         raise bad
@@ -97,28 +111,28 @@ def coerce(value: Any, hint: Any, key: str) -> Any:
     if hint is int:
         if isinstance(value, bool):
             raise bad
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
         if isinstance(value, str):
             try:
-                number = float(value.replace("_", ""))
+                value = float(value.replace("_", ""))
             except ValueError:
                 raise bad from None
-            if number.is_integer():
-                return int(number)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, int):
+            check_number(value, key)
+            return value
         raise bad
     if hint is float:
         if isinstance(value, bool):
             raise bad
-        if isinstance(value, (int, float)):
-            return float(value)
         if isinstance(value, str):
             try:
-                return float(value)
+                value = float(value)
             except ValueError:
                 raise bad from None
+        if isinstance(value, (int, float)):
+            check_number(float(value), key)
+            return float(value)
         raise bad
     if hint is str:
         if isinstance(value, str):
@@ -168,33 +182,83 @@ def defaults(obj: Callable[..., Any]) -> dict[str, Any]:
     }
 
 
-def describe_parameters(obj: Callable[..., Any]) -> list[tuple[str, str, str]]:
-    """(name, type, default) of every keyword-only parameter, for listings and docs."""
+Keys = dict[str, tuple[inspect.Parameter, Any]]  # a section's schema: key -> (parameter, hint)
+
+
+def keys_of(obj: Callable[..., Any]) -> Keys:
+    """A builder's schema: its keyword-only parameters with their type hints."""
     hints = _hints(obj)
+    return {n: (p, hints.get(n, Any)) for n, p in parameters(obj).items()}
+
+
+def describe_keys(keys: Keys) -> list[tuple[str, str, str]]:
+    """(name, type, default) of every key of a schema, for listings and docs."""
     rows = []
-    for name, param in parameters(obj).items():
-        hint = hints.get(name, Any)
+    for name, (param, hint) in keys.items():
         default = "(required)" if param.default is inspect.Parameter.empty else repr(param.default)
         rows.append((name, _describe(hint), default))
     return rows
 
 
-def bind(obj: Callable[..., Any], params: Mapping[str, Any], where: str) -> dict[str, Any]:
-    """Validate and coerce ``params`` against ``obj``'s keyword-only signature."""
-    allowed = parameters(obj)
-    hints = _hints(obj)
+def describe_parameters(obj: Callable[..., Any]) -> list[tuple[str, str, str]]:
+    """(name, type, default) of every keyword-only parameter, for listings and docs."""
+    return describe_keys(keys_of(obj))
+
+
+def bind_keys(
+    keys: Keys, params: Mapping[str, Any], where: str, section: str | None = None
+) -> dict[str, Any]:
+    """Validate and coerce ``params`` against a schema; with ``section``, also check the
+    values against the ranges declared for that section's parameter names (``ganforge.limits``)."""
     out: dict[str, Any] = {}
     for key, value in params.items():
-        if key not in allowed:
-            names = ", ".join(sorted(allowed)) or "(none)"
+        if key not in keys:
+            names = ", ".join(sorted(keys)) or "(none)"
             raise ConfigError(f"{where}: unknown key {key!r}. Allowed: {names}")
-        out[key] = coerce(value, hints.get(key, Any), f"{where}.{key}")
+        out[key] = coerce(value, keys[key][1], f"{where}.{key}")
+    if section is not None:
+        check_parameters(section, out)
     missing = [
-        n for n, p in allowed.items() if p.default is inspect.Parameter.empty and n not in out
+        n for n, (p, _) in keys.items() if p.default is inspect.Parameter.empty and n not in out
     ]
     if missing:
         raise ConfigError(f"{where}: missing required key(s): {', '.join(missing)}")
     return out
+
+
+def bind(obj: Callable[..., Any], params: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Validate and coerce ``params`` against ``obj``'s keyword-only signature (and the ranges
+    declared for its section, when a registry holds it)."""
+    return bind_keys(keys_of(obj), params, where, _section_of(obj))
+
+
+def _section_of(obj: Callable[..., Any]) -> str | None:
+    """Where ``obj``'s parameter ranges are declared: the selectable section (data, model,
+    loss) whose registry holds it, or ``metric NAME`` for a metric (ranges per metric)."""
+    for section, registry in SELECTABLE.items():
+        if any(entry.obj is obj for entry in registry):
+            return section
+    for entry in METRICS:
+        if entry.obj is obj:
+            return f"metric {entry.name}"
+    return None
+
+
+def section_keys(section: str, name: str, params: Mapping[str, Any]) -> Keys:
+    """The schema of a selectable section: its builder's parameters; for a loss, also
+    ``penalty`` and the parameters of each selected penalty (``ganforge.losses.compose``)."""
+    if section == "loss":
+        from ganforge.losses.compose import loss_keys
+
+        return loss_keys(name, params)
+    return keys_of(SELECTABLE[section].get(name))
+
+
+def section_defaults(section: str, choice: Choice) -> dict[str, Any]:
+    """Every parameter of a selectable section with a default, given values first."""
+    keys = section_keys(section, choice.name, choice.params)
+    full = {n: p.default for n, (p, _) in keys.items() if p.default is not inspect.Parameter.empty}
+    return {**full, **choice.params}
 
 
 @dataclass
@@ -248,6 +312,7 @@ class TrainConfig:
     grid_size: int = 64  # images in each sample grid
     checkpoint_every: int = 500
     keep_last: int = 5
+    keep_every: int | None = None  # steps kept for `select` (never pruned); null: eval.every
     on_nonfinite: Literal["stop", "rollback"] = "stop"
     max_rollbacks: int = 3
     tensorboard: bool = False
@@ -277,12 +342,57 @@ class Config:
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    schedule: dict[str, Any] = field(default_factory=dict)  # the recipe's phases, pools, ...
     preset: str | None = None
     name: str | None = None  # run name; default: preset (or "run") plus a timestamp
 
 
 FIXED = {"optim": OptimConfig, "train": TrainConfig, "eval": EvalConfig}
-TOP_LEVEL = {"preset", "name", "base", *SELECTABLE, *FIXED}
+TOP_LEVEL = {"preset", "name", "base", "schedule", *SELECTABLE, *FIXED}
+
+
+def recipe_of(model: str) -> str:
+    """The recipe that trains a model family (``recipe=`` in its registration)."""
+    return str(MODELS.entry(model).meta.get("recipe", "gan"))
+
+
+def schedule_builder(model: str) -> Callable[..., Any]:
+    """The ``make_schedule`` of the recipe training ``model``: its keyword-only parameters are
+    the keys of the ``schedule`` section."""
+    return RECIPES.get(recipe_of(model)).make_schedule
+
+
+def _schedule_from(raw: Any, model: str) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    recipe = recipe_of(model)
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"schedule: expected a mapping of keys, got {raw!r}")
+    builder = schedule_builder(model)
+    if raw and not parameters(builder):
+        raise ConfigError(
+            f"schedule: model {model!r} trains with the {recipe} recipe, which has no schedule "
+            f"settings (got {', '.join(map(str, raw))}); drop a preset's with --set schedule=null"
+        )
+    bound = bind_keys(keys_of(builder), raw, f"schedule (recipe {recipe})", "schedule")
+    builder(**bound)  # values are checked now, not when training starts
+    return bound
+
+
+def check_batch_sizes(cfg: Config, raw: Mapping[str, Any]) -> None:
+    """Per-phase batch sizes in the schedule decide every batch; train.batch_size follows them
+    (it is the first phase's), with a warning when it was set to something else."""
+    sizes = cfg.schedule.get("batch_sizes")
+    if not sizes:
+        return
+    given = cfg.train.batch_size
+    train = raw.get("train")
+    if isinstance(train, Mapping) and train.get("batch_size") is not None and given != sizes[0]:
+        warn_config(
+            f"train.batch_size={given} does not apply: schedule.batch_sizes={list(sizes)} sets "
+            f"every phase's batch (train.batch_size follows it: {sizes[0]})"
+        )
+    cfg.train.batch_size = int(sizes[0])
 
 
 def _dataclass_from(cls: type, raw: Any, where: str) -> Any:
@@ -308,43 +418,38 @@ def _choice_from(section: str, raw: Any) -> Choice:
         raise ConfigError(f"{section}: expected a mapping with a 'name' key, got {raw!r}")
     params = {k: v for k, v in raw.items() if k != "name"}
     name = str(raw["name"])
-    builder = registry.get(name)
+    registry.entry(name)  # an unknown name fails first, with the valid ones
+    if section == "loss" and "penalty" in params and params["penalty"] is None:
+        params["penalty"] = []  # null: no penalties (absent: the loss's default ones)
+    keys = section_keys(section, name, params)
     for key in params:
-        if key not in parameters(builder):
-            owners = [e.name for e in registry if key in parameters(e.obj)]
-            if owners:
-                raise ConfigError(
-                    f"{section}.{key} is not used by {section} {name!r}; it belongs to "
-                    f"{', '.join(owners)}. Parameters of {name!r}: "
-                    f"{', '.join(sorted(parameters(builder))) or '(none)'}"
-                )
-    return Choice(name, bind(builder, params, f"{section} ({name})"))
+        if key not in keys:
+            _explain_unknown(section, name, key, keys, params)
+    return Choice(name, bind_keys(keys, params, f"{section} ({name})", section))
 
 
-@dataclass(frozen=True)
-class Bound:
-    """An allowed interval for a fixed-section key; ``open_*`` excludes that end."""
+def _explain_unknown(
+    section: str, name: str, key: str, keys: Keys, params: Mapping[str, Any]
+) -> None:
+    """Raise the most helpful error for a key the section's schema does not have (if any)."""
+    registry = SELECTABLE[section]
+    owners = [e.name for e in registry if key in parameters(e.obj)]
+    if owners:
+        raise ConfigError(
+            f"{section}.{key} is not used by {section} {name!r}; it belongs to "
+            f"{', '.join(owners)}. Parameters of {name!r}: {', '.join(sorted(keys)) or '(none)'}"
+        )
+    if section == "loss":
+        from ganforge.losses.compose import penalty_owning, selected_penalties
 
-    key: str
-    low: float | None = None
-    high: float | None = None
-    open_low: bool = False
-    open_high: bool = False
-
-    def allows(self, value: float) -> bool:
-        """Whether ``value`` lies in the interval."""
-        above = self.low is None or (value > self.low if self.open_low else value >= self.low)
-        below = self.high is None or (value < self.high if self.open_high else value <= self.high)
-        return above and below
-
-    def describe(self) -> str:
-        """E.g. '> 0 and < 1'."""
-        parts = []
-        if self.low is not None:
-            parts.append(f"{'>' if self.open_low else '>='} {self.low}")
-        if self.high is not None:
-            parts.append(f"{'<' if self.open_high else '<='} {self.high}")
-        return " and ".join(parts)
+        penalty = penalty_owning(key)
+        if penalty and "penalty" in keys:
+            chosen = selected_penalties(name, params)
+            raise ConfigError(
+                f"loss.{key} belongs to penalty {penalty!r}, which loss.penalty does not select "
+                f"(it selects {chosen or 'none'}); add it: --set "
+                f"loss.penalty=[{','.join([*chosen, penalty])}]"
+            )
 
 
 BOUNDS = [
@@ -358,11 +463,15 @@ BOUNDS = [
     Bound("train.grid_size", 1),
     Bound("train.checkpoint_every", 0),
     Bound("train.keep_last", 0),
+    Bound("train.keep_every", 0),
     Bound("train.max_rollbacks", 0),
     Bound("train.threads", 1),
+    Bound("train.seed", 0, SEED_MAX),
+    Bound("eval.seed", 0, SEED_MAX),
     Bound("optim.lr_g", 0, open_low=True),
     Bound("optim.lr_d", 0, open_low=True),
     Bound("optim.eps", 0, open_low=True),
+    Bound("optim.betas", 0, 1, open_high=True),
     Bound("optim.weight_decay", 0),
     Bound("optim.n_critic", 1),
     Bound("optim.decay_start", 0, 1),
@@ -376,12 +485,10 @@ def check_ranges(cfg: Config) -> None:
     for bound in BOUNDS:
         section, name = bound.key.split(".")
         value = getattr(getattr(cfg, section), name)
-        if value is not None and not bound.allows(value):
-            raise ConfigError(f"{bound.key}={value} is out of range: it must be {bound.describe()}")
+        if value is not None:
+            bound.check(value)
     if cfg.train.steps is None and cfg.train.epochs is None:
         raise ConfigError("set a budget: train.steps (>= 1) or train.epochs")
-    if cfg.optim.betas is not None and not all(0 <= b < 1 for b in cfg.optim.betas):
-        raise ConfigError(f"optim.betas={list(cfg.optim.betas)}: each must be in [0, 1)")
 
 
 def check_kinds(cfg: Config) -> None:
@@ -396,10 +503,21 @@ def check_kinds(cfg: Config) -> None:
         )
 
 
+def check_fits(cfg: Config) -> None:
+    """The model family can be built at the size the dataset will produce: checked before any
+    data is loaded or resized (each family registers ``limits=`` in the models registry)."""
+    limits = MODELS.entry(cfg.model.name).meta.get("limits")
+    size = image_size({**defaults(DATASETS.get(cfg.data.name)), **cfg.data.params}.get("size"))
+    if limits is not None and size is not None:
+        limits(size, {**defaults(MODELS.get(cfg.model.name)), **cfg.model.params})
+
+
 def from_dict(raw: Mapping[str, Any]) -> Config:
-    """Build and validate a Config from its YAML mapping."""
+    """Build and validate a Config from its YAML mapping (old key names are migrated, with a
+    ``ConfigDeprecationWarning`` each)."""
     if not isinstance(raw, Mapping):
         raise ConfigError(f"a config must be a mapping, got {type(raw).__name__}")
+    raw = migrate(raw)
     unknown = set(raw) - TOP_LEVEL
     if unknown:
         raise ConfigError(
@@ -414,10 +532,15 @@ def from_dict(raw: Mapping[str, Any]) -> Config:
             setattr(cfg, section, _choice_from(section, current.as_dict()))
     for section, cls in FIXED.items():
         setattr(cfg, section, _dataclass_from(cls, raw.get(section) or {}, section))
-    cfg.preset = raw.get("preset")
-    cfg.name = raw.get("name")
+    cfg.schedule = _schedule_from(raw.get("schedule"), cfg.model.name)
+    check_batch_sizes(cfg, raw)
+    cfg.preset = coerce(raw.get("preset"), str | None, "preset")
+    cfg.name = coerce(raw.get("name"), str | None, "name")
+    if cfg.name is not None:
+        check_run_name(cfg.name)
     check_ranges(cfg)
     check_kinds(cfg)
+    check_fits(cfg)
     return cfg
 
 
@@ -440,6 +563,9 @@ def to_dict(cfg: Config) -> dict[str, Any]:
         out[section] = _plain(getattr(cfg, section).as_dict())
     for section in FIXED:
         out[section] = _plain(dataclasses.asdict(getattr(cfg, section)))
+    out["schedule"] = _plain(dict(cfg.schedule))
+    if cfg.schedule.get("batch_sizes"):
+        del out["train"]["batch_size"]  # the schedule's batch sizes decide it
     return out
 
 
@@ -471,7 +597,11 @@ def preset_mapping(name_or_path: str, _chain: tuple[str, ...] = ()) -> dict[str,
         raise ConfigError(f"preset base chain loops: {' -> '.join([*_chain, name_or_path])}")
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") or path.is_file():
-        raw = read_yaml(path) or {}
+        raw = read_yaml(path)
+        if raw is None:
+            raise ConfigError(
+                f"{path} is empty; a config needs at least one key, e.g. 'base: dcgan-digits'"
+            )
         default_name = path.stem
     else:
         raw = PRESETS.get(name_or_path)()

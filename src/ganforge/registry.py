@@ -1,4 +1,4 @@
-"""The one small Registry used by datasets, models, losses, recipes, metrics and extractors."""
+"""The one small Registry used by datasets, models, losses, penalties, recipes, metrics, ..."""
 
 from __future__ import annotations
 
@@ -95,6 +95,7 @@ class Registry(Generic[T]):
 DATASETS: Registry[Any] = Registry("dataset", "ganforge.data")
 MODELS: Registry[Any] = Registry("model", "ganforge.models")
 LOSSES: Registry[Any] = Registry("loss", "ganforge.losses")
+PENALTIES: Registry[Any] = Registry("penalty", "ganforge.losses")
 RECIPES: Registry[Any] = Registry("recipe", "ganforge.train.recipes")
 METRICS: Registry[Any] = Registry("metric", "ganforge.metrics")
 EXTRACTORS: Registry[Any] = Registry("feature extractor", "ganforge.metrics.features")

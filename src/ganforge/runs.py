@@ -6,10 +6,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
+import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -18,13 +20,35 @@ import torch
 from torch import nn
 
 from ganforge import config as config_mod
-from ganforge.checkpoints import list_checkpoints, load_checkpoint
+from ganforge.checkpoints import (
+    CheckpointWriteError,
+    describe_write_failure,
+    list_checkpoints,
+    load_checkpoint,
+    remove_stale_temps,
+)
 from ganforge.data.base import DataInfo
 from ganforge.device import resolve_device
-from ganforge.errors import GanforgeError
+from ganforge.errors import GanforgeError, TrainingError
+from ganforge.limits import check_run_name
+from ganforge.models.base import Discriminator
 from ganforge.registry import LOSSES, MODELS
 
 DEFAULT_ROOT = Path("runs")
+log = logging.getLogger(__name__)
+
+
+class RunLogHandler(logging.FileHandler):
+    """Writes ``log.txt``; on a full disk a record is dropped quietly (no logging traceback):
+    the run itself then stops with one line at its next checkpoint or metrics write."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """Drop the record."""
+
+    def flush(self) -> None:
+        """Flush, ignoring a full disk."""
+        with contextlib.suppress(OSError):
+            super().flush()
 
 
 class RunDir:
@@ -67,6 +91,7 @@ class RunDir:
     @classmethod
     def create(cls, name: str, root: str | Path = DEFAULT_ROOT) -> RunDir:
         """A new, empty run directory ``root/name`` (suffixed -2, -3, ... if taken)."""
+        check_run_name(name)
         root = Path(root)
         root.mkdir(parents=True, exist_ok=True)
         candidate, n = root / name, 1
@@ -115,6 +140,39 @@ class RunDir:
         ]
         return [(label, path) for label, path in rows if path is not None and path.exists()]
 
+    def load_newest(self, map_location: str | torch.device = "cpu") -> tuple[Path, dict[str, Any]]:
+        """The newest readable checkpoint and its state: ``latest.pt``, else the newest
+        ``step-*.pt`` that loads (each unreadable one is logged as a warning).
+
+        Temporary files left by a write that was killed are removed first."""
+        for tmp in remove_stale_temps(self.checkpoints):
+            log.info("removed %s, left by an interrupted write", tmp)
+        latest = self.checkpoints / "latest.pt"
+        candidates = [latest] if latest.is_file() else []
+        candidates += [p for _, p in reversed(list_checkpoints(self.checkpoints))]
+        if not candidates:
+            raise GanforgeError(f"run {self} has no checkpoint yet")
+        failed: list[str] = []
+        for path in candidates:
+            try:
+                state = load_checkpoint(path, map_location)
+            except GanforgeError as exc:
+                failed.append(path.name)
+                log.warning("%s", exc)
+                continue
+            if failed:
+                log.warning(
+                    "%s unreadable; using %s (step %s) instead",
+                    " and ".join(failed) + (" is" if len(failed) == 1 else " are"),
+                    path,
+                    state.get("step"),
+                )
+            return path, state
+        raise GanforgeError(
+            f"no checkpoint of run {self} is readable ({', '.join(failed)}); "
+            "start a new run, or restore the checkpoints folder from a backup"
+        )
+
     def latest_checkpoint(self) -> Path | None:
         """``latest.pt`` or the newest step checkpoint, if any."""
         latest = self.checkpoints / "latest.pt"
@@ -122,6 +180,20 @@ class RunDir:
             return latest
         found = list_checkpoints(self.checkpoints)
         return found[-1][1] if found else None
+
+    def write_failure(self, exc: OSError | CheckpointWriteError) -> TrainingError:
+        """One line for a write into the run that failed (a full disk): what, where, the last
+        good checkpoint and how to continue."""
+        if isinstance(exc, CheckpointWriteError):
+            what = str(exc)
+        else:
+            what = describe_write_failure(Path(exc.filename or self.path), exc)
+        found = list_checkpoints(self.checkpoints)
+        last = f"the last good checkpoint is {found[-1][1]}" if found else "none was saved yet"
+        what += f"; {last}"
+        return TrainingError(
+            f"{what}. Once it can be written, continue with `ganforge train --resume {self.path}`"
+        )
 
     def append_metrics(self, record: dict[str, Any]) -> None:
         """Append one JSON line to metrics.jsonl (non-finite floats written as null)."""
@@ -159,18 +231,6 @@ def default_run_name(cfg: config_mod.Config) -> str:
     return f"{cfg.name or cfg.preset or 'run'}-{stamp}"
 
 
-def resolve_checkpoint(path: str | Path) -> Path:
-    """A checkpoint file from a checkpoint path or a run directory (its latest checkpoint)."""
-    path = Path(path)
-    if path.is_file():
-        return path
-    run = RunDir.find(path)
-    ckpt = run.latest_checkpoint()
-    if ckpt is None:
-        raise GanforgeError(f"run {run} has no checkpoint yet")
-    return ckpt
-
-
 def info_from_dict(raw: dict[str, Any]) -> DataInfo:
     """Rebuild a DataInfo saved in a checkpoint."""
     raw = dict(raw)
@@ -199,7 +259,6 @@ class Loaded:
         """The (first) generator."""
         return next(iter(self.generators.values()))
 
-    @torch.no_grad()
     def sample(
         self,
         n: int,
@@ -207,32 +266,46 @@ class Loaded:
         labels: Iterable[int] | None = None,
         z: torch.Tensor | None = None,
         truncation: float | None = None,
+        post: Callable[[torch.Tensor], torch.Tensor] | None = None,
     ) -> torch.Tensor:
-        """``n`` samples in [-1, 1] from the generator (deterministic in ``seed``).
+        """``n`` samples in [-1, 1] from the generator's one sampler (``Generator.sample``).
 
-        ``truncation`` (psi) is passed to generators that support the truncation trick.
+        ``truncation`` (psi) works with generators that have the truncation trick.
         """
         g = self.g
-        extra = {}
-        if truncation is not None:
-            if not getattr(g, "supports_truncation", False):
-                raise GanforgeError(
-                    f"model {self.config.model.name!r} has no truncation trick; "
-                    "--truncation works with stylegan checkpoints"
-                )
-            extra["truncation"] = truncation
-        device = next(g.parameters()).device
-        if z is None:
-            z = g.latent(n, torch.Generator().manual_seed(seed))
-        y = None
-        if getattr(g, "n_classes", 0):
-            y = (
-                torch.as_tensor(list(labels))
-                if labels is not None
-                else torch.arange(n) % g.n_classes
+        if truncation is not None and not getattr(g, "supports_truncation", False):
+            raise GanforgeError(
+                f"model {self.config.model.name!r} has no truncation trick; "
+                "--truncation works with stylegan checkpoints"
             )
-            y = y.to(device)
-        return g(z.to(device), y, **extra).float().cpu()
+        return g.sample(n, seed, labels, truncation=truncation, z=z, post=post)  # type: ignore[operator]
+
+    def translator(self, direction: str = "AtoB") -> nn.Module:
+        """The generator of a translation run for ``direction`` (AtoB or BtoA)."""
+        if self.info.kind not in ("paired", "unpaired"):
+            raise GanforgeError(
+                f"{self.checkpoint} holds a {self.config.model.name} model, not a translation "
+                "model (pix2pix, cyclegan); use `ganforge sample` for it"
+            )
+        gens = self.generators
+        if direction not in ("AtoB", "BtoA"):
+            raise GanforgeError(f"--direction must be AtoB or BtoA, got {direction!r}")
+        if direction == "AtoB":
+            return gens["g"] if "g" in gens else gens["g_ab"]
+        if "g_ba" not in gens:
+            raise GanforgeError(
+                "this model learned one direction (A to B); to translate B to A, train another "
+                "with --set data.direction=BtoA"
+            )
+        return gens["g_ba"]
+
+
+def load_state(path: str | Path) -> tuple[Path, dict[str, Any]]:
+    """The checkpoint file and state of a checkpoint path, or of a run directory's newest
+    readable checkpoint (an unreadable latest.pt falls back to older ones)."""
+    if Path(path).is_file() or Path(path).suffix == ".pt":  # a missing .pt file says so
+        return Path(path), load_checkpoint(path)
+    return RunDir.find(path).load_newest()
 
 
 def load(path: str | Path, device: str | torch.device = "auto", use_ema: bool = True) -> Loaded:
@@ -241,8 +314,7 @@ def load(path: str | Path, device: str | torch.device = "auto", use_ema: bool = 
     ``device="auto"`` uses CUDA when present; samples are always returned on the CPU.
     """
     device = resolve_device(device) if isinstance(device, str) else device
-    ckpt_path = resolve_checkpoint(path)
-    state = load_checkpoint(ckpt_path)
+    ckpt_path, state = load_state(path)
     cfg = config_mod.from_dict(state["config"])
     info = info_from_dict(state["info"])
     d_output = LOSSES.get(cfg.loss.name).d_output
@@ -254,4 +326,39 @@ def load(path: str | Path, device: str | torch.device = "auto", use_ema: bool = 
         generators[name] = module.to(device).eval()
     return Loaded(
         cfg, info, generators, int(state["step"]), ckpt_path, bool(use_ema and state.get("ema"))
+    )
+
+
+@dataclass
+class LoadedCritic:
+    """A run's discriminator rebuilt from a checkpoint, with the loss it was trained with."""
+
+    d: Discriminator
+    loss: str
+    info: DataInfo
+    step: int
+    checkpoint: Path
+    conditional: bool  # it takes class labels with each image
+
+
+def load_discriminator(path: str | Path, device: str | torch.device = "auto") -> LoadedCritic:
+    """Rebuild the discriminator of a run or checkpoint (GAN families: one ``d`` module)."""
+    device = resolve_device(device) if isinstance(device, str) else device
+    ckpt_path, state = load_state(path)
+    cfg = config_mod.from_dict(state["config"])
+    info = info_from_dict(state["info"])
+    models = MODELS.get(cfg.model.name)(
+        info, LOSSES.get(cfg.loss.name).d_output, **cfg.model.params
+    )
+    d = getattr(models, "d", None)
+    weights = state["recipe"]["models"]
+    if not isinstance(d, Discriminator) or "d" not in weights:  # e.g. a pair-judging PatchGAN
+        raise GanforgeError(
+            f"{ckpt_path} holds a {cfg.model.name} model without a single GAN discriminator; "
+            "discriminator-judged measures work with unconditional or conditional GAN runs"
+        )
+    d.load_state_dict(weights["d"])
+    conditional = bool(getattr(models.g, "n_classes", 0))
+    return LoadedCritic(
+        d.to(device).eval(), cfg.loss.name, info, int(state["step"]), ckpt_path, conditional
     )

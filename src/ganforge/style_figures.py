@@ -66,7 +66,7 @@ def stylegan_of(model: Loaded) -> StyleGANGenerator:
 def latents(g: StyleGANGenerator, n: int, seed: int) -> torch.Tensor:
     """n latents on the generator's device, deterministic in seed."""
     device = next(g.parameters()).device
-    return g.latent(n, torch.Generator().manual_seed(seed), device)
+    return g.latent(n, torch.Generator().manual_seed(seed), device=device)
 
 
 BLANK = 1.0  # an empty (white) cell

@@ -5,13 +5,15 @@ The search lives in one folder: ``journal.json`` (the optimiser's state, every t
 run, value or error), ``trials/trial-NNN/`` (the runs), ``results.md``, ``convergence.png`` and
 ``best.yaml`` (the preset with the best trial's values: ``ganforge train best.yaml``). Running the
 same command again continues from the journal: finished trials are never repeated, an
-interrupted one is run again.
+interrupted one is run again. ``tune_storage`` runs the same trials from many workers that share
+an Optuna storage instead of the journal.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -80,7 +82,7 @@ def load_space(path: str | Path) -> Space:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"search space file {path} does not exist")
-    raw = yaml.safe_load(path.read_text())
+    raw = config_mod.read_yaml(path)  # a syntax error is one line naming the file and line
     if not isinstance(raw, Mapping) or not raw:
         raise ConfigError(
             f"{path}: expected a mapping of config keys to ranges, e.g. "
@@ -136,6 +138,72 @@ class TuneResult:
     objective: Objective
     files: dict[str, Path] = field(default_factory=dict)
     status: str = "completed"
+    storage: str | None = None  # a shared search: "study NAME in URL"
+
+
+def check_arguments(
+    preset: str,
+    space: str | Path | Space,
+    trials: int,
+    steps: int,
+    metric: str,
+    acquisition: str,
+    overrides: Iterable[str],
+    folder: str | Path | None,
+) -> tuple[Space, Objective, list[str], Path]:
+    """Check a search's arguments before anything runs (the ConfigError of the first problem);
+    returns the space, the objective, the fixed overrides and the search folder."""
+    if trials < 1 or steps < 1:
+        raise ConfigError(f"--trials and --steps must be positive, got {trials} and {steps}")
+    if acquisition not in ACQUISITION_CHOICES:
+        raise ConfigError(
+            f"--acquisition {acquisition}: choose one of {', '.join(ACQUISITION_CHOICES)}"
+        )
+    space = space if isinstance(space, Space) else load_space(space)
+    objective = objective_for(metric)
+    base = list(overrides)
+    check_space(preset, space, base)
+    folder = Path(folder) if folder else DEFAULT_ROOT / f"tune-{Path(preset).stem}"
+    return space, objective, base, folder
+
+
+def default_initial(trials: int) -> int:
+    """How many trials of a search are its initial Sobol design: max(2, N/3), at most 10."""
+    return min(max(2, trials // 3), 10)
+
+
+def run_trial(
+    preset: str,
+    base: list[str],
+    params: Mapping[str, Any],
+    steps: int,
+    objective: Objective,
+    run_path: Path,
+) -> dict[str, Any] | None:
+    """Train one trial in ``run_path`` (anything left there is removed) and score it: a record
+    with score, status ("ok" or "failed"), error and seconds; None when training was
+    interrupted."""
+    if run_path.exists():  # left by an interrupted trial
+        shutil.rmtree(run_path)
+    start = time.perf_counter()
+    record: dict[str, Any] = {}
+    try:
+        cfg = config_mod.resolve(
+            preset,
+            [*base, *overrides_for(params), f"train.steps={steps}", "train.progress=false"],
+        )
+        cfg.name = run_path.name
+        result = train(cfg, runs_root=run_path.parent)
+        if result.status == "interrupted":
+            return None
+        value = evaluate(result.run.path, metrics=[objective.metric]).values[objective.key]
+        if value is None or not math.isfinite(value):
+            raise GanforgeError(f"{objective.key} is {value}")
+        record.update(score=float(value), status="ok")
+    except (GanforgeError, RuntimeError, ValueError, FloatingPointError) as exc:
+        record.update(score=None, status="failed", error=f"{type(exc).__name__}: {exc}")
+    record["seconds"] = round(time.perf_counter() - start, 2)
+    return record
 
 
 def tune(
@@ -153,24 +221,17 @@ def tune(
     on_trial: Callable[[dict[str, Any]], None] | None = None,
 ) -> TuneResult:
     """Run (or continue) a search of ``trials`` trials of ``steps`` training steps each."""
-    if trials < 1 or steps < 1:
-        raise ConfigError(f"--trials and --steps must be positive, got {trials} and {steps}")
-    if acquisition not in ACQUISITION_CHOICES:
-        raise ConfigError(
-            f"--acquisition {acquisition}: choose one of {', '.join(ACQUISITION_CHOICES)}"
-        )
-    space = space if isinstance(space, Space) else load_space(space)
-    objective = objective_for(metric)
-    base = list(overrides)
-    check_space(preset, space, base)
-    folder = Path(folder) if folder else DEFAULT_ROOT / f"tune-{Path(preset).stem}"
+    space, objective, base, folder = check_arguments(
+        preset, space, trials, steps, metric, acquisition, overrides, folder
+    )
     journal = folder / JOURNAL
     setup = {"preset": preset, "steps": steps, "metric": metric, "overrides": base}
     if journal.is_file():
         opt = Optimizer.load(journal)
         before = json.loads((folder / SETUP).read_text())
+        used = {**before, **{k: opt.settings[k] for k in ("seed", "acquisition", "n_initial")}}
         asked = {**setup, "seed": seed, "acquisition": acquisition, "n_initial": n_initial}
-        conflicts = _conflicts(opt, space, before, asked)
+        conflicts = setup_conflicts(used, asked, opt.space == space)
         if conflicts:
             raise ConfigError(
                 f"{folder} holds a search with another space or setup: {'; '.join(conflicts)}. "
@@ -179,7 +240,7 @@ def tune(
     else:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / SETUP).write_text(json.dumps(setup, indent=1))
-        initial = n_initial if n_initial is not None else min(max(2, trials // 3), 10)
+        initial = n_initial if n_initial is not None else default_initial(trials)
         opt = Optimizer(space, n_initial=initial, acquisition=acquisition, seed=seed)
         opt.save(journal)
     status = "completed"
@@ -187,35 +248,19 @@ def tune(
         point = opt.ask()
         params = space.as_dict(point)
         number = opt.n_told
-        name = f"trial-{number:03d}"
-        run_path = folder / "trials" / name
-        if run_path.exists():  # left by an interrupted trial
-            shutil.rmtree(run_path)
-        start = time.perf_counter()
-        record: dict[str, Any] = {"trial": number, "params": params, "run": str(run_path)}
-        try:
-            cfg = config_mod.resolve(
-                preset,
-                [*base, *overrides_for(params), f"train.steps={steps}", "train.progress=false"],
-            )
-            cfg.name = name
-            result = train(cfg, runs_root=folder / "trials")
-            if result.status == "interrupted":
-                status = "interrupted"
-                break
-            value = evaluate(result.run.path, metrics=[objective.metric]).values[objective.key]
-            if value is None or not math.isfinite(value):
-                raise GanforgeError(f"{objective.key} is {value}")
-            record.update(score=float(value), status="ok")
-        except (GanforgeError, RuntimeError, ValueError, FloatingPointError) as exc:
-            record.update(score=None, status="failed", error=f"{type(exc).__name__}: {exc}")
-        record["seconds"] = round(time.perf_counter() - start, 2)
+        run_path = folder / "trials" / f"trial-{number:03d}"
+        record = run_trial(preset, base, params, steps, objective, run_path)
+        if record is None:
+            status = "interrupted"
+            break
+        record = {"trial": number, "params": params, "run": str(run_path), **record}
         loss = objective.to_loss(record["score"]) if record["score"] is not None else None
         opt.tell(point, loss, **{k: v for k, v in record.items() if k != "params"})
         opt.save(journal)
         if on_trial is not None:
             on_trial(record)
-    return _finish(preset, base, folder, opt, objective, status)
+    files = {"journal": journal}
+    return finish(preset, base, folder, space.names, _trials(opt), objective, status, files)
 
 
 _FLAGS = {
@@ -229,14 +274,11 @@ _FLAGS = {
 }
 
 
-def _conflicts(
-    opt: Optimizer, space: Space, before: dict[str, Any], asked: dict[str, Any]
-) -> list[str]:
-    """What a resumed command asks for that differs from the search in the journal."""
-    used = {**before, **{k: opt.settings[k] for k in ("seed", "acquisition", "n_initial")}}
+def setup_conflicts(used: dict[str, Any], asked: dict[str, Any], same_space: bool) -> list[str]:
+    """What a resumed command asks for that differs from the search it continues."""
     if asked["n_initial"] is None:  # not given: whatever the search used
         asked = {**asked, "n_initial": used["n_initial"]}
-    out = ["--space (another search space)"] if opt.space != space else []
+    out = [] if same_space else ["--space (another search space)"]
     for key, flag in _FLAGS.items():
         if asked.get(key) != used.get(key):
             out.append(f"{flag} {asked.get(key)} (the search used {used.get(key)})")
@@ -253,36 +295,48 @@ def _trials(opt: Optimizer) -> list[dict[str, Any]]:
     return out
 
 
-def _finish(
+def finish(
     preset: str,
     base: list[str],
     folder: Path,
-    opt: Optimizer,
+    names: list[str],
+    trials: list[dict[str, Any]],
     objective: Objective,
     status: str,
+    files: dict[str, Path],
 ) -> TuneResult:
-    trials = _trials(opt)
+    """Write the results table, the convergence plot and best.yaml for ``trials`` (rows with
+    trial, params, score, status, error, seconds) and return the search's result."""
     ok = [t for t in trials if t.get("status") == "ok"]
     best = None
     if ok:
         pick = max if objective.higher_is_better else min
         best = pick(ok, key=lambda t: t["score"])
-    files = {
-        "journal": folder / JOURNAL,
-        "results": _write_table(folder, opt.space.names, trials, objective),
-    }
-    if any(t.get("status") == "ok" for t in trials):
+    files = {**files, "results": _write_table(folder, names, trials, objective)}
+    if ok:
         scores = [t["score"] if t["score"] is not None else math.nan for t in trials]
-        files["convergence"] = plot_convergence(
-            scores,
+        files["convergence"] = _replace(
             folder / "convergence.png",
-            maximize=objective.higher_is_better,
-            title=f"{objective.metric} search over trials",
-            ylabel=f"best {objective.key} so far",
+            lambda tmp: plot_convergence(
+                scores,
+                tmp,
+                maximize=objective.higher_is_better,
+                title=f"{objective.metric} search over trials",
+                ylabel=f"best {objective.key} so far",
+            ),
         )
     if best is not None:
         files["best"] = _write_best(preset, base, folder, best, objective)
     return TuneResult(folder, trials, best, objective, files, status)
+
+
+def _replace(path: Path, write: Callable[[Path], Any]) -> Path:
+    """Write ``path`` through a temporary file beside it, so that a reader (or another worker
+    writing the same file) never sees half of it."""
+    tmp = path.with_name(f".{path.stem}-{os.getpid()}{path.suffix}")
+    write(tmp)
+    os.replace(tmp, path)
+    return path
 
 
 def _write_table(
@@ -301,9 +355,8 @@ def _write_table(
             + " | ".join(values)
             + f" | {score} | {status} | {t.get('seconds', '')} |"
         )
-    path = folder / "results.md"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    text = "\n".join(lines) + "\n"
+    return _replace(folder / "results.md", lambda tmp: tmp.write_text(text))
 
 
 def _fmt(value: Any) -> str:
@@ -316,10 +369,9 @@ def _write_best(
     cfg = config_mod.resolve(preset, [*base, *overrides_for(best["params"])])
     cfg.name = None
     cfg.preset = f"{Path(preset).stem}-tuned"
-    path = folder / "best.yaml"
     header = (
         f"# {preset} tuned by `ganforge tune`: trial {best['trial']} scored "
         f"{objective.key}={best['score']:.6g}\n# values: {json.dumps(best['params'])}\n"
     )
-    path.write_text(header + yaml.safe_dump(config_mod.to_dict(cfg), sort_keys=False))
-    return path
+    text = header + yaml.safe_dump(config_mod.to_dict(cfg), sort_keys=False)
+    return _replace(folder / "best.yaml", lambda tmp: tmp.write_text(text))

@@ -16,6 +16,7 @@ from ganforge import api
 from ganforge.bayes.naive_bayes import MODELS
 from ganforge.bayes.nb_categorical import UNSEEN_POLICIES
 from ganforge.bayes.nb_cli_support import CHOICES, CONVENTIONS
+from ganforge.bayes.nb_cv import FOLD_KINDS
 from ganforge.bayes.nb_kernel import BANDWIDTH_RULES
 from ganforge.cli import cli, main
 from ganforge.errors import DataError
@@ -167,7 +168,7 @@ def test_unseen_category_in_new_rows(
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("", "is empty; it needs a header row and data rows"),
+        ("", "is empty; it needs data rows (and may have a header row)"),
         ("a,b,label\n", "has a header but no data rows"),
         ("a,b,label\n1,2,x\n3,4\n", "line 3 has 2 values but the header has 3 columns"),
         ("a,b,label\n1,2,x\n3,,y\n", "line 3: column 'b' is empty"),
@@ -243,6 +244,7 @@ def test_cli_choices_are_the_librarys() -> None:
     params = {p.name: p for p in cli.commands["naive-bayes"].params}
     assert tuple(params["model"].type.choices) == tuple(MODELS)
     assert tuple(params["convention"].type.choices) == CONVENTIONS
+    assert tuple(params["folds"].type.choices) == FOLD_KINDS == CHOICES["folds"]
     assert tuple(params["unseen"].type.choices) == UNSEEN_POLICIES
     assert "scott, silverman or a factor" in params["bandwidth"].help
     assert BANDWIDTH_RULES == CHOICES["bandwidth"] == ("scott", "silverman")

@@ -9,6 +9,7 @@ import pytest
 from sklearn.datasets import load_iris
 
 from ganforge.bayes.naive_bayes import GaussianNB, cross_val_accuracy, gaussian_pdf
+from ganforge.bayes.nb_cv import kfold_indices, walkthrough_folds
 
 # The walk-through's contrived two-class dataset: rows of X1, X2, class.
 CONTRIVED = np.array(
@@ -76,6 +77,23 @@ def test_iris_with_the_walkthrough_folds_scores_95_333_percent() -> None:
     np.testing.assert_allclose(
         np.array(scores) * 100, [93.333333, 96.666667, 100, 93.333333, 93.333333], atol=1e-5
     )
+    assert np.mean(scores) * 100 == pytest.approx(95.333333, abs=1e-5)
+
+
+@pytest.mark.parametrize(("n_rows", "n_folds"), [(150, 5), (23, 5), (10, 3)])
+def test_the_library_cuts_the_walkthrough_folds_the_same_way(n_rows: int, n_folds: int) -> None:
+    expected = _walkthrough_folds(n_rows, n_folds)
+    assert [f.tolist() for f in walkthrough_folds(n_rows, n_folds)] == expected
+    split = kfold_indices(n_rows, n_folds, kind="walkthrough")  # seed None: the walk-through's 1
+    assert [test.tolist() for _, test in split] == expected
+    left_out = set(range(n_rows)) - {i for fold in expected for i in fold}
+    for k, (train, _) in enumerate(split):  # trained on the other folds only
+        assert sorted(train.tolist()) == sorted(
+            i for j, f in enumerate(expected) if j != k for i in f
+        )
+        assert not left_out & set(train.tolist())
+    X, y = load_iris(return_X_y=True)
+    scores = cross_val_accuracy(GaussianNB.walkthrough, X, y, 5, kind="walkthrough")
     assert np.mean(scores) * 100 == pytest.approx(95.333333, abs=1e-5)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -14,10 +15,12 @@ from .naive_bayes import MODELS, make_model
 from .nb_base import NaiveBayes
 from .nb_categorical import UNSEEN_POLICIES
 from .nb_columns import stack_columns
-from .nb_csv import CsvTable, read_csv
-from .nb_cv import cross_val_accuracy, kfold_indices
+from .nb_csv import CsvTable, read_csv, read_new_rows, resolve_column
+from .nb_cv import DEFAULT_SEEDS, FOLD_KINDS, FoldKind, cross_val_accuracy, kfold_indices
 from .nb_errors import NaiveBayesError
 from .nb_kernel import BANDWIDTH_RULES
+
+log = logging.getLogger(__name__)
 
 NUMERIC_ONLY = ("gaussian", "kernel", "bernoulli", "multinomial")
 # The command-line options each model uses (the summary names them with their values).
@@ -34,6 +37,7 @@ CONVENTIONS = ("sklearn", "walkthrough")
 CHOICES: dict[str, tuple[str, ...]] = {
     "model": tuple(MODELS),
     "convention": CONVENTIONS,
+    "folds": FOLD_KINDS,
     "unseen": UNSEEN_POLICIES,
     "bandwidth": BANDWIDTH_RULES,
 }
@@ -50,11 +54,7 @@ class Features:
 
     @classmethod
     def from_table(cls, table: CsvTable, target: str, model: str) -> Features:
-        """Pick the feature columns of ``table`` and check they suit ``model``."""
-        if target not in table.columns:
-            raise NaiveBayesError(
-                f"{table.path} has no column {target!r}; its columns are {table.columns}"
-            )
+        """Pick the feature columns of ``table`` (``target``: a column name) for ``model``."""
         names = [c for c in table.columns if c != target]
         if not names:
             raise NaiveBayesError(f"{table.path} has only the target column; add feature columns")
@@ -151,7 +151,10 @@ class NaiveBayesRun:
     features: Features
     n_rows: int
     classes: list[Any]
+    table: CsvTable | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    folds: str = ""
+    notes: list[str] = field(default_factory=list)
     fold_sizes: list[int] = field(default_factory=list)
     fold_accuracies: list[float] = field(default_factory=list)
     predictions: str | None = None
@@ -166,9 +169,14 @@ class NaiveBayesRun:
         """Human-readable lines: data, model, each fold and the mean accuracy."""
         f = self.features
         numeric = len(f.names) - len(f.nominal)
+        blank = self.table.blank_lines if self.table is not None else 0
+        skipped = f", {blank} blank line{'s' * (blank != 1)} skipped" if blank else ""
         lines = [
-            f"data: {self.data} ({self.n_rows} rows, {numeric} numeric and {len(f.nominal)} "
-            f"nominal features), target {f.target!r} with {len(self.classes)} classes",
+            f"data: {self.data} ({self.n_rows} rows{skipped}, {numeric} numeric and "
+            f"{len(f.nominal)} nominal features), target {f.target!r} with "
+            f"{len(self.classes)} classes",
+            *([self.table.header_line()] if self.table is not None else []),
+            *(f"note: {note}" for note in self.notes),
             f"model: {self.model}"
             + (
                 f" ({', '.join(f'{k}={v}' for k, v in self.settings.items())})"
@@ -177,11 +185,16 @@ class NaiveBayesRun:
             ),
         ]
         k = len(self.fold_accuracies)
+        if self.folds:
+            lines.append(f"folds: {self.folds}")
         for i, (acc, size) in enumerate(zip(self.fold_accuracies, self.fold_sizes), 1):
             lines.append(f"fold {i}/{k}: accuracy {acc:.4f} ({round(acc * size)}/{size})")
         if self.mean_accuracy is not None:
             spread = float(np.std(self.fold_accuracies))
-            lines.append(f"mean accuracy: {self.mean_accuracy:.4f} (std {spread:.4f}, {k} folds)")
+            lines.append(
+                f"mean accuracy: {self.mean_accuracy:.4f} = {100 * self.mean_accuracy:.3f}% "
+                f"(std {spread:.4f}, {k} folds)"
+            )
         return lines
 
 
@@ -222,15 +235,33 @@ def write_predictions(path: str | Path, text: str) -> Path:
     return path
 
 
+def describe_folds(kind: str, n_rows: int, cv: int, seed: int) -> tuple[str, str | None]:
+    """The folds line of the summary, and a note when some rows are in no fold."""
+    if kind == "shuffled":
+        sizes = f"{n_rows // cv}" + (f" to {n_rows // cv + 1}" if n_rows % cv else "")
+        return f"{cv} shuffled folds of {sizes} rows (seed {seed})", None
+    size, left = n_rows // cv, n_rows % cv
+    line = f"{cv} walkthrough folds of {size} rows (Python's random.seed({seed}), randrange)"
+    note = None
+    if left:
+        note = (
+            f"{left} of {n_rows} rows are in no fold (the walk-through keeps {cv} x {size}): "
+            "they are neither tested nor trained on; --folds shuffled uses every row"
+        )
+    return line, note
+
+
 def run_naive_bayes(
     data: str | Path,
-    target: str,
+    target: str | int,
     *,
     model: str = "gaussian",
     cv: int = 5,
     predict: str | Path | None = None,
     out: str | Path | None = None,
-    seed: int = 0,
+    seed: int | None = None,
+    header: bool | None = None,
+    folds: FoldKind = "shuffled",
     convention: Literal["sklearn", "walkthrough"] = "sklearn",
     unseen: Literal["error", "ignore", "smooth"] = "error",
     alpha: float = 1.0,
@@ -238,7 +269,11 @@ def run_naive_bayes(
 ) -> NaiveBayesRun:
     """Cross-validate ``model`` on a CSV file (``cv`` folds, 0 for none) and predict new rows.
 
-    The predictions of ``predict``'s rows are kept as CSV text in ``.predictions`` and, with
+    ``target`` is a column name or a 0-based index (-1: the last column). ``header`` says
+    whether the file's first row names the columns (None: detect it). ``folds`` is how the rows
+    are cut into folds (``FOLD_KINDS``), ``seed`` its seed (None: the kind's default, 0 for
+    shuffled and the walk-through's 1). The predictions of ``predict``'s rows (see
+    ``read_new_rows`` for their layout) are kept as CSV text in ``.predictions`` and, with
     ``out``, written there (``.predictions_path``). ``convention``, ``unseen``, ``alpha`` and
     ``bandwidth`` (a rule of ``BANDWIDTH_RULES`` or a factor, also as text) go to ``build_model``.
     """
@@ -248,27 +283,44 @@ def run_naive_bayes(
         raise NaiveBayesError("nothing to do: give --cv 2 or more, or --predict ROWS.csv")
     if out is not None and predict is None:
         raise NaiveBayesError("--out writes predictions: give --predict ROWS.csv too")
+    if folds not in FOLD_KINDS:
+        raise NaiveBayesError(f"--folds must be one of {', '.join(FOLD_KINDS)}, got {folds!r}")
     options: dict[str, Any] = {
         "convention": convention,
         "unseen": unseen,
         "alpha": alpha,
         "bandwidth": parse_bandwidth(bandwidth),
     }
-    table = read_csv(data)
-    features = Features.from_table(table, target, model)
+    table = read_csv(data, header)
+    name, note = resolve_column(table, target)
+    features = Features.from_table(table, name, model)
     X = features.matrix(table)
-    y = np.array(table.column(target), dtype=object)
-    run = NaiveBayesRun(Path(data), model, features, len(table.rows), sorted(set(y.tolist())))
+    y = np.array(table.column(name), dtype=object)
+    classes = sorted(set(y.tolist()))
+    run = NaiveBayesRun(Path(data), model, features, len(table.rows), classes, table)
+    run.notes = [note] if note else []
+    if len(run.classes) == 1:
+        log.warning(
+            "column %r holds one class only (%r): every prediction is that class, so the "
+            "accuracy (1.0) says nothing about the features; give rows of at least two classes",
+            name,
+            run.classes[0],
+        )
     run.settings = {k: options[k] for k in RELEVANT.get(model, ())}
     if cv:
-        folds = kfold_indices(len(y), cv, seed)
-        run.fold_sizes = [len(test) for _, test in folds]
+        seed = DEFAULT_SEEDS[folds] if seed is None else seed
+        split = kfold_indices(len(y), cv, seed, folds)
+        run.fold_sizes = [len(test) for _, test in split]
+        run.folds, unused = describe_folds(folds, len(y), cv, seed)
+        run.notes += [unused] if unused else []
         run.fold_accuracies = cross_val_accuracy(
-            lambda: build_model(model, features, **options), X, y, cv, seed
+            lambda: build_model(model, features, **options), X, y, cv, seed, folds
         )
     if predict is not None:
         fitted = build_model(model, features, **options).fit(X, y)
-        run.predictions = predictions_csv(fitted, features, read_csv(predict))
+        numeric = [c for c in features.names if c not in features.nominal]
+        rows = read_new_rows(predict, table, features.names, numeric)
+        run.predictions = predictions_csv(fitted, features, rows)
         if out is not None:
             run.predictions_path = write_predictions(out, run.predictions)
     return run

@@ -77,6 +77,7 @@ def npz(
         images = channels_to(images, channels)
     n_classes = int(labels.max()) + 1 if labels is not None and len(labels) else 0
     info = DataInfo(f"npz:{file.stem}", "image", tuple(images.shape[1:]), len(images), n_classes)
+    info.extra["native_size"] = size is None  # metrics record whether images were resized
     return ImageArrayDataset(images, labels, info, flip=flip)
 
 

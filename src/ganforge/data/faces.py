@@ -1,15 +1,18 @@
-"""Face-dataset preparation: detect the main face in each photo, crop a square, resize, save .npz.
+"""Face-dataset preparation: detect a face in each photo, crop it, resize, save an .npz.
 
 Works offline with OpenCV's bundled Haar cascade (``pip install 'ganforge[faces]'``); when an
-MTCNN package is installed (``facenet-pytorch`` or ``mtcnn``, both ship their weights) the
-stronger MTCNN detector is used instead. Photos without a face, and files that cannot be read,
-are skipped and counted.
+MTCNN package is installed (``pip install 'ganforge[mtcnn]'``: the ``mtcnn`` package with
+TensorFlow; or ``facenet-pytorch``; both ship their weights) the stronger MTCNN detector is used
+instead. Two crops: ours (``square``: the largest face, a square grown by a margin) and the face
+tutorial's (``tutorial``: the first detection's tight box, stretched to the square size). Photos
+without a face, files that cannot be read and photos left after ``limit`` faces are counted.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,18 +22,24 @@ from typing import Literal
 import numpy as np
 
 from ganforge.data.folder import list_images
-from ganforge.data.images import IMAGE_EXTENSIONS, load_image, resize_center_crop
+from ganforge.data.images import IMAGE_EXTENSIONS, load_image, resize_center_crop, resize_stretch
 from ganforge.errors import DataError
 
 Box = tuple[int, int, int, int]  # x, y, width, height in pixels
 DetectorKind = Literal["auto", "haar", "mtcnn"]
 DETECTORS: tuple[str, ...] = typing.get_args(DetectorKind)
+CropKind = Literal["square", "tutorial"]
+CROPS: tuple[str, ...] = typing.get_args(CropKind)
 DETECT_SIDE = 640  # photos are shrunk to this longest side for detection (speed)
 INSTALL_OPENCV = (
     "face detection needs OpenCV's bundled Haar cascade: pip install 'ganforge[faces]' "
     "(that is opencv-python-headless below 5.0; OpenCV 5 no longer ships the cascades)"
 )
 MTCNN_PACKAGES = ("facenet_pytorch", "mtcnn")
+INSTALL_MTCNN = (
+    "--detector mtcnn needs an MTCNN package: pip install 'ganforge[mtcnn]' (the mtcnn package "
+    "with TensorFlow; facenet-pytorch needs torchvision, which this torch build cannot load)"
+)
 
 
 @dataclass
@@ -69,6 +78,7 @@ def mtcnn_detector() -> Detector | None:
     for package in MTCNN_PACKAGES:
         if importlib.util.find_spec(package) is None:
             continue
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up chatter
         module = importlib.import_module(package)
         if package == "facenet_pytorch":
             net = module.MTCNN(keep_all=True, device="cpu")
@@ -99,25 +109,30 @@ def make_detector(kind: DetectorKind = "auto") -> Detector:
         if found is not None:
             return found
         if kind == "mtcnn":
-            raise DataError(
-                "--detector mtcnn needs an MTCNN package: pip install facenet-pytorch "
-                "(or the mtcnn package with TensorFlow)"
-            )
+            raise DataError(INSTALL_MTCNN)
     return haar_detector()
 
 
-def main_face(rgb: np.ndarray, detector: Detector) -> Box | None:
-    """The largest face box in full-image pixels (detection runs on a shrunk copy)."""
+def face_boxes(rgb: np.ndarray, detector: Detector) -> list[Box]:
+    """The detector's face boxes in full-image pixels, in its order (detection runs on a copy
+    shrunk to ``DETECT_SIDE``)."""
     h, w = rgb.shape[:2]
     scale = min(1.0, DETECT_SIDE / max(h, w))
     small = rgb
     if scale < 1.0:
         small = resize_center_crop(rgb, (max(1, round(h * scale)), max(1, round(w * scale))))
-    boxes = detector.detect(small)
+    return [
+        (round(x / scale), round(y / scale), round(bw / scale), round(bh / scale))
+        for x, y, bw, bh in detector.detect(small)
+    ]
+
+
+def main_face(rgb: np.ndarray, detector: Detector, crop: CropKind = "square") -> Box | None:
+    """The face to crop: the largest box (``square``) or the first one (``tutorial``)."""
+    boxes = face_boxes(rgb, detector)
     if not boxes:
         return None
-    x, y, bw, bh = max(boxes, key=lambda b: b[2] * b[3])
-    return (round(x / scale), round(y / scale), round(bw / scale), round(bh / scale))
+    return boxes[0] if crop == "tutorial" else max(boxes, key=lambda b: b[2] * b[3])
 
 
 def square_crop(box: Box, height: int, width: int, margin: float) -> tuple[int, int, int]:
@@ -130,6 +145,24 @@ def square_crop(box: Box, height: int, width: int, margin: float) -> tuple[int, 
     return top, left, side
 
 
+def tight_crop(box: Box, height: int, width: int) -> tuple[int, int, int, int]:
+    """(top, left, bottom, right) of the tutorial's crop: the box itself, its corner made
+    non-negative with abs() as the tutorial does, cut at the photo's edges."""
+    x, y, bw, bh = box
+    left, top = min(abs(x), width - 1), min(abs(y), height - 1)
+    return top, left, max(top + 1, min(top + bh, height)), max(left + 1, min(left + bw, width))
+
+
+def crop_face(rgb: np.ndarray, box: Box, size: int, margin: float, crop: CropKind) -> np.ndarray:
+    """The size x size RGB crop of ``box``: a grown square (``square``) or the tight box
+    stretched to the square (``tutorial``, which does not keep the face's aspect ratio)."""
+    if crop == "tutorial":
+        top, left, bottom, right = tight_crop(box, *rgb.shape[:2])
+        return resize_stretch(rgb[top:bottom, left:right], (size, size))
+    top, left, side = square_crop(box, *rgb.shape[:2], margin)
+    return resize_center_crop(rgb[top : top + side, left : left + side], (size, size))
+
+
 @dataclass
 class FacesReport:
     """What prepare_faces did: how many photos it kept and which it skipped, and why."""
@@ -137,8 +170,10 @@ class FacesReport:
     out: Path
     detector: str
     kept: int
+    crop: str = "square"
     no_face: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
+    not_read: int = 0  # photos left unopened once ``limit`` faces were kept
 
     @property
     def seen(self) -> int:
@@ -152,11 +187,17 @@ def prepare_faces(
     out: str | Path = "faces.npz",
     margin: float = 0.25,
     detector: DetectorKind = "auto",
+    crop: CropKind = "square",
+    limit: int | None = None,
 ) -> FacesReport:
-    """Crop the main face of every photo under ``folder`` to size x size RGB; save an .npz.
+    """Crop a face of every photo under ``folder`` to size x size RGB; save an .npz.
 
-    The .npz holds ``images`` (uint8 N x 3 x size x size) and ``files`` (source paths relative
-    to ``folder``); train on it with ``data.name=npz data.path=<out>``.
+    Photos are read in sorted path order; with ``limit`` the work stops once that many faces are
+    kept (the rest are counted in ``not_read``). ``crop`` is ``square`` (the largest face, a
+    square grown by ``margin`` per side) or ``tutorial`` (the first detection's tight box,
+    stretched; ``margin`` unused). The .npz holds ``images`` (uint8 N x 3 x size x size),
+    ``files`` (source paths relative to ``folder``) and ``boxes`` (the chosen detection, x, y,
+    width, height in the photo's pixels); train on it with ``data.name=npz data.path=<out>``.
     """
     root = Path(folder).expanduser()
     if not root.is_dir():
@@ -165,28 +206,34 @@ def prepare_faces(
         raise DataError(f"--size must be at least 8, got {size}")
     if margin < 0:
         raise DataError(f"--margin must be >= 0, got {margin}")
+    if crop not in CROPS:
+        raise DataError(f"--crop must be one of {', '.join(CROPS)}, got {crop!r}")
+    if limit is not None and limit < 1:
+        raise DataError(f"--limit must be at least 1, got {limit}")
     files = list_images(root)
     if not files:
         raise DataError(f"no image files ({', '.join(sorted(IMAGE_EXTENSIONS))}) under {root}")
     found = make_detector(detector)
     target = Path(out) if str(out).endswith(".npz") else Path(f"{out}.npz")  # as numpy names it
-    report = FacesReport(target, found.name, 0)
-    crops, names = [], []
-    for path in files:
+    report = FacesReport(target, found.name, 0, crop)
+    crops, names, boxes = [], [], []
+    for i, path in enumerate(files):
+        if limit is not None and len(crops) >= limit:
+            report.not_read = len(files) - i
+            break
         name = str(path.relative_to(root))
         try:
             rgb = load_image(path, channels=3)
         except Exception:  # a broken or unsupported file is skipped, not fatal
             report.unreadable.append(name)
             continue
-        box = main_face(rgb, found)
+        box = main_face(rgb, found, crop)
         if box is None:
             report.no_face.append(name)
             continue
-        top, left, side = square_crop(box, *rgb.shape[:2], margin)
-        face = rgb[top : top + side, left : left + side]
-        crops.append(resize_center_crop(face, (size, size)).transpose(2, 0, 1))
+        crops.append(crop_face(rgb, box, size, margin, crop).transpose(2, 0, 1))
         names.append(name)
+        boxes.append(box)
     report.kept = len(crops)
     if not crops:
         raise DataError(
@@ -194,5 +241,10 @@ def prepare_faces(
             f"({len(report.unreadable)} unreadable); nothing written"
         )
     report.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(report.out, images=np.stack(crops), files=np.array(names))
+    np.savez_compressed(
+        report.out,
+        images=np.stack(crops),
+        files=np.array(names),
+        boxes=np.array(boxes, dtype=np.int64),
+    )
     return report

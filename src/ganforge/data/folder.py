@@ -1,9 +1,11 @@
-"""A directory of images: recursive scan, corrupt files skipped and reported, resize + crop."""
+"""A directory of images: recursive scan, corrupt files skipped and reported, resize + crop
+(or each image at its own size, which must then be the same for all)."""
 
 from __future__ import annotations
 
 import logging
 import os
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,7 +23,14 @@ from ganforge.data.base import (
     image_batch,
     split_indices,
 )
-from ganforge.data.images import IMAGE_EXTENSIONS, as_size, load_image, resize_center_crop
+from ganforge.data.folder_scan import skip_summary, walk_images
+from ganforge.data.images import (
+    DEFAULT_MAX_PIXELS,
+    IMAGE_EXTENSIONS,
+    as_size,
+    load_image,
+    resize_center_crop,
+)
 from ganforge.errors import DataError
 from ganforge.registry import DATASETS
 
@@ -30,16 +39,17 @@ log = logging.getLogger(__name__)
 
 def list_images(root: Path) -> list[Path]:
     """Image files under ``root`` (recursive, hidden files skipped), in a stable order."""
+    return _scan_folder(root)[0]
+
+
+def _scan_folder(root: Path) -> tuple[list[Path], list[Path]]:
+    """Image files under ``root`` and the sub-folders that could not be read."""
     if not root.is_dir():
         raise DataError(f"image folder {root} does not exist or is not a directory")
-    files = [
-        p
-        for p in root.rglob("*")
-        if p.suffix.lower() in IMAGE_EXTENSIONS
-        and p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    ]
-    return sorted(files)
+    files, unreadable = walk_images(root)
+    if root in unreadable:
+        raise DataError(f"image folder {root} cannot be read (permission denied?)")
+    return files, unreadable
 
 
 def class_labels(root: Path, files: list[Path]) -> tuple[list[int], list[str]]:
@@ -57,22 +67,30 @@ def class_labels(root: Path, files: list[Path]) -> tuple[list[int], list[str]]:
     return [index[f.relative_to(root).parts[0]] for f in files], names
 
 
-def _decode(path: Path, size: tuple[int, int], channels: int) -> np.ndarray | str:
+def _decode(
+    path: Path,
+    size: tuple[int, int] | None,
+    channels: int,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+) -> np.ndarray | str:
     try:
-        return resize_center_crop(load_image(path, channels), size)
+        image = load_image(path, channels, max_pixels)
+        return image if size is None else resize_center_crop(image, size)
     except Exception as exc:  # any decoder failure means a corrupt or unsupported file
         return f"{type(exc).__name__}: {exc}"
 
 
 def scan_and_load(
     files: Sequence[Any],
-    size: tuple[int, int],
+    size: tuple[int, int] | None,
     channels: int,
     progress: bool = True,
     decode: Callable[[Any], np.ndarray] | None = None,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
 ) -> tuple[list[np.ndarray], list[int], list[tuple[Any, str]]]:
     """Decode every file once (threads); return images, kept positions and (path, reason) skips.
 
+    ``size`` None keeps every image at its own size (no resize, no crop).
     ``decode`` replaces the default (load, resize and crop one file) for other layouts, e.g. a
     pair of files or one side-by-side image; any exception it raises marks the item as skipped.
     """
@@ -81,7 +99,7 @@ def scan_and_load(
 
     def run(item: Any) -> np.ndarray | str:
         if decode is None:
-            return _decode(item, size, channels)
+            return _decode(item, size, channels, max_pixels)
         try:
             return decode(item)
         except Exception as exc:  # a corrupt or unsupported file is reported, not fatal
@@ -106,6 +124,32 @@ def scan_and_load(
     return images, kept, skipped
 
 
+SIZES_LISTED = 8  # a folder of photos may hold hundreds of sizes: name the commonest few
+
+
+def common_size(images: Sequence[np.ndarray], files: Sequence[Path], root: Path) -> tuple[int, int]:
+    """The one (height, width) of images kept at their own size; mixed sizes are an error that
+    lists them (commonest first, with a file of each)."""
+    sizes = [(image.shape[0], image.shape[1]) for image in images]
+    counts = Counter(sizes)
+    if len(counts) == 1:
+        return sizes[0]
+    example: dict[tuple[int, int], Path] = {}
+    for found, path in zip(sizes, files):
+        example.setdefault(found, path)
+    listed = [
+        f"{h}x{w} ({n} file{'s' if n > 1 else ''}, e.g. {example[(h, w)].relative_to(root)})"
+        for (h, w), n in counts.most_common(SIZES_LISTED)
+    ]
+    more = len(counts) - SIZES_LISTED
+    tail = f" and {more} more size(s)" if more > 0 else ""
+    raise DataError(
+        f"images under {root} have {len(counts)} different sizes (height x width): "
+        f"{'; '.join(listed)}{tail}. Give a size to resize them all (bicubic, covering it, then "
+        f"a centre crop), e.g. --size 64 or folder:root={root}:size=64"
+    )
+
+
 class LazyFolderDataset(Dataset):
     """Decodes files on demand (for folders too large to hold in memory)."""
 
@@ -117,6 +161,7 @@ class LazyFolderDataset(Dataset):
         channels: int,
         info: DataInfo,
         flip: bool,
+        max_pixels: int | None = DEFAULT_MAX_PIXELS,
     ) -> None:
         self.files, self.size, self.channels, self.info, self.flip = (
             files,
@@ -125,16 +170,18 @@ class LazyFolderDataset(Dataset):
             info,
             flip,
         )
+        self.max_pixels = max_pixels
         self.labels = None if labels is None else torch.tensor(labels, dtype=torch.int64)
 
     def real_uint8(self, index: torch.Tensor) -> torch.Tensor:
         """Decode the images at ``index`` (a file that went bad since the scan is replaced)."""
         out = []
         for i in index.tolist():
-            result = _decode(self.files[i], self.size, self.channels)
+            result = _decode(self.files[i], self.size, self.channels, self.max_pixels)
             if isinstance(result, str):
                 log.warning("skipping %s during training: %s", self.files[i], result)
-                result = _decode(self.files[(i + 1) % len(self.files)], self.size, self.channels)
+                other = self.files[(i + 1) % len(self.files)]
+                result = _decode(other, self.size, self.channels, self.max_pixels)
             out.append(torch.from_numpy(np.array(result.transpose(2, 0, 1))))
         return torch.stack(out)
 
@@ -147,7 +194,7 @@ class LazyFolderDataset(Dataset):
 def folder(
     *,
     root: str,
-    size: int | tuple[int, int] = 64,
+    size: int | tuple[int, int] | None = 64,
     channels: int = 3,
     labels: bool = False,
     split: Split = "all",
@@ -155,36 +202,50 @@ def folder(
     in_memory: bool = True,
     limit: int | None = None,
     progress: bool = True,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
 ) -> Dataset:
-    """A folder of images (recursive; class sub-folders as labels); corrupt files are skipped."""
+    """A folder of images (recursive; class sub-folders as labels); corrupt files, and images
+    over ``max_pixels`` (8192 x 8192 by default; null: no limit), are skipped and counted.
+
+    ``size``: resize each image to cover it and centre-crop; None keeps each image at its own
+    size (what metrics use), which must then be the same for all images.
+    """
     if channels not in (1, 3):
         raise DataError(f"data.channels must be 1 or 3, got {channels}")
     base = Path(root).expanduser()
-    files = list_images(base)
+    files, unreadable = _scan_folder(base)
     if not files:
-        raise DataError(f"no images found under {base} (extensions: {sorted(IMAGE_EXTENSIONS)})")
+        unread = f"; {len(unreadable)} sub-folder(s) could not be read" if unreadable else ""
+        raise DataError(
+            f"no images found under {base} (extensions: {sorted(IMAGE_EXTENSIONS)}){unread}"
+        )
     target, names = ([], [])
     if labels:
         target, names = class_labels(base, files)
     keep = split_indices(len(files), split)[:limit]
     files = [files[i] for i in keep]
     target = [target[i] for i in keep] if labels else []
-    hw = as_size(size)
+    hw = None if size is None else as_size(size)
     if in_memory:
-        images, kept, skipped = scan_and_load(files, hw, channels, progress)
+        images, kept, skipped = scan_and_load(files, hw, channels, progress, max_pixels=max_pixels)
     else:
-        checks = [_decode(f, hw, channels) for f in files]  # full pre-scan, nothing kept
+        checks = [_decode(f, hw, channels, max_pixels) for f in files]  # pre-scan, nothing kept
         kept = [i for i, r in enumerate(checks) if not isinstance(r, str)]
         skipped = [(files[i], r) for i, r in enumerate(checks) if isinstance(r, str)]
-    notes = [f"skipped {len(skipped)} unreadable file(s) of {len(files)}"] if skipped else []
-    notes += [f"  {path}: {reason}" for path, reason in skipped]
+        images = [checks[i] for i in kept] if hw is None else []
+    summary = skip_summary(base, len(files), skipped, unreadable)
+    notes = [summary] if summary else []
     if not kept:
         raise DataError(f"none of the {len(files)} images under {base} could be read")
+    if hw is None:
+        hw = common_size(images, [files[i] for i in kept], base)
     shape = (channels, *hw)
     kept_labels = [target[i] for i in kept] if labels else None
     info = DataInfo(f"folder:{base.name}", "image", shape, len(kept), len(names), names, notes)
     info.extra["skipped"] = [str(p) for p, _ in skipped]
+    info.extra["native_size"] = size is None  # metrics record whether images were resized
     if in_memory:
         array = np.stack(images).transpose(0, 3, 1, 2).copy()
         return ImageArrayDataset(array, kept_labels, info, flip=flip)
-    return LazyFolderDataset([files[i] for i in kept], kept_labels, hw, channels, info, flip)
+    kept_files = [files[i] for i in kept]
+    return LazyFolderDataset(kept_files, kept_labels, hw, channels, info, flip, max_pixels)

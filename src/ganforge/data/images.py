@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,16 @@ IMAGE_EXTENSIONS = {
 
 # Transparent pixels are composited onto this colour, so "RGBA" never leaks hidden colours.
 BACKGROUND = (255, 255, 255)
+
+# Images above this many pixels are refused before they are decoded: 8192 x 8192, four times
+# the largest data.size. A small PNG can decode to hundreds of megapixels (a "decompression
+# bomb"); this limit replaces Pillow's warning (above 89 M pixels), which would only print.
+DEFAULT_MAX_PIXELS = 8192 * 8192
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+
+
+class ImageTooLarge(ValueError):
+    """An image whose decoded size is over the pixel limit."""
 
 
 def _high_bit_depth_to_uint8(image: Image.Image) -> Image.Image:
@@ -54,9 +65,19 @@ def to_mode(image: Image.Image, channels: int) -> Image.Image:
     return image if image.mode == target else image.convert(target)
 
 
-def load_image(path: str | Path, channels: int = 3) -> np.ndarray:
-    """Decode an image file fully (raising on truncation) into uint8 HWC with 1 or 3 channels."""
+def load_image(
+    path: str | Path, channels: int = 3, max_pixels: int | None = DEFAULT_MAX_PIXELS
+) -> np.ndarray:
+    """Decode an image file fully (raising on truncation) into uint8 HWC with 1 or 3 channels.
+
+    An image over ``max_pixels`` (None: no limit) raises ImageTooLarge before it is decoded."""
     with Image.open(path) as image:
+        width, height = image.size
+        if max_pixels is not None and width * height > max_pixels:
+            raise ImageTooLarge(
+                f"{width}x{height} is {width * height / 1e6:.0f} M pixels, over the limit of "
+                f"{max_pixels / 1e6:.0f} M (raise data.max_pixels to use it)"
+            )
         image.load()  # full decode: truncated files raise here, not later
         image = ImageOps.exif_transpose(image)
         converted = to_mode(image, channels)
@@ -78,6 +99,16 @@ def resize_center_crop(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     top, left = (new_h - th) // 2, (new_w - tw) // 2
     image = image.crop((left, top, left + tw, top + th))
     out = np.asarray(image, dtype=np.uint8)
+    return out[:, :, None] if out.ndim == 2 else out
+
+
+def resize_stretch(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resize uint8 HWC to exactly ``size`` (h, w), bicubic, without keeping the aspect ratio."""
+    if array.shape[:2] == tuple(size):
+        return array
+    squeeze = array.shape[2] == 1
+    image = Image.fromarray(array[:, :, 0] if squeeze else array)
+    out = np.asarray(image.resize((size[1], size[0]), Image.Resampling.BICUBIC), dtype=np.uint8)
     return out[:, :, None] if out.ndim == 2 else out
 
 

@@ -18,6 +18,7 @@ import torch
 
 from ganforge.data.base import Split, channels_to, split_indices
 from ganforge.data.folder import list_images, scan_and_load
+from ganforge.data.folder_scan import skip_summary
 from ganforge.data.images import as_size, load_image, resize_center_crop
 from ganforge.data.translation import TranslationDataset, random_jitter, to_unit
 from ganforge.errors import DataError
@@ -95,15 +96,12 @@ def paired(
     if channels_a not in (1, 3) or channels_b not in (1, 3):
         raise DataError("data.channels_a and data.channels_b must be 1 or 3")
     hw = as_size(size)
-    notes: list[str] = []
+    unmatched: list[Path] = []
     if (base / "A").is_dir() and (base / "B").is_dir():
         dirs = [_split_dir(base / "A", split), _split_dir(base / "B", split)]
         flat = dirs[0] is None
         a_root, b_root = (base / "A", base / "B") if flat else (dirs[0], dirs[1])
         items, unmatched = _match(list_images(a_root), a_root, list_images(b_root), b_root)
-        if unmatched:
-            notes.append(f"skipped {len(unmatched)} file(s) without a partner of the same name")
-            notes += [f"  {p}" for p in unmatched]
         held = {"split": "test"} if flat else _held_out(base / "A")
 
         def decode(pair: tuple[Path, Path]) -> np.ndarray:
@@ -135,9 +133,9 @@ def paired(
     if not items:
         raise DataError(f"no image pairs found under {base} (split {split!r})")
     images, _, skipped = scan_and_load(items, hw, 0, progress, decode=decode)
-    if skipped:
-        notes.append(f"skipped {len(skipped)} unreadable pair(s) of {len(items)}")
-        notes += [f"  {item}: {reason}" for item, reason in skipped]
+    lone = [(path, "without a partner of the same name") for path in unmatched]
+    summary = skip_summary(base, len(items) + len(lone), [*lone, *skipped], what="items")
+    notes = [summary] if summary else []
     if not images:
         raise DataError(f"none of the {len(items)} image pairs under {base} could be read")
     stacked = np.stack(images).transpose(0, 3, 1, 2)

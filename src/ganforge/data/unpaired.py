@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from ganforge.data.folder import list_images, scan_and_load
+from ganforge.data.folder_scan import skip_summary
 from ganforge.data.images import as_size
 from ganforge.data.translation import TranslationDataset, random_jitter, to_unit
 from ganforge.errors import DataError
@@ -42,10 +43,8 @@ def _load_domain(
     if not files:
         raise DataError(f"no images found in {folder}")
     images, _, skipped = scan_and_load(files, size, channels, progress)
-    notes = []
-    if skipped:
-        notes.append(f"skipped {len(skipped)} unreadable file(s) of {len(files)} in {folder}")
-        notes += [f"  {path}: {reason}" for path, reason in skipped]
+    summary = skip_summary(folder, len(files), skipped)
+    notes = [summary] if summary else []
     if not images:
         raise DataError(f"none of the {len(files)} images in {folder} could be read")
     return np.stack(images).transpose(0, 3, 1, 2), notes

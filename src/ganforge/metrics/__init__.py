@@ -3,7 +3,12 @@
 Importing the package registers every metric (``ganforge.registry.METRICS``).
 """
 
-from ganforge.metrics import catalog  # noqa: F401  (registration)
+from ganforge.metrics import (  # noqa: F401  (registration)
+    catalog,
+    catalog_classes,
+    catalog_commands,
+    catalog_samples,
+)
 from ganforge.metrics.fid import fid, frechet_distance
 from ganforge.metrics.inception_score import inception_score
 from ganforge.metrics.kid import kid

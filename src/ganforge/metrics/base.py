@@ -38,6 +38,7 @@ class Context:
     seed: int = 0
     out_dir: Path | None = None  # figures (nearest neighbours, duplicates) go here; None: none
     tag: str = "eval"  # stem of figure file names
+    model: Any = None  # the loaded generator (runs.Loaded) for measures that need it; None: none
 
 
 def split_specs(text: str | list[str] | tuple[str, ...]) -> list[str]:

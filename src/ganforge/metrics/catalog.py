@@ -29,7 +29,7 @@ from ganforge.metrics.kid import kid as kid_fn
 from ganforge.metrics.modes import class_coverage, toy_mode_coverage
 from ganforge.metrics.ndb import ndb as ndb_fn
 from ganforge.metrics.neighbours import nearest
-from ganforge.metrics.nn_grid import neighbour_grid
+from ganforge.metrics.nn_grid import neighbour_figures
 from ganforge.metrics.parzen import parzen_window
 from ganforge.metrics.prdc import density_coverage, precision_recall
 from ganforge.registry import METRICS
@@ -133,12 +133,22 @@ def _manifold(real, fake, ctx, name, fn, keys, k, balance):  # type: ignore[no-u
 _KNN = {"needs": ("features",), "real": "features", "distinct": True}
 
 
-@METRICS.register("pr", better={"precision": "higher", "recall": "higher"}, **_KNN)
+@METRICS.register("pr", better={"precision": "higher", "recall": "higher", "f1": "higher"}, **_KNN)
 def pr(
-    real: FeatureSet | None, fake: FeatureSet, ctx: Context, *, k: int = 3, balance: bool = True
+    real: FeatureSet | None,
+    fake: FeatureSet,
+    ctx: Context,
+    *,
+    k: int = 3,
+    balance: bool = True,
+    f1: bool = False,
 ) -> MetricResult:
-    """Improved precision and recall (k-NN manifolds, k = 3)."""
-    return _manifold(real, fake, ctx, "pr", precision_recall, ("precision", "recall"), k, balance)
+    """Improved precision and recall (k-NN manifolds, k = 3); f1=true adds their F1."""
+    result = _manifold(real, fake, ctx, "pr", precision_recall, ("precision", "recall"), k, balance)
+    if f1:
+        p, r = result.values["precision"], result.values["recall"]
+        result.values["f1"] = 2 * p * r / (p + r) if p + r > 0 else 0.0
+    return result
 
 
 @METRICS.register("dc", better={"density": "higher", "coverage": "higher"}, **_KNN)
@@ -306,15 +316,26 @@ def classes(real: FeatureSet | None, fake: FeatureSet, ctx: Context) -> MetricRe
     distinct=True,
 )
 def nn(
-    real: FeatureSet | None, fake: FeatureSet, ctx: Context, *, k: int = 5, rows: int = 8
+    real: FeatureSet | None,
+    fake: FeatureSet,
+    ctx: Context,
+    *,
+    k: int = 5,
+    rows: int = 8,
+    space: Literal["pixels", "features"] = "pixels",
 ) -> MetricResult:
-    """Nearest real neighbours of generated samples: mean distance and a PNG grid."""
+    """Nearest neighbours: mean distance to the nearest real sample, grids both ways (pixels)."""
+    if k < 1 or rows < 1:
+        raise GanforgeError(f"nn needs k >= 1 and rows >= 1, got k={k}, rows={rows}")
     side = _real(real, "nn")
-    dist, index = nearest(fake.get("features", "nn"), side.get("features", "nn"), k)
-    extra: dict[str, object] = {"k": k}
-    path = _figure(ctx, "nearest")
-    if path is not None and _has_images(fake) and _has_images(side):
-        images = fake.samples[:rows]  # type: ignore[index]
-        scale = max(1, 48 // max(images.shape[2:]))
-        extra["figure"] = str(neighbour_grid(images, side.samples, index[:rows], path, scale))
-    return MetricResult({"nn_dist": float(dist[:, 0].mean())}, extra)
+    x, y = side.get("features", "nn"), fake.get("features", "nn")
+    dist, _ = nearest(y, x, 1)
+    extra: dict[str, object] = {"k": k, "space": space}
+    if ctx.out_dir is not None and _has_images(fake) and _has_images(side):
+        stem = ctx.out_dir / ctx.tag
+        figures = neighbour_figures(
+            fake.samples, side.samples, y, x, stem, k=k, rows=rows, space=space, seed=ctx.seed
+        )
+        extra["figure"] = str(figures["generated_to_real"])
+        extra["figure_real_to_generated"] = str(figures["real_to_generated"])
+    return MetricResult({"nn_dist": float(dist.mean())}, extra)

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from ganforge import config as config_mod
+from ganforge.checkpoints import atomic_write_text
 from ganforge.config import Choice
 from ganforge.data.base import DataInfo
 from ganforge.data.grid import to_uint8
@@ -25,29 +26,17 @@ from ganforge.metrics.suite import flat_values, run_metrics
 from ganforge.registry import DATASETS
 from ganforge.runs import Loaded, RunDir, load
 
-SAMPLE_BATCH = 500
-
 
 def as_samples(x: torch.Tensor, info: DataInfo) -> torch.Tensor:
     """Generator output as metric input: uint8 images, or float points for point data."""
     return x.float().cpu() if info.kind == "points" else to_uint8(x)
 
 
-@torch.no_grad()
 def sample_model(model: Loaded, n: int, seed: int) -> torch.Tensor:
-    """``n`` samples from a loaded generator in batches (class-balanced when conditional)."""
+    """``n`` metric-ready samples from the generator's one sampler (uint8 images, or points)."""
     if n < 2:
         raise GanforgeError(f"--n must be at least 2, got {n}")
-    z = model.g.latent(n, torch.Generator().manual_seed(seed))
-    n_classes = getattr(model.g, "n_classes", 0)
-    parts = []
-    for start in range(0, n, SAMPLE_BATCH):
-        stop = min(n, start + SAMPLE_BATCH)
-        labels = [i % n_classes for i in range(start, stop)] if n_classes else None
-        parts.append(
-            as_samples(model.sample(stop - start, labels=labels, z=z[start:stop]), model.info)
-        )
-    return torch.cat(parts)
+    return model.sample(n, seed, post=lambda x: as_samples(x, model.info))
 
 
 def needs_real(plan: Plan) -> bool:
@@ -103,8 +92,7 @@ def write_floors(run: Path, values: dict[str, float]) -> Path:
     path = run / "floors.json"
     current = json.loads(path.read_text()) if path.is_file() else {}
     current.update({k: v for k, v in values.items() if math.isfinite(v)})
-    path.write_text(json.dumps(current, indent=1, sort_keys=True))
-    return path
+    return atomic_write_text(path, json.dumps(current, indent=1, sort_keys=True))
 
 
 @dataclass
@@ -180,7 +168,7 @@ def evaluate(
         real_set = real_side(real, model.config.data, model.info, plan.extractor, real_limit, seed)
         check_stats_only(plan, real_set)
     fake = fake_features(model, plan, n, seed)
-    ctx = Context(model.info, seed, out_dir, f"step-{model.step:07d}")
+    ctx = Context(model.info, seed, out_dir, f"step-{model.step:07d}", model=model)
     out_dir.mkdir(parents=True, exist_ok=True)
     records = run_metrics(plan.calls, real_set, fake, ctx, bootstrap)
     floor_records = None
@@ -204,7 +192,11 @@ def fake_features(model: Loaded, plan: Plan, n: int, seed: int) -> FeatureSet:
         "ema": model.ema,
         "sample_seed": seed,
     }
-    return extract(plan.extractor, sample_model(model, n, seed), provenance)
+    features = extract(plan.extractor, sample_model(model, n, seed), provenance)
+    labels = model.g.labels(n)  # the conditioning labels the one sampler used (None: none)
+    if labels is not None:
+        features.labels = labels.numpy()
+    return features
 
 
 def _number(value: Any) -> str:

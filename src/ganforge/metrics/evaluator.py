@@ -10,11 +10,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganforge.config import Config
+from ganforge.config import Config, bind, recipe_of
 from ganforge.data import build_dataset
 from ganforge.data.base import DataInfo, Dataset
 from ganforge.errors import GanforgeError
-from ganforge.metrics.base import Context
+from ganforge.metrics.base import Context, parse_spec
 from ganforge.metrics.evaluate import (
     as_samples,
     check_stats_only,
@@ -24,10 +24,24 @@ from ganforge.metrics.evaluate import (
 )
 from ganforge.metrics.featureset import FeatureSet, extract
 from ganforge.metrics.plan import Plan, make_plan
-from ganforge.metrics.reference import real_side
-from ganforge.metrics.suite import flat_values, run_metrics
+from ganforge.metrics.reference import dataset_choice, is_stats_file, real_side
+from ganforge.metrics.suite import flat_values, resolve, run_metrics
+from ganforge.metrics.translation import TranslationEvaluator
+from ganforge.registry import EXTRACTORS, RECIPES
 
 log = logging.getLogger("ganforge.metrics")
+
+
+def check_eval_settings(cfg: Config) -> None:
+    """The metric names and parameters, the extractor name and the real data of ``eval``,
+    checked before any data is loaded (the extractor is not built: its weights may be large)."""
+    if cfg.eval.metrics:
+        resolve(cfg.eval.metrics)
+    if cfg.eval.extractor not in (None, "auto"):
+        name, params = parse_spec(cfg.eval.extractor)
+        bind(EXTRACTORS.get(name), params, f"eval.extractor ({name})")
+    if cfg.eval.real is not None and not is_stats_file(cfg.eval.real):
+        dataset_choice(cfg.eval.real, cfg.data, None)  # a known dataset, folder or stats file
 
 
 class TrainingEvaluator:
@@ -80,6 +94,10 @@ class TrainingEvaluator:
         self.records = run_metrics(self.plan.calls, self.real, fake, ctx, strict=False)
         return flat_values(self.records)
 
+    def finish(self, run: Path) -> None:
+        """After a completed run (before its report): the real-vs-real floor."""
+        self.write_floors(run)
+
     def write_floors(self, run: Path) -> Path | None:
         """Compute the real-vs-real floor of the planned metrics into ``run/floors.json``."""
         self.prepare()
@@ -91,3 +109,18 @@ class TrainingEvaluator:
             log.warning("no real-vs-real floor: %s", exc)
             return None
         return write_floors(run, flat_values(records))
+
+
+def training_evaluator(
+    cfg: Config, dataset: Dataset
+) -> TrainingEvaluator | TranslationEvaluator | None:
+    """The evaluator a run's recipe asks for (its registered ``evaluation``): held-out
+    translation scores, or ``eval.metrics`` on samples (None when there are none)."""
+    kind = RECIPES.entry(recipe_of(cfg.model.name)).meta.get("evaluation", "samples")
+    if kind == "translation":
+        return TranslationEvaluator(cfg, dataset.info, dataset)  # type: ignore[arg-type]
+    if not cfg.eval.metrics:
+        return None
+    evaluator = TrainingEvaluator(cfg, dataset)
+    evaluator.prepare()  # bad metric settings fail before training starts
+    return evaluator

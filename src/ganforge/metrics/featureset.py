@@ -24,14 +24,16 @@ class FeatureSet:
     """Extractor outputs (``features``, ``logits``) for one sample set, or statistics alone.
 
     ``samples`` keeps the uint8 images (or points) for figures; ``provenance`` says where the
-    set came from (source, split, count, extractor). Statistics and their covariance root are
-    computed once and kept, so one real set serves many evaluations.
+    set came from (source, split, count, extractor); ``labels`` the class of each sample when it
+    is known. Statistics and their covariance root are computed once and kept, so one real set
+    serves many evaluations.
     """
 
     outputs: dict[str, np.ndarray]
     provenance: dict[str, Any] = field(default_factory=dict)
     samples: torch.Tensor | None = None
     stats_: FeatureStats | None = None
+    labels: np.ndarray | None = None  # class of each sample (dataset labels, conditioning labels)
 
     @property
     def count(self) -> int:
@@ -71,7 +73,9 @@ class FeatureSet:
             raise GanforgeError("a statistics-only set cannot be subsampled")
         samples = None if self.samples is None else self.samples[torch.as_tensor(index)]
         provenance = {**self.provenance, "count": len(index)}
-        return FeatureSet({k: v[index] for k, v in self.outputs.items()}, provenance, samples)
+        labels = None if self.labels is None else self.labels[index]
+        outputs = {k: v[index] for k, v in self.outputs.items()}
+        return FeatureSet(outputs, provenance, samples, labels=labels)
 
     def subsample(self, n: int, seed: int) -> FeatureSet:
         """At most ``n`` samples, drawn without replacement (itself when it is small enough)."""

@@ -76,12 +76,13 @@ def sharpness_difference(x: torch.Tensor, y: torch.Tensor, data_range: float = 1
     differences to the pixel above and to the left (inf when the gradients agree everywhere).
     """
     _check(x, y)
-
-    def grads(t: torch.Tensor) -> torch.Tensor:
-        t = t.double()
-        down = (t[:, :, 1:, 1:] - t[:, :, :-1, 1:]).abs()
-        right = (t[:, :, 1:, 1:] - t[:, :, 1:, :-1]).abs()
-        return down + right
-
-    diff = (grads(y) - grads(x)).abs().flatten(1).mean(1)
+    diff = (gradients(y) - gradients(x)).abs().flatten(1).mean(1)
     return 10.0 * torch.log10(data_range**2 / diff)
+
+
+def gradients(t: torch.Tensor) -> torch.Tensor:
+    """Mathieu et al.'s gradient map: |difference to the pixel above| + |to the pixel left|."""
+    t = t.double()
+    down = (t[:, :, 1:, 1:] - t[:, :, :-1, 1:]).abs()
+    right = (t[:, :, 1:, 1:] - t[:, :, 1:, :-1]).abs()
+    return down + right

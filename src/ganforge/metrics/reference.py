@@ -29,29 +29,53 @@ DEFAULT_REAL_LIMIT = 50_000  # the usual cap for reference sets (e.g. "FID 50k f
 CHUNK = 1000
 
 
+def holds_images(path: str | Path) -> bool:
+    """Whether an .npz file holds images (an ``images`` array and no statistics)."""
+    try:
+        with np.load(Path(path).expanduser(), allow_pickle=False) as data:
+            return "images" in data.files and "mu" not in data.files
+    except (OSError, ValueError):
+        return False  # unreadable: reading it as statistics says what is wrong
+
+
 def is_stats_file(spec: str | None) -> bool:
-    """Whether ``--real`` names a statistics file rather than a dataset."""
-    return spec is not None and spec.endswith(".npz") and Path(spec).is_file()
+    """Whether a spec names a statistics file (an existing .npz that does not hold images)."""
+    if spec is None or not spec.endswith(".npz"):
+        return False
+    path = Path(spec).expanduser()
+    return path.is_file() and not holds_images(path)
 
 
-def dataset_choice(spec: str | None, run_data: Choice | None, info: DataInfo | None) -> Choice:
-    """The dataset named by ``--real`` (``name[:key=value...]`` or a folder of images).
+def dataset_choice(
+    spec: str | None,
+    run_data: Choice | None,
+    info: DataInfo | None,
+    size: int | tuple[int, int] | list[int] | None = None,
+) -> Choice:
+    """The dataset named by ``spec``: ``name[:key=value...]``, a folder or an .npz of images.
 
     Nothing given: the run's own data. The run's dataset again: its parameters plus the given
-    ones. Another dataset: its defaults, with the run's image size and channels when it takes them.
+    ones. Another dataset: its defaults, with ``size`` when given, else the run's image size and
+    channels when it takes them. Without a run (``info`` None) a folder keeps each image at its
+    own size unless ``size`` or ``:size=`` is given.
     """
     if spec is None:
         if run_data is None:
             raise GanforgeError("no real data: pass --real DATASET or a statistics .npz file")
         return run_data
-    if spec.endswith(".npz") and not Path(spec).is_file() and ":" not in spec:
-        raise GanforgeError(f"statistics file {spec} does not exist")
-    if Path(spec).expanduser().is_dir():
-        name, params = "folder", {"root": str(Path(spec).expanduser())}
+    path = Path(spec).expanduser()
+    if spec.endswith(".npz") and not path.is_file() and ":" not in spec:
+        raise GanforgeError(f"file {spec} does not exist")
+    if path.is_dir():
+        name, params = "folder", {"root": str(path)}
+    elif spec.endswith(".npz") and holds_images(path):
+        name, params = "npz", {"path": str(path)}
     else:
         name, params = parse_spec(spec)
     builder = DATASETS.get(name)
     accepted = config_mod.parameters(builder)
+    if size is not None and "size" in accepted:
+        params.setdefault("size", list(size) if isinstance(size, (tuple, list)) else size)
     if run_data is not None and name == run_data.name:
         params = {**run_data.params, **params}
     elif info is not None and info.kind == "image":
@@ -59,6 +83,8 @@ def dataset_choice(spec: str | None, run_data: Choice | None, info: DataInfo | N
             params["size"] = list(info.size)
         if "channels" in accepted and "channels" not in params:
             params["channels"] = info.channels
+    elif name == "folder":
+        params.setdefault("size", None)  # metrics see each image at its own size
     return Choice(name, config_mod.bind(builder, params, f"real data ({name})"))
 
 
@@ -106,6 +132,11 @@ def dataset_samples(
         "split": split_of(choice),
         "dataset_size": len(dataset),
     }
+    if dataset.info.kind == "image":  # the size the images entered the extractor at
+        provenance["image_size"] = list(dataset.info.size)
+        provenance["channels"] = dataset.info.channels
+        if "native_size" in dataset.info.extra:  # image files: their own size, or resized
+            provenance["native_size"] = dataset.info.extra["native_size"]
     return samples_of(dataset, index), provenance
 
 
@@ -116,9 +147,15 @@ def dataset_features(
     seed: int = 0,
     dataset: Dataset | None = None,
 ) -> FeatureSet:
-    """Features of (up to ``limit`` samples of) a dataset; cached by content hash."""
+    """Features of (up to ``limit`` samples of) a dataset, with its labels; cached by content
+    hash."""
+    dataset = dataset if dataset is not None else build_dataset(choice.name, choice.params)
     samples, provenance = dataset_samples(choice, limit, seed, dataset)
-    return extract(extractor, samples, provenance, cache=True)
+    features = extract(extractor, samples, provenance, cache=True)
+    labels = getattr(dataset, "labels", None)
+    if labels is not None:
+        features.labels = np.asarray(labels)[choose(len(dataset), limit, seed)]
+    return features
 
 
 def stats_side(path: str | Path) -> FeatureSet:
@@ -186,11 +223,13 @@ def dataset_stats(
     out: str | Path | None = None,
     split: str | None = None,
     limit: int | None = None,
+    size: int | tuple[int, int] | list[int] | None = None,
 ) -> tuple[Path, FeatureStats]:
-    """``ganforge stats``: statistics of ``name[:key=value...]`` (or a folder) with an extractor."""
+    """``ganforge stats``: statistics of ``name[:key=value...]``, a folder or an .npz of images
+    with an extractor; image files at their own size unless ``size`` is given."""
     from ganforge.metrics.plan import build_extractor, default_extractor
 
-    choice = dataset_choice(dataset, None, None)
+    choice = dataset_choice(dataset, None, None, size)
     if split is not None:
         builder = DATASETS.get(choice.name)
         params = config_mod.bind(builder, {**choice.params, "split": split}, choice.name)

@@ -3,6 +3,7 @@ sets extracted once, and keep the provenance of every number."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Iterable
@@ -17,6 +18,8 @@ from ganforge.metrics.featureset import FeatureSet
 from ganforge.registry import METRICS, Entry
 
 log = logging.getLogger("ganforge.metrics")
+
+IMAGES = "images"  # a metric that reads the uint8 samples themselves (any extractor serves it)
 
 
 @dataclass
@@ -56,6 +59,8 @@ def resolve(specs: str | Iterable[str]) -> list[MetricCall]:
     for spec in split_specs(specs if isinstance(specs, str) else list(specs)):
         name, params = parse_spec(spec)
         entry = METRICS.entry(name)
+        if "command" in entry.meta:  # it needs several runs or paired images, not one sample set
+            raise GanforgeError(f"{name} is not a sample metric: use `{entry.meta['command']}`")
         calls.append(MetricCall(entry, bind(entry.obj, params, f"metric {name}")))
     if not calls:
         raise GanforgeError("no metrics given; e.g. --metrics fid,kid,pr (see `ganforge metrics`)")
@@ -82,7 +87,7 @@ def usable(
 ) -> tuple[list[MetricCall], list[str]]:
     """Calls whose needed outputs the extractor gives; others fail (strict) or are dropped
     with a note."""
-    have = set(outputs)
+    have = set(outputs) | {IMAGES}
     kept, notes = [], []
     for call in calls:
         missing = [o for o in call.needs if o not in have]
@@ -173,7 +178,7 @@ def run_metrics(
 def _intervals(
     call: MetricCall, real: FeatureSet | None, fake: FeatureSet, ctx: Context, rounds: int
 ) -> dict[str, tuple[float, float]]:
-    quiet = Context(ctx.info, ctx.seed, None, ctx.tag)
+    quiet = dataclasses.replace(ctx, out_dir=None)  # no figures for resampled rounds
     resample_real = real is not None and bool(real.outputs) and call.real != "none"
 
     def score(real_index: Any, fake_index: Any) -> dict[str, float]:

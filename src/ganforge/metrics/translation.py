@@ -10,8 +10,10 @@ they would be saved.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -21,11 +23,13 @@ from ganforge.data import build_dataset
 from ganforge.data.base import DataInfo
 from ganforge.data.grid import to_uint8
 from ganforge.data.translation import TranslationDataset, held_out_dataset
+from ganforge.device import resolve_device
 from ganforge.errors import ConfigError
 from ganforge.metrics import paired as measures
 from ganforge.metrics.fid import fid
 from ganforge.metrics.two_domain import DomainClassifier, domain_classifier, matched_channels
 from ganforge.models.base import Translator
+from ganforge.runs import load
 
 log = logging.getLogger("ganforge.metrics")
 
@@ -183,6 +187,26 @@ class TranslationEvaluator:
     ) -> dict[str, float]:
         """The engine's evaluator hook: scores of the (EMA) generators it hands over."""
         return self.scores(generators)
+
+    def finish(self, run: Path) -> None:
+        """Nothing to add after a run: every evaluation already scored the held-out split."""
+
+
+def evaluate_run(
+    path: str | Path, use_ema: bool = True, out: str | Path | None = None
+) -> dict[str, float]:
+    """Held-out scores of a Pix2Pix/CycleGAN run or checkpoint next to the identity baseline;
+    also written as JSON to ``out`` (default: ``translation-eval-stepN.json`` in the run)."""
+    model = load(path, device=resolve_device("auto"), use_ema=use_ema)
+    model.translator("AtoB")  # a clear error for a model that does not translate
+    scores = TranslationEvaluator(model.config, model.info).scores(model.generators)
+    if out is None:
+        run = model.checkpoint.parent
+        run = run.parent if run.name == "checkpoints" else run
+        out = run / f"translation-eval-step{model.step}.json"
+    record = {"checkpoint": str(model.checkpoint), "step": model.step, **scores}
+    Path(out).write_text(json.dumps(record, indent=1) + "\n")
+    return scores
 
 
 def table(scores: dict[str, float]) -> list[tuple[str, str, str, str]]:

@@ -7,7 +7,9 @@ Discriminators: the 70 x 70 PatchGAN with instance normalisation. Weights from N
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -16,7 +18,7 @@ from ganforge.data.base import DataInfo
 from ganforge.errors import ConfigError
 from ganforge.models.base import DOutput, Translator, check_patch_fits, translation_channels
 from ganforge.nn.dropout import SeededDropout
-from ganforge.nn.norm import ImageNorm, image_norm, init_dcgan
+from ganforge.nn.norm import ImageNorm, init_dcgan, norm_layer
 from ganforge.nn.patchgan import PatchDiscriminator
 from ganforge.registry import MODELS
 
@@ -29,7 +31,7 @@ class ResidualBlock(nn.Module):
         layers: list[nn.Module] = [
             nn.ReflectionPad2d(1),
             nn.Conv2d(channels, channels, 3, bias=bias),
-            image_norm(norm, channels),
+            norm_layer(norm, channels),
             nn.ReLU(True),
         ]
         if dropout > 0:
@@ -37,7 +39,7 @@ class ResidualBlock(nn.Module):
         layers += [
             nn.ReflectionPad2d(1),
             nn.Conv2d(channels, channels, 3, bias=bias),
-            image_norm(norm, channels),
+            norm_layer(norm, channels),
         ]
         self.block = nn.Sequential(*layers)
 
@@ -64,14 +66,14 @@ class ResnetGenerator(Translator):
         layers: list[nn.Module] = [
             nn.ReflectionPad2d(3),
             nn.Conv2d(in_channels, width, 7, bias=bias),
-            image_norm(norm, width),
+            norm_layer(norm, width),
             nn.ReLU(True),
         ]
         ch = width
         for _ in range(2):
             layers += [
                 nn.Conv2d(ch, ch * 2, 3, 2, 1, bias=bias),
-                image_norm(norm, ch * 2),
+                norm_layer(norm, ch * 2),
                 nn.ReLU(True),
             ]
             ch *= 2
@@ -79,7 +81,7 @@ class ResnetGenerator(Translator):
         for _ in range(2):
             layers += [
                 nn.ConvTranspose2d(ch, ch // 2, 3, 2, 1, output_padding=1, bias=bias),
-                image_norm(norm, ch // 2),
+                norm_layer(norm, ch // 2),
                 nn.ReLU(True),
             ]
             ch //= 2
@@ -105,35 +107,41 @@ class CycleGANModels:
         return {"g_ab": self.g_ab, "g_ba": self.g_ba}
 
 
-@MODELS.register("cyclegan", recipe="cyclegan", data_kind="unpaired")
+def cyclegan_limits(size: tuple[int, int], params: Mapping[str, Any]) -> None:
+    """Sides divisible by 4 (two stride-2 stages) and a PatchGAN that fits."""
+    h, w = size
+    if h % 4 or w % 4:
+        raise ConfigError(f"cyclegan needs image sides divisible by 4, got {h}x{w} (data.size)")
+    check_patch_fits(size, params["patch_layers"], params["d_same_padding"])
+
+
+@MODELS.register("cyclegan", recipe="cyclegan", data_kind="unpaired", limits=cyclegan_limits)
 def cyclegan(
     info: DataInfo,
     d_output: DOutput = "score",
     *,
     g_width: int = 64,
     d_width: int = 64,
-    n_blocks: int | None = None,
-    d_layers: int = 3,
+    g_depth: int | None = None,
+    patch_layers: int = 3,
     g_norm: ImageNorm = "instance",
     d_norm: ImageNorm = "instance",
     d_bias: bool | None = None,
     d_same_padding: bool = False,
     dropout: float = 0.0,
 ) -> CycleGANModels:
-    """ResNet generators (9 blocks at 256, else 6) + 70x70 PatchGANs, instance norm."""
+    """ResNet generators (g_depth: 9 blocks at 256, else 6) + 70x70 PatchGANs, instance norm."""
     if d_output != "score":
         raise ConfigError("cyclegan trains scoring PatchGANs; use loss.name=cyclegan")
     ca, cb = translation_channels(info, "unpaired", "cyclegan")
+    cyclegan_limits(info.size, {"patch_layers": patch_layers, "d_same_padding": d_same_padding})
     h, w = info.size
-    if h % 4 or w % 4:
-        raise ConfigError(f"cyclegan needs image sides divisible by 4, got {h}x{w}")
-    check_patch_fits(info.size, d_layers, d_same_padding)
-    blocks = n_blocks if n_blocks is not None else (9 if min(h, w) >= 256 else 6)
+    blocks = g_depth if g_depth is not None else (9 if min(h, w) >= 256 else 6)
     models = CycleGANModels(
         ResnetGenerator(ca, cb, g_width, blocks, g_norm, dropout),
         ResnetGenerator(cb, ca, g_width, blocks, g_norm, dropout),
-        PatchDiscriminator(ca, d_width, d_layers, d_norm, d_bias, d_same_padding),
-        PatchDiscriminator(cb, d_width, d_layers, d_norm, d_bias, d_same_padding),
+        PatchDiscriminator(ca, d_width, patch_layers, d_norm, d_bias, d_same_padding),
+        PatchDiscriminator(cb, d_width, patch_layers, d_norm, d_bias, d_same_padding),
     )
     for module in (models.g_ab, models.g_ba, models.d_a, models.d_b):
         init_dcgan(module)

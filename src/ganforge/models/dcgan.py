@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import torch
 from torch import nn
 
 from ganforge.data.base import DataInfo
 from ganforge.errors import ConfigError
-from ganforge.models.base import DOutput, GANModels, Generator
+from ganforge.models.base import Discriminator, DOutput, GANModels, Generator
 from ganforge.nn.norm import Norm, init_dcgan, maybe_spectral, norm_layer
+from ganforge.nn.projection import projection_term
 from ganforge.registry import MODELS
 
 
@@ -18,7 +20,9 @@ def plan(size: tuple[int, int]) -> tuple[int, tuple[int, int]]:
     """Number of 2x stages and the base (h, w): the most halvings leaving both sides >= 4."""
     h, w = size
     if min(h, w) < 8 or max(h, w) > 256:
-        raise ConfigError(f"dcgan supports image sides from 8 to 256, got {h}x{w}")
+        raise ConfigError(
+            f"dcgan supports image sides from 8 to 256, got {h}x{w}; set data.size, e.g. 64"
+        )
     k = 0
     while h % 2 ** (k + 1) == 0 and w % 2 ** (k + 1) == 0 and min(h, w) // 2 ** (k + 1) >= 4:
         k += 1
@@ -98,13 +102,14 @@ class DCGANEncoder(nn.Module):
         return self.net(x)
 
 
-class DCGANDiscriminator(nn.Module):
+class DCGANDiscriminator(Discriminator):
     """Encoder then a base-sized conv to one score (plus a projection term when conditional)."""
 
     def __init__(
         self, channels: int, size: tuple[int, int], width: int, norm: str, n_classes: int = 0
     ) -> None:
         super().__init__()
+        self.batch_statistics = norm == "batch"
         self.encoder = DCGANEncoder(channels, size, width, norm)
         ch = self.encoder.out_channels
         self.head = maybe_spectral(nn.Conv2d(ch, 1, self.encoder.base), norm)
@@ -115,19 +120,18 @@ class DCGANDiscriminator(nn.Module):
         h = self.encoder(x)
         score = self.head(h).flatten(1).sum(1)
         if self.embed is not None:
-            if y is None:
-                raise ValueError("this discriminator is class-conditional: pass labels y")
-            score = score + (self.embed(y) * h.sum((2, 3))).sum(1)  # projection (Miyato 2018)
+            score = score + projection_term(self.embed, y, h.sum((2, 3)))
         return score
 
 
-class DCGANAutoEncoder(nn.Module):
+class DCGANAutoEncoder(Discriminator):
     """BEGAN's discriminator: encoder to a code, DCGAN-style decoder back to the image."""
 
     def __init__(
         self, channels: int, size: tuple[int, int], width: int, norm: str, code: int, upsample: str
     ) -> None:
         super().__init__()
+        self.batch_statistics = norm == "batch"
         self.encoder = DCGANEncoder(channels, size, width, norm)
         base = self.encoder.base
         self.to_code = nn.Linear(self.encoder.out_channels * base[0] * base[1], code)
@@ -138,7 +142,12 @@ class DCGANAutoEncoder(nn.Module):
         return self.decoder(self.to_code(self.encoder(x).flatten(1)))
 
 
-@MODELS.register("dcgan", recipe="gan", data_kind="image")
+def dcgan_limits(size: tuple[int, int], params: Mapping[str, Any]) -> None:
+    """The image sizes DCGAN builds for (checked before any data is loaded)."""
+    plan(size)
+
+
+@MODELS.register("dcgan", recipe="gan", data_kind="image", limits=dcgan_limits)
 def dcgan(
     info: DataInfo,
     d_output: DOutput = "score",
@@ -160,7 +169,9 @@ def dcgan(
         raise ConfigError(f"model.conditional=true but dataset {info.name!r} has no labels")
     g = DCGANGenerator(z_dim, info.channels, info.size, g_width, g_norm, upsample, n_classes)
     if d_output == "reconstruction":
-        d: nn.Module = DCGANAutoEncoder(info.channels, info.size, d_width, d_norm, code, upsample)
+        d: Discriminator = DCGANAutoEncoder(
+            info.channels, info.size, d_width, d_norm, code, upsample
+        )
     else:
         d = DCGANDiscriminator(info.channels, info.size, d_width, d_norm, n_classes)
     init_dcgan(g)

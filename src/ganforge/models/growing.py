@@ -1,4 +1,4 @@
-"""What progressively grown models share: resolution levels, growth state, fade-in, schedule.
+"""What progressively grown models share: resolution levels, growth state, fade-in.
 
 A growing model is built for its final resolution up front and trained from 4x4 upwards. Its
 growth state (``level``: index of the current resolution, ``alpha``: the fade-in weight of the
@@ -9,14 +9,15 @@ alpha, and the generator EMA (which copies buffers) always matches the live netw
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 from torch import nn
 
 from ganforge.data.base import DataInfo
 from ganforge.errors import ConfigError
-from ganforge.models.base import DOutput, GANModels, Generator
+from ganforge.models.base import DOutput, Generator
 from ganforge.nn.resample import downsample_avg, upsample_nearest
 
 MIN_SIZE, MAX_SIZE = 8, 1024
@@ -35,7 +36,12 @@ def growth_resolutions(info: DataInfo, family: str, d_output: DOutput) -> list[i
         raise ConfigError(f"model {family} needs an image dataset; {info.name!r} holds {info.kind}")
     if d_output != "score":
         raise ConfigError(f"model {family} has a scoring discriminator; choose another loss")
-    h, w = info.size
+    return growth_sides(info.size, family)
+
+
+def growth_sides(size: tuple[int, int], family: str) -> list[int]:
+    """[4, 8, ..., side] for a square power-of-two size from MIN_SIZE to MAX_SIZE."""
+    h, w = size
     if h != w or h < MIN_SIZE or h > MAX_SIZE or h & (h - 1):
         side = min(MAX_SIZE, max(MIN_SIZE, 2 ** round(math.log2(max(h, w)))))
         raise ConfigError(
@@ -45,29 +51,41 @@ def growth_resolutions(info: DataInfo, family: str, d_output: DOutput) -> list[i
     return [2**k for k in range(2, int(math.log2(h)) + 1)]
 
 
+PAPER_WIDTH_PRODUCT = 16384  # the papers' widths: 16384 / r channels at resolution r (<= 512)
+
+
+def growth_limits(size: tuple[int, int], params: Mapping[str, Any]) -> None:
+    """The sizes a growing family builds for, and its widths (an explicit ``widths`` list has
+    one value per resolution), checked before any data is loaded."""
+    resolutions = growth_sides(size, "this model")
+    for width in (params.get("g_width"), params.get("d_width")):
+        channel_progression(resolutions, width, params.get("width_max", 512), params.get("widths"))
+
+
 def channel_progression(
     resolutions: list[int],
-    fmap_base: int,
-    fmap_max: int,
-    fmap_min: int = 1,
-    channels: list[int] | None = None,
+    width: int | None,
+    width_max: int,
+    widths: list[int] | None = None,
 ) -> list[int]:
-    """Feature maps per resolution: the papers' progression, or an explicit list.
+    """Widths per resolution: ``width`` at the final one, doubling towards 4x4, capped.
 
-    The papers use ``min(fmap_base / 2**(log2(res) - 1), fmap_max)`` with base 8192 and max 512:
-    512 up to 32x32, then halving (256 at 64, 128 at 128, ..., 16 at 1024).
+    ``width=None`` is the papers' progression, ``min(16384 / r, width_max)`` at resolution r:
+    with width_max 512, 512 up to 32x32, then halving (256 at 64, ..., 16 at 1024). ``widths``
+    gives one explicit value per resolution instead.
     """
-    if channels is not None:
-        if len(channels) != len(resolutions) or min(channels) < 1:
+    if widths is not None:
+        if len(widths) != len(resolutions) or min(widths) < 1:
             raise ConfigError(
-                f"model.channels needs {len(resolutions)} positive values, one per resolution "
-                f"{resolutions}; got {list(channels)}"
+                f"model.widths needs {len(resolutions)} positive values, one per resolution "
+                f"{resolutions}; got {list(widths)}"
             )
-        return [int(c) for c in channels]
-    out = [max(fmap_min, min(fmap_max, fmap_base // (res // 2))) for res in resolutions]
-    if min(out) < 1:
-        raise ConfigError("model.fmap_base / fmap_max / fmap_min must give at least 1 channel")
-    return out
+        return [int(c) for c in widths]
+    final = resolutions[-1]
+    base = PAPER_WIDTH_PRODUCT // final if width is None else width
+    if base < 1 or width_max < 1:
+        raise ConfigError("model.g_width, model.d_width and model.width_max must be at least 1")
+    return [min(width_max, base * (final // res)) for res in resolutions]
 
 
 class Growing(nn.Module):
@@ -143,50 +161,3 @@ def real_at_level(x: torch.Tensor, size: int, alpha: float) -> torch.Tensor:
     if alpha < 1.0 and size > 4:
         x = fade(upsample_nearest(downsample_avg(x)), x, alpha)
     return x
-
-
-@dataclass
-class GrowthSchedule:
-    """Phase lengths and batch sizes of progressive growing (read by the progressive recipe).
-
-    ``phase_images``: images shown in each fade-in and each stabilising phase (None: split the
-    step budget evenly); ``final_images``: images of the last stabilising phase (default
-    ``phase_images``); ``batch_sizes``: one per resolution from 4x4 up, the last one repeating
-    (None: train.batch_size everywhere); ``reset_optimizers``: clear Adam's moments when a phase
-    starts, as the reference implementations do.
-    """
-
-    resolutions: list[int]
-    phase_images: int | None = None
-    final_images: int | None = None
-    batch_sizes: list[int] | None = None
-    reset_optimizers: bool = True
-
-    def batch_size(self, level: int, default: int) -> int:
-        """The batch size at ``level``."""
-        if not self.batch_sizes:
-            return default
-        return int(self.batch_sizes[min(level, len(self.batch_sizes) - 1)])
-
-
-@dataclass
-class GrowingModels(GANModels):
-    """A generator/discriminator pair that grows, with its schedule."""
-
-    schedule: GrowthSchedule | None = None
-
-
-def check_schedule(schedule: GrowthSchedule) -> GrowthSchedule:
-    """Reject non-positive lengths and batch sizes."""
-    for key in ("phase_images", "final_images"):
-        value = getattr(schedule, key)
-        if value is not None and value < 1:
-            raise ConfigError(f"model.{key} must be at least 1 (got {value})")
-    if schedule.batch_sizes is not None and (
-        not schedule.batch_sizes or min(schedule.batch_sizes) < 1
-    ):
-        raise ConfigError(
-            f"model.batch_sizes must list positive sizes, one per resolution from 4 up "
-            f"(got {schedule.batch_sizes})"
-        )
-    return schedule

@@ -12,8 +12,9 @@ PatchGAN on the channel-concatenated (source, target) pair. Weights are drawn fr
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -23,7 +24,7 @@ from ganforge.data.base import DataInfo
 from ganforge.errors import ConfigError
 from ganforge.models.base import DOutput, Translator, check_patch_fits, translation_channels
 from ganforge.nn.dropout import SeededDropout
-from ganforge.nn.norm import ImageNorm, image_norm, init_dcgan
+from ganforge.nn.norm import ImageNorm, init_dcgan, norm_layer
 from ganforge.nn.patchgan import PatchDiscriminator
 from ganforge.registry import MODELS
 
@@ -37,7 +38,7 @@ def unet_depth(size: tuple[int, int], depth: int | None = None) -> int:
     if h % 2**levels or w % 2**levels:
         raise ConfigError(
             f"a {levels}-level U-Net needs image sides divisible by {2**levels}, got {h}x{w}; "
-            "use a power-of-two data.size (e.g. 256) or set model.depth"
+            "use a power-of-two data.size (e.g. 256) or set model.g_depth"
         )
     return levels
 
@@ -67,14 +68,14 @@ class UNetGenerator(Translator):
         for i, c_out in enumerate(widths):
             normed = 0 < i < levels - 1  # not the first layer, not the bottleneck
             conv = nn.Conv2d(c_in, c_out, 4, 2, 1, bias=bias)
-            self.down.append(nn.Sequential(conv, image_norm(norm, c_out)) if normed else conv)
+            self.down.append(nn.Sequential(conv, norm_layer(norm, c_out)) if normed else conv)
             c_in = c_out
         self.up = nn.ModuleList()
         for j, level in enumerate(range(levels - 2, -1, -1)):
             c_in = widths[-1] if j == 0 else 2 * widths[level + 1]
             layers: list[nn.Module] = [
                 nn.ConvTranspose2d(c_in, widths[level], 4, 2, 1, bias=bias),
-                image_norm(norm, widths[level]),
+                norm_layer(norm, widths[level]),
             ]
             if j < dropout_layers and dropout > 0:
                 layers.append(SeededDropout(dropout))
@@ -115,15 +116,21 @@ class Pix2PixModels:
         return {"g": self.g}
 
 
-@MODELS.register("pix2pix", recipe="pix2pix", data_kind="paired")
+def pix2pix_limits(size: tuple[int, int], params: Mapping[str, Any]) -> None:
+    """The U-Net's levels and the PatchGAN must fit the image size (checked before loading)."""
+    unet_depth(size, params.get("g_depth"))
+    check_patch_fits(size, params["patch_layers"], params["d_same_padding"])
+
+
+@MODELS.register("pix2pix", recipe="pix2pix", data_kind="paired", limits=pix2pix_limits)
 def pix2pix(
     info: DataInfo,
     d_output: DOutput = "score",
     *,
     g_width: int = 64,
     d_width: int = 64,
-    depth: int | None = None,
-    d_layers: int = 3,
+    g_depth: int | None = None,
+    patch_layers: int = 3,
     g_norm: ImageNorm = "batch",
     d_norm: ImageNorm = "batch",
     g_bias: bool = False,
@@ -133,7 +140,7 @@ def pix2pix(
     dropout_layers: int = 3,
     test_mode: Literal["train", "eval"] = "train",
 ) -> Pix2PixModels:
-    """U-Net generator + conditional PatchGAN (d_layers=3: 70x70; 0: PixelGAN; 5: ImageGAN)."""
+    """U-Net generator + conditional PatchGAN (patch_layers=3: 70x70; 0: PixelGAN; 5: ImageGAN)."""
     if d_output != "score":
         raise ConfigError("pix2pix trains a scoring PatchGAN; use loss.name=pix2pix")
     in_channels, out_channels = translation_channels(info, "paired", "pix2pix")
@@ -142,16 +149,16 @@ def pix2pix(
         out_channels,
         info.size,
         g_width,
-        depth,
+        g_depth,
         g_norm,
         g_bias,
         dropout,
         dropout_layers,
         test_mode,
     )
-    check_patch_fits(info.size, d_layers, d_same_padding)
+    check_patch_fits(info.size, patch_layers, d_same_padding)
     d = PatchDiscriminator(
-        in_channels + out_channels, d_width, d_layers, d_norm, d_bias, d_same_padding
+        in_channels + out_channels, d_width, patch_layers, d_norm, d_bias, d_same_padding
     )
     init_dcgan(g)
     init_dcgan(d)

@@ -15,15 +15,13 @@ import torch
 from torch import nn
 
 from ganforge.data.base import DataInfo
-from ganforge.models.base import DOutput
+from ganforge.models.base import Discriminator, DOutput, GANModels
 from ganforge.models.growing import (
     Growing,
     GrowingGenerator,
-    GrowingModels,
-    GrowthSchedule,
     channel_progression,
-    check_schedule,
     fade,
+    growth_limits,
     growth_resolutions,
 )
 from ganforge.nn.equalized import EqualizedConv2d, EqualizedLinear
@@ -73,7 +71,7 @@ class ProGANGenerator(GrowingGenerator):
         return fade(upsample_nearest(self.to_rgb[level - 1](h)), new, alpha)
 
 
-class ProGANDiscriminator(Growing):
+class ProGANDiscriminator(Discriminator, Growing):
     """Images -> scores (N,), mirroring the generator; ``blur`` adds StyleGAN's low-pass filter."""
 
     def __init__(
@@ -121,41 +119,22 @@ class ProGANDiscriminator(Growing):
         return self.head(h).view(-1)
 
 
-def growth_schedule(
-    resolutions: list[int],
-    phase_images: int | None,
-    final_images: int | None,
-    batch_sizes: list[int] | None,
-    reset_optimizers: bool,
-) -> GrowthSchedule:
-    """A validated schedule from the model parameters shared by the growing families."""
-    return check_schedule(
-        GrowthSchedule(resolutions, phase_images, final_images, batch_sizes, reset_optimizers)
-    )
-
-
-@MODELS.register("progan", recipe="progressive", data_kind="image")
+@MODELS.register("progan", recipe="progressive", data_kind="image", limits=growth_limits)
 def progan(
     info: DataInfo,
     d_output: DOutput = "score",
     *,
     z_dim: int = 512,
-    fmap_base: int = 8192,
-    fmap_max: int = 512,
-    fmap_min: int = 1,
-    channels: list[int] | None = None,
+    g_width: int | None = None,
+    d_width: int | None = None,
+    width_max: int = 512,
+    widths: list[int] | None = None,
     mbstd_group: int = 4,
-    phase_images: int | None = None,
-    final_images: int | None = None,
-    batch_sizes: list[int] | None = None,
-    reset_optimizers: bool = True,
-) -> GrowingModels:
-    """Progressive GAN (ProGAN): grows 4x4 to the data size; paper channels 512 ... 16."""
+) -> GANModels:
+    """Progressive GAN (ProGAN): grows 4x4 to the data size; paper widths 512 ... 16."""
     resolutions = growth_resolutions(info, "progan", d_output)
-    fmaps = channel_progression(resolutions, fmap_base, fmap_max, fmap_min, channels)
-    g = ProGANGenerator(z_dim, info.channels, resolutions, fmaps)
-    d = ProGANDiscriminator(info.channels, resolutions, fmaps, mbstd_group)
-    schedule = growth_schedule(
-        resolutions, phase_images, final_images, batch_sizes, reset_optimizers
-    )
-    return GrowingModels(g, d, d_output, schedule)
+    g_fmaps = channel_progression(resolutions, g_width, width_max, widths)
+    d_fmaps = channel_progression(resolutions, d_width, width_max, widths)
+    g = ProGANGenerator(z_dim, info.channels, resolutions, g_fmaps)
+    d = ProGANDiscriminator(info.channels, resolutions, d_fmaps, mbstd_group)
+    return GANModels(g, d, d_output)

@@ -16,15 +16,15 @@ from torch import nn
 
 from ganforge.data.base import DataInfo
 from ganforge.errors import ConfigError
-from ganforge.models.base import DOutput
+from ganforge.models.base import DOutput, GANModels
 from ganforge.models.growing import (
     GrowingGenerator,
-    GrowingModels,
     channel_progression,
     fade,
+    growth_limits,
     growth_resolutions,
 )
-from ganforge.models.progan import ProGANDiscriminator, growth_schedule, lrelu
+from ganforge.models.progan import ProGANDiscriminator, lrelu
 from ganforge.nn.adain import AdaIN
 from ganforge.nn.equalized import EqualizedConv2d, EqualizedLinear
 from ganforge.nn.noise import NoiseInjection
@@ -218,12 +218,18 @@ class StyleGANGenerator(GrowingGenerator):
         """Images at the current level for latents z."""
         return self.synthesis(self.styles(z, truncation, truncation_cutoff), noise)
 
+    def generate(
+        self, z: torch.Tensor, y: torch.Tensor | None = None, truncation: float | None = None
+    ) -> torch.Tensor:
+        """Full-size images for z, truncated in w towards its running average when psi is given."""
+        return self(z, y) if truncation is None else self(z, y, truncation=truncation)
+
     def render(self, ws: torch.Tensor, noise: Noise = None) -> torch.Tensor:
         """Full-size images from per-layer styles (for the style-mixing and noise figures)."""
         return self.to_full_size(self.synthesis(ws, noise))
 
 
-@MODELS.register("stylegan", recipe="progressive", data_kind="image")
+@MODELS.register("stylegan", recipe="progressive", data_kind="image", limits=growth_limits)
 def stylegan(
     info: DataInfo,
     d_output: DOutput = "score",
@@ -232,19 +238,15 @@ def stylegan(
     w_dim: int = 512,
     mapping_layers: int = 8,
     mapping_lr_mul: float = 0.01,
-    fmap_base: int = 8192,
-    fmap_max: int = 512,
-    fmap_min: int = 1,
-    channels: list[int] | None = None,
+    g_width: int | None = None,
+    d_width: int | None = None,
+    width_max: int = 512,
+    widths: list[int] | None = None,
     style_mixing: float = 0.9,
     truncation_cutoff: int | None = 8,
     w_avg_beta: float = 0.995,
     mbstd_group: int = 4,
-    phase_images: int | None = None,
-    final_images: int | None = None,
-    batch_sizes: list[int] | None = None,
-    reset_optimizers: bool = True,
-) -> GrowingModels:
+) -> GANModels:
     """StyleGAN: mapping network, AdaIN synthesis with noise, mixing, truncation; grows 4x4 up."""
     resolutions = growth_resolutions(info, "stylegan", d_output)
     if not 0.0 <= style_mixing <= 1.0:
@@ -253,21 +255,19 @@ def stylegan(
         raise ConfigError(f"model.w_avg_beta must be in [0, 1), got {w_avg_beta}")
     if mapping_layers < 1 or mapping_lr_mul <= 0:
         raise ConfigError("model.mapping_layers must be >= 1 and model.mapping_lr_mul > 0")
-    fmaps = channel_progression(resolutions, fmap_base, fmap_max, fmap_min, channels)
+    g_fmaps = channel_progression(resolutions, g_width, width_max, widths)
+    d_fmaps = channel_progression(resolutions, d_width, width_max, widths)
     g = StyleGANGenerator(
         z_dim,
         w_dim,
         info.channels,
         resolutions,
-        fmaps,
+        g_fmaps,
         mapping_layers,
         mapping_lr_mul,
         style_mixing,
         truncation_cutoff,
         w_avg_beta,
     )
-    d = ProGANDiscriminator(info.channels, resolutions, fmaps, mbstd_group, blur=True)
-    schedule = growth_schedule(
-        resolutions, phase_images, final_images, batch_sizes, reset_optimizers
-    )
-    return GrowingModels(g, d, d_output, schedule)
+    d = ProGANDiscriminator(info.channels, resolutions, d_fmaps, mbstd_group, blur=True)
+    return GANModels(g, d, d_output)

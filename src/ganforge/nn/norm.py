@@ -1,12 +1,23 @@
-"""Normalisation choices by name, so model configs can select them."""
+"""Normalisation choices by name: one set of names, one meaning each, for every model family.
+
+``g_norm`` / ``d_norm`` of every family take their values from ``Norm`` (a family may accept a
+subset): ``batch`` (batch statistics), ``instance`` (per-image statistics, no learned scale and
+shift, as PyTorch and the official Pix2Pix/CycleGAN code), ``instance-affine`` (the same with a
+learned scale and shift), ``layer`` (per-image statistics over all channels), ``spectral``
+(spectral normalisation of the weights instead of a normalisation layer), ``none``.
+"""
 
 from __future__ import annotations
 
+import typing
 from typing import Literal
 
 from torch import nn
 
-Norm = Literal["batch", "instance", "layer", "none", "spectral"]
+Norm = Literal["batch", "instance", "layer", "none", "spectral", "instance-affine"]
+NORMS: tuple[str, ...] = typing.get_args(Norm)
+# the subset the image-to-image families (Pix2Pix, CycleGAN) build
+ImageNorm = Literal["batch", "instance", "instance-affine", "none"]
 
 
 def norm_layer(kind: str, channels: int) -> nn.Module:
@@ -14,7 +25,9 @@ def norm_layer(kind: str, channels: int) -> nn.Module:
     if kind == "batch":
         return nn.BatchNorm2d(channels)
     if kind == "instance":
-        return nn.InstanceNorm2d(channels, affine=True)
+        return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
+    if kind == "instance-affine":
+        return nn.InstanceNorm2d(channels, affine=True, track_running_stats=False)
     if kind == "layer":
         return nn.GroupNorm(1, channels)
     if kind in ("none", "spectral"):
@@ -42,20 +55,3 @@ def init_dcgan(module: nn.Module) -> None:
         ):
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
-
-
-ImageNorm = Literal["batch", "instance", "instance-affine", "none"]
-
-
-def image_norm(kind: str, channels: int) -> nn.Module:
-    """Normalisation as the Pix2Pix/CycleGAN code names it: ``instance`` has no learned affine.
-
-    ``instance-affine`` adds the learned scale and shift (as the Keras tutorials do).
-    """
-    if kind == "instance":
-        return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
-    if kind == "instance-affine":
-        return nn.InstanceNorm2d(channels, affine=True, track_running_stats=False)
-    if kind in ("batch", "none"):
-        return norm_layer(kind, channels)
-    raise ValueError(f"unknown normalisation {kind!r}")

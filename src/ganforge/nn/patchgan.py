@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ganforge.nn.norm import image_norm
+from ganforge.nn.norm import norm_layer
 
 
 def receptive_field_progression(layers: Sequence[tuple[int, int]]) -> list[int]:
@@ -88,7 +88,7 @@ class PatchDiscriminator(nn.Module):
                 nn.Conv2d(in_channels, width, 1),
                 nn.LeakyReLU(0.2, True),
                 nn.Conv2d(width, width * 2, 1, bias=use_bias),
-                image_norm(norm, width * 2),
+                norm_layer(norm, width * 2),
                 nn.LeakyReLU(0.2, True),
                 nn.Conv2d(width * 2, 1, 1, bias=use_bias),
             ]
@@ -100,14 +100,14 @@ class PatchDiscriminator(nn.Module):
             out = width * min(2**n, 8)
             layers += [
                 nn.Conv2d(ch, out, 4, 2, 1, bias=use_bias),
-                image_norm(norm, out),
+                norm_layer(norm, out),
                 nn.LeakyReLU(0.2, True),
             ]
             ch = out
         out = width * min(2**n_layers, 8)
         layers += [
             *_stride1_conv(ch, out, use_bias, same_padding),
-            image_norm(norm, out),
+            norm_layer(norm, out),
             nn.LeakyReLU(0.2, True),
             *_stride1_conv(out, 1, True, same_padding),
         ]

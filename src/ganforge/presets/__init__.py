@@ -38,8 +38,8 @@ TOY_TWEAKS: dict[str, dict[str, Any]] = {
     "hinge": _ADAM_TOY,
     "non-saturating": {
         **_ADAM_TOY,
-        "model": {"d_hidden": 400},
-        "loss": {"r1_gamma": 0.1},
+        "model": {"d_width": 400},
+        "loss": {"penalty": "r1", "r1_gamma": 0.1},
         "train": {"steps": 20000},
     },
 }

@@ -7,6 +7,7 @@ when it returns; ``transaction()`` groups several writes.
 
 from __future__ import annotations
 
+import hashlib
 import queue
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -132,6 +133,23 @@ class Database:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+
+    @contextmanager
+    def lock(self, name: str) -> Iterator[None]:
+        """Hold a lock on ``name`` across every process that uses this PostgreSQL database.
+
+        PostgreSQL: a transaction-scoped advisory lock on a connection of its own, released when
+        the block ends. SQLite: nothing; a SQLite study is served by one process, whose own
+        thread locks suffice.
+        """
+        if self.dialect != "postgresql":
+            yield
+            return
+        digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+        key = int.from_bytes(digest, "big", signed=True)
+        with self.transaction() as conn:
+            self.query("SELECT pg_advisory_xact_lock(CAST(? AS BIGINT))", (key,), conn=conn)
+            yield
 
     def close(self) -> None:
         """Close the pooled connections."""

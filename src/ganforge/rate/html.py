@@ -12,8 +12,16 @@ SVG_W, SVG_H, PAD = 420, 180, 30
 
 
 def static_text(name: str) -> str:
-    """A file of the packaged static folder (page, script, style)."""
+    """A file of the packaged static folder (script, style)."""
     return resources.files("ganforge.rate").joinpath("static", name).read_text()
+
+
+def rater_page(values: dict[str, str]) -> str:
+    """The task page, its ``{{key}}`` placeholders filled with the HTML-escaped ``values``."""
+    page = resources.files("ganforge.rate").joinpath("templates", "index.html").read_text()
+    for key, value in values.items():
+        page = page.replace("{{" + key + "}}", html.escape(value, quote=True))
+    return page
 
 
 def drift_svg(drift: dict[str, Any]) -> str:

@@ -308,6 +308,16 @@ class StudyStore:
         )
         return [Judgement(*row) for row in rows]
 
+    def answers_since(self, after: float) -> list[tuple]:
+        """(trial, task, image_a, image_b, choice, answered_at) of the judgements answered
+        after ``after`` (seconds since the epoch)."""
+        rows = self.db.query(
+            "SELECT trial_id, task, image_a, image_b, choice, answered_at FROM judgements "
+            "WHERE study_id = ? AND answered_at > ?",
+            (self.study_id, after),
+        )
+        return [tuple(row) for row in rows]
+
     def count(self, rater_id: str | None = None) -> int:
         """Number of judgements (of one rater, or of the whole study)."""
         if rater_id is None:

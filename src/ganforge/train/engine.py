@@ -23,7 +23,14 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ganforge import config as config_mod
-from ganforge.checkpoints import atomic_save, load_checkpoint, save_checkpoint, step_name
+from ganforge.checkpoints import (
+    WRITE_FAILURES,
+    CheckpointWriteError,
+    atomic_save,
+    load_checkpoint,
+    save_checkpoint,
+    step_name,
+)
 from ganforge.data.base import Dataset
 from ganforge.data.stream import BatchStream
 from ganforge.errors import TrainingError
@@ -32,6 +39,7 @@ from ganforge.runs import RunDir, info_to_dict
 from ganforge.train.ema import EMA
 from ganforge.train.recipes.base import Phase, Recipe
 from ganforge.train.rng import preserved_rng, rng_state, set_rng_state
+from ganforge.train.step_logs import Logs, LogSums, nonfinite
 
 log = logging.getLogger("ganforge.train")
 
@@ -39,7 +47,9 @@ log = logging.getLogger("ganforge.train")
 # [-1, 1]; generators are the (EMA) generators in eval mode, for evaluators that score the models
 # themselves (translation: both directions and cycles on held-out images)
 Evaluator = Callable[[int, Callable[[int], torch.Tensor], dict[str, nn.Module]], dict[str, float]]
-Callback = Callable[["Engine", int, dict[str, float]], None]
+# callback(engine, step, logs): the step's logs as the recipe returned them (0-d tensors on the
+# device, or floats); reading a tensor (float(v)) costs a host sync
+Callback = Callable[["Engine", int, Logs], None]
 
 
 @dataclass
@@ -163,16 +173,28 @@ class Engine:
         self.rollbacks = int(state.get("rollbacks", 0))
         self._elapsed_before = float(state.get("elapsed", 0.0))
 
-    def restore(self, path: str | Path) -> None:
-        """Load a checkpoint file written by this engine."""
-        self.load_state_dict(load_checkpoint(path, map_location=self.recipe.device))
+    def restore(self, path: str | Path | None = None) -> None:
+        """Load a checkpoint file written by this engine (default: the run's newest readable)."""
+        if path is None:
+            path, state = self.run.load_newest(map_location=self.recipe.device)
+        else:
+            state = load_checkpoint(path, map_location=self.recipe.device)
+        self.load_state_dict(state)
         self.last_checkpoint = Path(path)
         log.info("resumed from %s at step %d", path, self.step)
 
+    @property
+    def keep_every(self) -> int:
+        """Steps whose checkpoints are kept for ``ganforge select`` (0: none): train.keep_every,
+        by default one per evaluation (eval.every)."""
+        keep = self.cfg.train.keep_every
+        return self.cfg.eval.every if keep is None else keep
+
     def save(self) -> Path:
-        """Write a step checkpoint atomically and prune old ones."""
+        """Write a step checkpoint atomically and prune old ones (not those kept for select)."""
+        t = self.cfg.train
         path = save_checkpoint(
-            self.state_dict(), self.run.checkpoints, self.step, self.cfg.train.keep_last
+            self.state_dict(), self.run.checkpoints, self.step, t.keep_last, self.keep_every
         )
         self.last_checkpoint = path
         return path
@@ -273,10 +295,6 @@ class Engine:
             for sig, old in previous.items():
                 signal.signal(sig, old)
 
-    def _nonfinite(self, logs: dict[str, float]) -> str | None:
-        bad = [k for k, v in logs.items() if isinstance(v, float) and not math.isfinite(v)]
-        return ", ".join(f"{k}={logs[k]}" for k in bad) if bad else None
-
     def _handle_nonfinite(self, what: str) -> None:
         where = (
             f"last good checkpoint: {self.last_checkpoint}"
@@ -322,6 +340,12 @@ class Engine:
             with self._signals():
                 self._loop(bar)
             return self._finish()
+        except CheckpointWriteError as exc:
+            raise self.run.write_failure(exc) from None
+        except OSError as exc:
+            if exc.errno not in WRITE_FAILURES:
+                raise
+            raise self.run.write_failure(exc) from None
         finally:
             bar.close()
             if self._tb:
@@ -330,8 +354,8 @@ class Engine:
     def _loop(self, bar: Any) -> None:
         """Steps until the budget is spent or a stop is requested."""
         t = self.cfg.train
-        acc: dict[str, float] = {}
-        acc_n, interval_start, interval_images = 0, time.perf_counter(), 0
+        sums = LogSums()
+        interval_start, interval_images = time.perf_counter(), 0
         current_phase = -1
         while self.step < self.total_steps:
             index, into = self._phase_at(self.step)
@@ -352,7 +376,7 @@ class Engine:
             batches = [next(self.stream) for _ in range(self.recipe.batches_per_step)]
             logs = self.recipe.step(batches)
             self.step += 1
-            bad = self._nonfinite(logs)
+            bad = nonfinite(logs)  # exact, one fused flag: the step's only host sync
             if bad:
                 self.step -= 1
                 self._handle_nonfinite(bad)
@@ -361,14 +385,13 @@ class Engine:
             if self.ema:
                 tracked = self.step - t.ema_start
                 self.ema.update(0.0 if tracked <= 0 else self.ema.decay_at(tracked))
-            for k, v in logs.items():
-                acc[k] = acc.get(k, 0.0) + v
-            acc_n += 1
+            sums.add(logs)
             interval_images += sum(len(next(iter(b.values()))) for b in batches)
             bar.update(1)
             for callback in self.callbacks:
                 callback(self, self.step, logs)
             if self.step % t.log_every == 0 or self.step == self.total_steps:
+                means = sums.means()  # the floats of the interval, in one transfer
                 seconds = time.perf_counter() - interval_start
                 record = {
                     "kind": "train",
@@ -376,15 +399,15 @@ class Engine:
                     "epoch": round(self.stream.epochs_done, 4),
                     "time": round(self._elapsed(), 3),
                     "images_per_s": round(interval_images / max(seconds, 1e-9), 1),
-                    "sec_per_step": round(seconds / acc_n, 5),
-                    **{k: v / acc_n for k, v in acc.items()},
+                    "sec_per_step": round(seconds / sums.count, 5),
+                    **means,
                 }
                 self.run.append_metrics(record)
                 if self._tb:
-                    for k, v in acc.items():
-                        self._tb.add_scalar(f"train/{k}", v / acc_n, self.step)
-                bar.set_postfix({k: f"{v / acc_n:.3g}" for k, v in list(acc.items())[:4]})
-                acc, acc_n, interval_start, interval_images = {}, 0, time.perf_counter(), 0
+                    for k, v in means.items():
+                        self._tb.add_scalar(f"train/{k}", v, self.step)
+                bar.set_postfix({k: f"{v:.3g}" for k, v in list(means.items())[:4]})
+                sums, interval_start, interval_images = LogSums(), time.perf_counter(), 0
             if t.sample_every and self.step % t.sample_every == 0:
                 self.write_samples(step_name(self.step).removesuffix(".pt"))
             if (
@@ -395,7 +418,10 @@ class Engine:
                 self.evaluate()
             if into + 1 == phase.steps and phase.snapshot:
                 self._snapshot(phase)
-            if t.checkpoint_every and self.step % t.checkpoint_every == 0:
+            keep = self.keep_every
+            if (t.checkpoint_every and self.step % t.checkpoint_every == 0) or (
+                keep and self.step % keep == 0
+            ):
                 self.save()
             if self.stop_reason:
                 break

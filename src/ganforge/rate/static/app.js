@@ -1,4 +1,5 @@
-// The rating page: three tasks over a small JSON API (POST /api/next, POST /api/answer).
+// The rating page: three tasks over a small JSON API (POST api/next, POST api/answer; relative
+// to the page, so the app works under any root path).
 // Every POST carries the page's CSRF token; a retried answer reuses its trial id, so the
 // server stores it at most once.
 "use strict";
@@ -56,7 +57,7 @@
       response_ms: Math.round(performance.now() - trial.onset),
       ...extra,
     };
-    const data = await post("/api/answer", payload);
+    const data = await post("api/answer", payload);
     if (data.count !== undefined) $("count").textContent = `(${data.count} judged)`;
     return data;
   }
@@ -64,10 +65,11 @@
   // Compare two
   async function startPair() {
     setDisabled(["pair-left", "pair-right"], true);
-    const trial = await post("/api/next", {task: "pair"});
+    const trial = await post("api/next", {task: "pair"});
     const imgs = [$("pair-left"), $("pair-right")].map((b) => b.querySelector("img"));
     await Promise.all(trial.images.map((im, k) => show(imgs[k], im.url)));
     await frame();
+    if (active !== "pair") return;  // the rater switched tasks while this trial loaded
     current = {...trial, onset: performance.now()};
     setDisabled(["pair-left", "pair-right"], false);
     status("Which looks more realistic?");
@@ -84,9 +86,10 @@
   // Rate one
   async function startRating() {
     setDisabled(RATE_IDS, true);
-    const trial = await post("/api/next", {task: "rating"});
+    const trial = await post("api/next", {task: "rating"});
     await show($("rating-image"), trial.images[0].url);
     await frame();
+    if (active !== "rating") return;
     current = {...trial, onset: performance.now()};
     setDisabled(RATE_IDS, false);
     status("How realistic is it?");
@@ -120,7 +123,7 @@
     $("rapid-feedback").textContent = "";
     const img = $("rapid-image");
     const mask = $("rapid-mask");
-    const trial = await post("/api/next", {task: "rapid"});
+    const trial = await post("api/next", {task: "rapid"});
     await show(img, trial.images[0].url);
     mask.hidden = true;
     $("fixation").hidden = false;
@@ -135,6 +138,7 @@
     drawMask();
     mask.hidden = false;
     await frame();
+    if (active !== "rapid") return;
     current = {...trial, onset: shownAt, shownMs: performance.now() - shownAt};
     setDisabled(["rapid-real", "rapid-fake"], false);
     status("Real or fake?");

@@ -40,14 +40,22 @@ class Recipe:
 
     batches_per_step: int = 1
 
+    @staticmethod
+    def make_schedule() -> Any:
+        """The recipe's schedule from the ``schedule`` config section: its keyword-only
+        parameters are the keys that section may set (none by default)."""
+        return None
+
     def __init__(self, cfg: Config, info: DataInfo, device: torch.device) -> None:
         self.cfg, self.info, self.device = cfg, info, device
+        self.schedule = self.make_schedule(**cfg.schedule)
         self.models: dict[str, nn.Module] = {}
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
 
     # -- the training step ------------------------------------------------------------------
-    def step(self, batches: list[dict[str, torch.Tensor]]) -> dict[str, float]:
-        """One generator update (and its discriminator updates); returns scalar logs."""
+    def step(self, batches: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor | float]:
+        """One generator update (and its discriminator updates); returns scalar logs as 0-d
+        detached tensors (read back only when a log line is written) or floats."""
         raise NotImplementedError
 
     def phases(self, total_steps: int) -> list[Phase]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -15,6 +16,7 @@ from ganforge.train.image_pool import ImagePool
 from ganforge.train.optim import set_requires_grad
 from ganforge.train.recipes.base import Preview
 from ganforge.train.recipes.translation import TranslationRecipe, side_by_side
+from ganforge.train.step_logs import Logs, log_value
 
 
 def l1(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -22,11 +24,27 @@ def l1(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (x - y).abs().mean()
 
 
-@RECIPES.register("cyclegan")
+@dataclass(frozen=True)
+class PoolSchedule:
+    """The image pools: D sees fakes drawn from the last ``pool_size`` generated (0: none)."""
+
+    pool_size: int
+
+
+def pool_schedule(*, pool_size: int = 50) -> PoolSchedule:
+    """CycleGAN's schedule: an image pool of 50 fakes per discriminator (the paper's)."""
+    if pool_size < 0:
+        raise ConfigError(f"schedule.pool_size must be >= 0, got {pool_size}")
+    return PoolSchedule(pool_size)
+
+
+@RECIPES.register("cyclegan", evaluation="translation")  # held-out scores
 class CycleGANRecipe(TranslationRecipe):
     """Two translators trained with cycle consistency on unpaired data (Zhu et al. 2017)."""
 
     loss_name = "cyclegan"
+    make_schedule = staticmethod(pool_schedule)
+    schedule: PoolSchedule
 
     def __init__(self, cfg: Config, info: DataInfo, device: torch.device) -> None:
         super().__init__(cfg, info, device)
@@ -43,9 +61,10 @@ class CycleGANRecipe(TranslationRecipe):
                 "the identity loss needs domains with the same number of channels; "
                 "set loss.identity_ratio=0"
             )
-        self.pool_a, self.pool_b = ImagePool(self.loss.pool_size), ImagePool(self.loss.pool_size)
+        pool = self.schedule.pool_size
+        self.pool_a, self.pool_b = ImagePool(pool), ImagePool(pool)
 
-    def step(self, batches: list[dict[str, torch.Tensor]]) -> dict[str, float]:
+    def step(self, batches: list[dict[str, torch.Tensor]]) -> Logs:
         """One update of both generators, then one of both discriminators."""
         a = batches[0]["a"].to(self.device, non_blocking=True)
         b = batches[0]["b"].to(self.device, non_blocking=True)
@@ -57,11 +76,11 @@ class CycleGANRecipe(TranslationRecipe):
         gan_ab, gan_ba = loss.adversarial(self.d_b, fake_b), loss.adversarial(self.d_a, fake_a)
         cycle_a, cycle_b = l1(rec_a, a), l1(rec_b, b)
         g_loss = gan_ab + gan_ba + loss.cycle_weight * (cycle_a + cycle_b)
-        logs = {"g_gan_ab": gan_ab.item(), "g_gan_ba": gan_ba.item()}
+        logs = {"g_gan_ab": gan_ab.detach(), "g_gan_ba": gan_ba.detach()}
         if loss.identity_weight > 0:
             idt_b, idt_a = l1(self.g_ab(b), b), l1(self.g_ba(a), a)
             g_loss = g_loss + loss.identity_weight * (idt_a + idt_b)
-            logs.update(idt_a=idt_a.item(), idt_b=idt_b.item())
+            logs.update(idt_a=idt_a.detach(), idt_b=idt_b.detach())
         self._update("g", g_loss)
         set_requires_grad(self.d_a, True)
         set_requires_grad(self.d_b, True)
@@ -69,14 +88,14 @@ class CycleGANRecipe(TranslationRecipe):
         d_a, logs_a = loss.d_loss(self.d_a, a, self.pool_a.query(fake_a))
         self._update("d", d_a + d_b)
         logs.update(
-            g_loss=g_loss.item(),
-            cycle_a=cycle_a.item(),
-            cycle_b=cycle_b.item(),
-            d_loss=(d_a + d_b).item(),
-            d_a=d_a.item(),
-            d_b=d_b.item(),
-            d_real=0.5 * (logs_a["d_real"] + logs_b["d_real"]),
-            d_fake=0.5 * (logs_a["d_fake"] + logs_b["d_fake"]),
+            g_loss=g_loss.detach(),
+            cycle_a=cycle_a.detach(),
+            cycle_b=cycle_b.detach(),
+            d_loss=(d_a + d_b).detach(),
+            d_a=d_a.detach(),
+            d_b=d_b.detach(),
+            d_real=0.5 * (log_value(logs_a["d_real"]) + log_value(logs_b["d_real"])),
+            d_fake=0.5 * (log_value(logs_a["d_fake"]) + log_value(logs_b["d_fake"])),
         )
         return logs
 

@@ -11,8 +11,9 @@ from torch import nn
 from ganforge.config import Config
 from ganforge.data.base import DataInfo
 from ganforge.errors import ConfigError
-from ganforge.losses import Loss, OptimDefaults
-from ganforge.models.base import GANModels
+from ganforge.losses import GeneratorBatch, Loss, OptimDefaults
+from ganforge.losses import build_loss as _build_loss
+from ganforge.models.base import GANModels, Generator, class_cycle
 from ganforge.registry import LOSSES, MODELS, RECIPES
 from ganforge.train.optim import (
     lr_factor,
@@ -22,22 +23,18 @@ from ganforge.train.optim import (
     set_requires_grad,
 )
 from ganforge.train.recipes.base import Preview, Recipe
+from ganforge.train.step_logs import Logs, log_value
 
 
 def build_loss(cfg: Config) -> Loss:
-    """The configured loss object."""
-    return LOSSES.get(cfg.loss.name)(**cfg.loss.params)
+    """The configured loss object, with its penalties."""
+    return _build_loss(cfg.loss.name, cfg.loss.params)
 
 
 def build_gan_models(cfg: Config, info: DataInfo) -> GANModels:
     """The configured generator/discriminator pair for ``info`` (D shaped for the loss)."""
     d_output = LOSSES.get(cfg.loss.name).d_output
     return MODELS.get(cfg.model.name)(info, d_output, **cfg.model.params)
-
-
-def class_cycle(n: int, n_classes: int, device: torch.device | str = "cpu") -> torch.Tensor:
-    """Labels 0, 1, ..., n_classes - 1, 0, 1, ... (one grid row per class when n_classes wide)."""
-    return torch.arange(n, device=device) % n_classes
 
 
 @RECIPES.register("gan")
@@ -47,12 +44,12 @@ class GANRecipe(Recipe):
     def __init__(self, cfg: Config, info: DataInfo, device: torch.device) -> None:
         super().__init__(cfg, info, device)
         self.loss = build_loss(cfg)
-        self.loss.check(cfg.model.params)
         self.built = build_gan_models(cfg, info)
         self.g, self.d = self.built.g.to(device), self.built.d.to(device)
+        self.loss.check(self.d)
         self.models = {"g": self.g, "d": self.d}
         self.settings = resolve_optim(cfg.optim, self.optim_defaults())
-        pack = getattr(self.d, "pack", 1)
+        pack = self.d.pack
         if cfg.train.batch_size % pack:
             raise ConfigError(
                 f"train.batch_size ({cfg.train.batch_size}) must be a multiple of "
@@ -63,7 +60,7 @@ class GANRecipe(Recipe):
             "d": make_optimizer(self.d.parameters(), self.settings, self.settings.lr_d),
         }
         self.batches_per_step = self.settings.n_critic
-        self.conditional = bool(getattr(self.g, "n_classes", 0))
+        self.conditional = bool(self.g.n_classes)
         self.amp = cfg.train.amp
         cuda_amp = self.amp and device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda", enabled=cuda_amp)
@@ -89,9 +86,21 @@ class GANRecipe(Recipe):
         """The real images of a batch as the discriminator sees them."""
         return batch["x"].to(self.device, non_blocking=True)
 
-    def generate(self, n: int, y: torch.Tensor | None) -> torch.Tensor:
-        """A fake training batch of ``n`` samples."""
-        return self.g(self.g.latent(n, device=self.device), y)
+    def generate(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        """A fake training batch for latents ``z``."""
+        return self.g(z, y)
+
+    def grad_scale(self) -> torch.Tensor | float:
+        """The mixed-precision loss scale gradient penalties use (a tensor: no host sync)."""
+        if not self.scaler.is_enabled():
+            return 1.0
+        return self.scaler.scale(torch.ones((), device=self.device))
+
+    def regularise_generator(self, batch: GeneratorBatch) -> tuple[torch.Tensor | None, Logs]:
+        """The generator-side regularisers added to each generator update (BigGAN's orthogonal
+        regularisation, StyleGAN2's path length): the loss's generator-side penalties by
+        default; a recipe may add its own."""
+        return self.loss.regularise_generator(batch)
 
     def _update(self, name: str, loss: torch.Tensor) -> None:
         opt = self.optimizers[name]
@@ -99,27 +108,35 @@ class GANRecipe(Recipe):
         self.scaler.scale(loss).backward()
         self.scaler.step(opt)
 
-    def step(self, batches: list[dict[str, torch.Tensor]]) -> dict[str, float]:
+    def step(self, batches: list[dict[str, torch.Tensor]]) -> Logs:
         """n_critic discriminator updates, each on a fresh batch, then one generator update."""
-        logs: dict[str, float] = {}
-        fake = y = real = None
+        logs: Logs = {}
+        fake = y = real = z = None
+        scale = self.grad_scale()
         for i, batch in enumerate(batches):
             real = self.real_batch(batch)
             y = self._labels(batch)
             last = i == len(batches) - 1
+            z = self.g.latent(len(real), device=self.device)
             # the last critic step's fake keeps its graph and is reused by the generator step
             with torch.set_grad_enabled(last), self._autocast():
-                fake = self.generate(len(real), y)
+                fake = self.generate(z, y)
             with self._autocast():
-                d_loss, d_logs = self.loss.d_loss(lambda x, y=y: self.d(x, y), real, fake.detach())
+                d_loss, d_logs = self.loss.d_loss(
+                    lambda x, y=y: self.d(x, y), real, fake.detach(), scale
+                )
             self._update("d", d_loss)
             self.scaler.update()
             self.loss.after_d_step(self.d)
-            for k, v in d_logs.items():
-                logs[k] = logs.get(k, 0.0) + v / len(batches)
+            for k, v in d_logs.items():  # the critic steps' mean, on the device
+                logs[k] = logs.get(k, 0.0) + log_value(v) / len(batches)
         set_requires_grad(self.d, False)
         with self._autocast():
             g_loss, g_logs = self.loss.g_loss(lambda x: self.d(x, y), fake, real)
+            extra, reg_logs = self.regularise_generator(GeneratorBatch(self.g, z, y, fake, scale))
+        if extra is not None:
+            g_loss = g_loss + extra
+            g_logs = {**g_logs, **reg_logs}
         self._update("g", g_loss)
         self.scaler.update()
         set_requires_grad(self.d, True)
@@ -156,17 +173,10 @@ class GANRecipe(Recipe):
             captions = [names[int(i)] for i in y]
         return Preview(out.cpu(), captions)
 
-    @torch.no_grad()
     def sample(self, n: int, generators: dict[str, nn.Module], seed: int) -> torch.Tensor:
-        """``n`` samples (class-balanced when conditional) in batches of 500."""
-        g = generators["g"]
-        gen = torch.Generator().manual_seed(seed)
-        chunks = []
-        for start in range(0, n, 500):
-            m = min(500, n - start)
-            y = class_cycle(m, g.n_classes, self.device) if self.conditional else None
-            chunks.append(g(g.latent(m, gen, self.device), y).float().cpu())
-        return torch.cat(chunks)
+        """``n`` samples from the generator's one sampler (``Generator.sample``)."""
+        g: Generator = generators["g"]  # type: ignore[assignment]
+        return g.sample(n, seed)
 
     def extra_state(self) -> dict[str, Any]:
         """Loss state (BEGAN's k_t) and the AMP grad scaler."""

@@ -11,9 +11,10 @@ from ganforge.registry import RECIPES
 from ganforge.train.optim import set_requires_grad
 from ganforge.train.recipes.base import Preview
 from ganforge.train.recipes.translation import TranslationRecipe, side_by_side
+from ganforge.train.step_logs import Logs
 
 
-@RECIPES.register("pix2pix")
+@RECIPES.register("pix2pix", evaluation="translation")  # held-out scores
 class Pix2PixRecipe(TranslationRecipe):
     """Conditional GAN with L1 on paired data (Isola et al. 2017)."""
 
@@ -28,7 +29,7 @@ class Pix2PixRecipe(TranslationRecipe):
             "d": self._optimizer([self.d], self.settings.lr_d),
         }
 
-    def step(self, batches: list[dict[str, torch.Tensor]]) -> dict[str, float]:
+    def step(self, batches: list[dict[str, torch.Tensor]]) -> Logs:
         """One D update, then one G update, on a batch of pairs."""
         a = batches[0]["a"].to(self.device, non_blocking=True)
         b = batches[0]["b"].to(self.device, non_blocking=True)
@@ -43,7 +44,7 @@ class Pix2PixRecipe(TranslationRecipe):
         g_loss, g_logs = self.loss.g_loss(critic, fake, b)
         self._update("g", g_loss)
         set_requires_grad(self.d, True)
-        return {"d_loss": d_loss.item(), **logs, **g_logs}
+        return {"d_loss": d_loss.detach(), **logs, **g_logs}
 
     def generators(self) -> dict[str, nn.Module]:
         """The U-Net."""

@@ -10,7 +10,7 @@ from torch import nn
 
 from ganforge.data.base import DataInfo
 from ganforge.errors import ConfigError
-from ganforge.models.base import DOutput, GANModels, Generator
+from ganforge.models.base import Discriminator, DOutput, GANModels, Generator
 from ganforge.registry import MODELS
 
 
@@ -41,7 +41,7 @@ class MLPGenerator(Generator):
         return self.net(z)
 
 
-class MLPCritic(nn.Module):
+class MLPCritic(Discriminator):
     """Points -> hidden layers -> score; with ``pack`` > 1, judges packs of samples jointly."""
 
     def __init__(self, dim: int, hidden: int, layers: int, pack: int, out: int = 1) -> None:
@@ -58,7 +58,7 @@ class MLPCritic(nn.Module):
         return self.net(x).squeeze(1)
 
 
-class MLPAutoEncoder(nn.Module):
+class MLPAutoEncoder(Discriminator):
     """BEGAN's auto-encoder discriminator for points."""
 
     def __init__(self, dim: int, hidden: int, layers: int, code: int) -> None:
@@ -80,11 +80,11 @@ def mlp_gan(
     d_output: DOutput = "score",
     *,
     z_dim: int = 2,
-    g_hidden: int = 400,
-    g_layers: int = 4,
+    g_width: int = 400,
+    g_depth: int = 4,
     g_norm: Literal["none", "batch"] = "none",
-    d_hidden: int = 200,
-    d_layers: int = 3,
+    d_width: int = 200,
+    d_depth: int = 3,
     pack: int = 1,
     code: int = 16,
 ) -> GANModels:
@@ -94,11 +94,11 @@ def mlp_gan(
     if pack < 1:
         raise ConfigError(f"model.pack must be >= 1, got {pack}")
     dim = info.shape[0]
-    g = MLPGenerator(z_dim, dim, g_hidden, g_layers, g_norm)
+    g = MLPGenerator(z_dim, dim, g_width, g_depth, g_norm)
     if d_output == "reconstruction":
         if pack != 1:
             raise ConfigError("BEGAN's auto-encoder discriminator does not support packing")
-        d: nn.Module = MLPAutoEncoder(dim, d_hidden, d_layers, code)
+        d: Discriminator = MLPAutoEncoder(dim, d_width, d_depth, code)
     else:
-        d = MLPCritic(dim, d_hidden, d_layers, pack)
+        d = MLPCritic(dim, d_width, d_depth, pack)
     return GANModels(g, d, d_output)

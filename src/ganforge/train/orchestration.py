@@ -1,0 +1,211 @@
+"""Run orchestration: build dataset, recipe and run directory from a config, run the engine,
+then finish the run (the evaluator's closing work, the report, written once)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import platform
+import shutil
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Protocol
+
+import torch
+
+from ganforge import config as config_mod
+from ganforge.checkpoints import WRITE_FAILURES
+from ganforge.config import SELECTABLE, Choice, Config
+from ganforge.data import Dataset, build_dataset
+from ganforge.device import resolve_device
+from ganforge.errors import ConfigError
+from ganforge.registry import LOSSES, MODELS, RECIPES
+from ganforge.report import write_report
+from ganforge.runs import DEFAULT_ROOT, RunDir, RunLogHandler, default_run_name
+from ganforge.train.engine import Callback, Engine, Evaluator, TrainResult
+from ganforge.train.rng import seed_everything
+
+log = logging.getLogger("ganforge.train")
+
+RESUMABLE_SECTIONS = ("train", "eval")
+
+
+class RunEvaluator(Protocol):
+    """What the engine calls to score the run (see ``Evaluator``), plus its closing work."""
+
+    def __call__(
+        self, step: int, sample_fn: Callable[[int], torch.Tensor], generators: dict
+    ) -> dict[str, float]:
+        """Scores at ``step``."""
+        ...
+
+    def finish(self, run: Path) -> None:
+        """After a completed run, before its report is written (e.g. the real-vs-real floor)."""
+        ...
+
+
+# Builds the engine's evaluator from the resolved config and the training dataset (or None).
+EvaluatorFactory = Callable[[Config, Dataset], Evaluator | RunEvaluator | None]
+
+
+def with_defaults(cfg: Config) -> Config:
+    """The config with every selectable section's defaults written out (as saved with a run)."""
+    out = dataclasses.replace(cfg)
+    for section in SELECTABLE:
+        choice = getattr(cfg, section)
+        full = config_mod.section_defaults(section, choice)
+        setattr(out, section, Choice(choice.name, full))
+    builder = config_mod.schedule_builder(cfg.model.name)
+    out.schedule = {**config_mod.defaults(builder), **cfg.schedule}
+    return out
+
+
+def check_loss_fits(cfg: Config, recipe: str) -> None:
+    """A loss tied to one recipe (``recipe=`` in its registration) only trains with that one."""
+    owner = LOSSES.entry(cfg.loss.name).meta.get("recipe")
+    if owner is not None and owner != recipe:
+        fitting = [e.name for e in LOSSES if e.meta.get("recipe") in (None, recipe)]
+        raise ConfigError(
+            f"loss {cfg.loss.name!r} belongs to the {owner} recipe, but model "
+            f"{cfg.model.name!r} trains with the {recipe} recipe; use one of: {', '.join(fitting)}"
+        )
+
+
+def _attach_log(run: RunDir) -> logging.Handler:
+    """Log the package's INFO messages to the run's log.txt while it trains."""
+    handler = RunLogHandler(run.log_path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("ganforge")
+    handler.previous_level = root.level  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return handler
+
+
+def _detach_log(handler: logging.Handler) -> None:
+    """Undo _attach_log."""
+    root = logging.getLogger("ganforge")
+    root.removeHandler(handler)
+    root.setLevel(handler.previous_level)  # type: ignore[attr-defined]
+    handler.close()
+
+
+def _environment(cfg: Config, device: torch.device) -> dict[str, object]:
+    import numpy
+
+    from ganforge import __version__
+
+    return {
+        "ganforge": __version__,
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+        "seed": cfg.train.seed,
+        "command": " ".join(sys.argv),
+    }
+
+
+def train(
+    cfg: Config | None = None,
+    *,
+    resume: str | Path | None = None,
+    overrides: Iterable[str] = (),
+    runs_root: str | Path = DEFAULT_ROOT,
+    evaluator: EvaluatorFactory | None = None,
+    callbacks: list[Callback] | None = None,
+) -> TrainResult:
+    """Train a config in a new run directory, or continue the run at ``resume`` exactly."""
+    overrides = list(overrides)
+    if resume is not None:
+        bad = [o for o in overrides if o.split(".", 1)[0] not in RESUMABLE_SECTIONS]
+        if bad:
+            raise ConfigError(
+                f"--resume can only change {', '.join(RESUMABLE_SECTIONS)} settings "
+                f"(got {', '.join(bad)}); start a new run to change the rest"
+            )
+        run = RunDir.find(resume, runs_root)
+        raw = config_mod.apply_overrides(
+            config_mod.to_dict(config_mod.load(run.config_path)), overrides
+        )
+        cfg = config_mod.from_dict(raw)
+        checkpoint = run.latest_checkpoint()
+    else:
+        cfg = cfg if cfg is not None else config_mod.resolve()
+        if overrides:
+            cfg = config_mod.from_dict(
+                config_mod.apply_overrides(config_mod.to_dict(cfg), overrides)
+            )
+        cfg = with_defaults(cfg)
+        run, checkpoint = None, None
+    threads = torch.get_num_threads()
+    try:
+        if cfg.train.threads:
+            torch.set_num_threads(cfg.train.threads)
+        return _run(cfg, run, checkpoint, runs_root, evaluator, callbacks)
+    finally:
+        torch.set_num_threads(threads)  # a library call leaves the process as it found it
+
+
+def _run(
+    cfg: Config,
+    run: RunDir | None,
+    checkpoint: Path | None,
+    runs_root: str | Path,
+    evaluator: EvaluatorFactory | None,
+    callbacks: list[Callback] | None,
+) -> TrainResult:
+    """Build dataset, recipe and engine for a resolved config, then train."""
+    device = resolve_device(cfg.train.device, "train.device")
+    entry = MODELS.entry(cfg.model.name)
+    recipe_name = entry.meta.get("recipe", "gan")
+    check_loss_fits(cfg, recipe_name)  # before any data is loaded
+    seed_everything(cfg.train.seed)
+    dataset = build_dataset(cfg.data.name, cfg.data.params)
+    recipe = RECIPES.get(recipe_name)(cfg, dataset.info, device)
+    for section, values in recipe.resolved_config().items():
+        setattr(cfg, section, dataclasses.replace(getattr(cfg, section), **values))
+    created = run is None
+    if run is None:
+        run = RunDir.create(cfg.name or default_run_name(cfg), runs_root)
+    config_mod.save(cfg, run.config_path)
+    handler = _attach_log(run)
+    started = False
+    try:
+        (run.path / "env.json").write_text(json.dumps(_environment(cfg, device), indent=1))
+        for note in dataset.info.notes:  # shown on the console when the data was built
+            log.info("data: %s", note)
+        scorer = evaluator(cfg, dataset) if evaluator is not None else None
+        engine = Engine(cfg, run, dataset, recipe, scorer, callbacks)
+        if checkpoint is not None:
+            engine.restore()  # the newest readable checkpoint (a damaged latest.pt is skipped)
+            run.truncate_metrics(engine.step)
+        else:
+            log.info(
+                "run %s: %s on %s (%d samples), %d steps, device %s",
+                run.path,
+                cfg.model.name,
+                dataset.info.name,
+                len(dataset),
+                engine.total_steps,
+                device,
+            )
+        started = True
+        result = engine.fit()
+        finish = getattr(scorer, "finish", None)  # evaluators without closing work have none
+        if result.status == "completed" and finish is not None:
+            finish(run.path)
+        write_report(run.path)  # once per run, after everything it shows exists
+        return result
+    except OSError as exc:
+        if exc.errno not in WRITE_FAILURES:
+            raise
+        raise run.write_failure(exc) from None
+    finally:
+        _detach_log(handler)
+        if created and not started:  # set-up failed: leave no empty run directory behind
+            shutil.rmtree(run.path, ignore_errors=True)
