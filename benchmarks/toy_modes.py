@@ -39,7 +39,7 @@ PUBLISHED = {
 
 # The presets reproducing a paper's own toy setting: (paper and setting, what the paper shows).
 WGAN_GP_FIGURE = (
-    "Fig. 1b: critic value surfaces with the generator held fixed at data + N(0, 1) noise; the "
+    "Fig. 1a: critic value surfaces with the generator held fixed at data + N(0, 1) noise; the "
     "gradient-penalty critic peaks on every mode (clipping does not). The script's generator "
     "runs show samples only (no numbers)"
 )

@@ -121,3 +121,38 @@ def test_the_wgan_gp_toy_presets_carry_gan_toy_py_settings(
         "dragan_perturb": 0.5,
     }
     assert dragan.optim.n_critic == 1 and dragan.model.params == cfg.model.params
+
+
+PAPER_TOY_PRESETS = [
+    "wgan-gp-8gaussians",
+    "wgan-gp-25gaussians",
+    "dragan-8gaussians",
+    "dragan-25gaussians",
+]
+
+
+@pytest.mark.parametrize("name", PAPER_TOY_PRESETS)
+def test_each_paper_toy_preset_trains_a_few_steps_from_the_cli(name: str, tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["train", name, "--runs-dir", str(tmp_path), "--name", "p", *QUICK])
+        raise SystemExit(0)
+    assert done.value.code == 0
+    records = [r for r in RunDir(tmp_path / "p").read_metrics() if r["kind"] == "train"]
+    assert [r["step"] for r in records] == [1, 2, 3]
+    penalty = "gp" if name.startswith("wgan-gp") else "dragan"
+    assert all(np.isfinite(r[penalty]) and np.isfinite(r["d_loss"]) for r in records)
+
+
+def test_dragan_toy_presets_zero_centre_the_penalty_and_the_paper_presets_do_not() -> None:
+    """The PacGAN-protocol DRAGAN presets pull the critic's slope to 0 (k = 1 blurs the ring);
+    the presets of the paper's own setting keep its k = 1."""
+    from ganforge.losses import build_loss
+
+    for dataset in ("ring", "grid"):
+        cfg = config.resolve(f"dragan-{dataset}")
+        (penalty,) = build_loss(cfg.loss.name, cfg.loss.params).penalties
+        assert (penalty.name, penalty.center, penalty.weight) == ("dragan", 0.0, 10.0)
+    for name in ("dragan-8gaussians", "dragan-25gaussians"):
+        cfg = config.resolve(name)
+        (penalty,) = build_loss(cfg.loss.name, cfg.loss.params).penalties
+        assert (penalty.center, penalty.perturb) == (1.0, 0.5)
