@@ -104,6 +104,13 @@ def test_parameters_of_one_entry_come_from_its_signature(
     code, out, _ = run_cli(capsys, "datasets", "ring")
     assert code == 0
     rows = {line.split()[0]: line.split()[-1] for line in out.splitlines()[2:]}
-    assert rows == {"modes": "8", "radius": "1.0", "std": "0.01", "n": "100000", "seed": "0"}
+    assert rows == {
+        "modes": "8",
+        "radius": "1.0",
+        "std": "0.01",
+        "n": "100000",
+        "seed": "0",
+        "divide_by": "1.0",
+    }
     code, out, _ = run_cli(capsys, "models", "dcgan")
     assert "one of 'batch', 'instance', 'layer', 'none', 'spectral'" in out

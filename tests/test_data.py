@@ -226,6 +226,16 @@ def test_toy_samples_follow_the_configured_std() -> None:
     assert np.sqrt((nearest**2).mean() / 2) == pytest.approx(0.02, rel=0.03)
 
 
+def test_divide_by_rescales_points_means_and_std_together() -> None:
+    plain = build_dataset("grid", {"n": 2000})
+    scaled = build_dataset("grid", {"n": 2000, "divide_by": 2.828})
+    assert np.allclose(scaled.points.numpy() * 2.828, plain.points.numpy(), atol=1e-5)
+    assert np.allclose(np.asarray(scaled.info.extra["means"]) * 2.828, grid_means())
+    assert scaled.info.extra["std"] == pytest.approx(0.05 / 2.828)
+    with pytest.raises(ConfigError, match=r"data\.divide_by must be positive"):
+        build_dataset("ring", {"divide_by": 0.0})
+
+
 # -- stream and grids --------------------------------------------------------------------------
 
 

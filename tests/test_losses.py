@@ -81,6 +81,20 @@ def test_gradient_penalty_of_scaled_linear_critic() -> None:
     assert L.r1_penalty(critic, torch.randn(8, 4)).item() == pytest.approx(9.0)
 
 
+def test_dragan_center_sets_the_gradient_norm_target() -> None:
+    """D(x) = 3 w.x: penalty (3 - k)^2, so 4 with the paper's k = 1 and 9 zero-centred (k = 0)."""
+    w = torch.randn(4)
+    w = 3 * w / w.norm()
+    critic = lambda x: x @ w  # noqa: E731
+    real, fake = torch.randn(8, 4), torch.randn(8, 4)
+    for center, expected in ((1.0, 4.0), (0.0, 9.0)):
+        loss = build_loss("dragan", {"dragan_weight": 2.0, "dragan_center": center})
+        total, logs = loss.d_loss(critic, real, fake)
+        assert float(logs["dragan"]) == pytest.approx(expected)
+        logistic = L.minimax_d(critic(real), critic(fake))
+        assert total.item() == pytest.approx(logistic.item() + 2.0 * expected)
+
+
 def test_penalty_is_per_pack_for_packed_critics() -> None:
     """A critic judging packs of 2 points gets one gradient norm per pack, not per point."""
     w = torch.ones(4) / 2.0  # unit norm over the packed input of 2 x 2-D points

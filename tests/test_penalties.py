@@ -268,7 +268,7 @@ def test_the_cli_lists_penalties_and_their_keys(capsys: pytest.CaptureFixture[st
     assert [line.split()[0] for line in capsys.readouterr().out.splitlines()] == PENALTIES.names()
     main(["penalties", "dragan"])
     rows = {line.split()[0]: line.split()[-1] for line in capsys.readouterr().out.splitlines()[2:]}
-    assert rows == {"dragan_weight": "10.0", "dragan_perturb": "0.5"}
+    assert rows == {"dragan_weight": "10.0", "dragan_perturb": "0.5", "dragan_center": "1.0"}
     main(["losses", "wgan-gp"])
     rows = {line.split()[0]: line.split()[-1] for line in capsys.readouterr().out.splitlines()[2:]}
     assert rows == {"penalty": "['gp']", "gp_weight": "10.0", "gp_center": "1.0"}

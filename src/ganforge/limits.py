@@ -103,6 +103,7 @@ PARAMETER_BOUNDS: dict[str, Bound] = {
         Bound("data.radius", 0, open_low=True),
         Bound("data.spacing", 0, open_low=True),
         Bound("data.std", 0, open_low=True),
+        Bound("data.divide_by", 0, open_low=True),
         Bound("data.scale", 0, 2, open_low=True),
         Bound("data.max_pixels", 1),
         # model (one vocabulary: a name has one range in every family, models/vocabulary.py)
@@ -140,6 +141,7 @@ PARAMETER_BOUNDS: dict[str, Bound] = {
         Bound("loss.gp_center", 0),
         Bound("loss.dragan_weight", 0),
         Bound("loss.dragan_perturb", 0, open_low=True),
+        Bound("loss.dragan_center", 0),
         Bound("loss.drift_weight", 0),
         # schedule (the recipe's make_schedule: progressive growing, CycleGAN's image pool)
         Bound("schedule.phase_images", 1),

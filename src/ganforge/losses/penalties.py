@@ -205,21 +205,22 @@ class GradientPenalty(Penalty):
 
 @register("dragan")
 class DraganPenalty(Penalty):
-    """DRAGAN (Kodali et al. 2017): weight (10) * E(||grad D|| - 1)^2 around perturbed real data.
+    """DRAGAN (Kodali et al. 2017): weight (10) * E(||grad D|| - center)^2 near real data.
 
     The gradients are taken at x_hat between real data and real data perturbed by
-    perturb (0.5) * std(x) * U[0, 1].
+    perturb (0.5) * std(x) * U[0, 1]; center (1, the paper's k) is the target norm.
     """
 
     per_sample = True
 
-    def __init__(self, *, weight: float = 10.0, perturb: float = 0.5) -> None:
+    def __init__(self, *, weight: float = 10.0, perturb: float = 0.5, center: float = 1.0) -> None:
         self.weight = non_negative(self.key("weight"), weight)
         self.perturb = non_negative(self.key("perturb"), perturb)
+        self.center = non_negative(self.key("center"), center)
 
     def value(self, batch: CriticBatch) -> torch.Tensor:
         """The perturbed-data penalty."""
-        return dragan_penalty(batch.d, batch.real, self.perturb, grad_scale=batch.grad_scale)
+        return dragan_penalty(batch.d, batch.real, self.perturb, self.center, batch.grad_scale)
 
 
 @register("drift")
