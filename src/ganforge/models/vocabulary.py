@@ -43,6 +43,12 @@ OWN: dict[str, str] = {
     "d_same_padding": "TensorFlow 'same' padding in the PatchGAN's stride-1 convolutions",
     "dropout": "dropout probability in the generator",
     "dropout_layers": "decoder layers of the U-Net that use dropout",
+    "class_dim": "size of the learned class embedding concatenated to the inputs (cgan, acgan) "
+    "or of InfoGAN's categorical code embedding",
+    "d_condition": "how cgan's discriminator takes the label: concatenated to its input or by "
+    "projection (Miyato & Koyama)",
+    "categories": "values of InfoGAN's categorical latent code",
+    "continuous": "InfoGAN's continuous latent codes (uniform on [-1, 1])",
     "test_mode": "Pix2Pix at test time: keep batch statistics and dropout ('train') or not",
 }
 
