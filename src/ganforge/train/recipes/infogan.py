@@ -9,8 +9,7 @@ labels are never read) and the continuous codes with the noise (``InfoGenerator.
 (the negative variational lower bound on I(c; G(z, c)) up to the constant H(c), with a
 unit-variance Gaussian for the continuous codes) is added with weight ``info_weight`` to the
 discriminator's objective, so it trains Q and D's trunk, and to the generator's, as in the
-paper's reference code. (Some reimplementations instead give L_I its own optimiser over G and
-Q, or detach the trunk so that only Q learns from it; that is not done here.)
+paper's reference code (see docs/conditional.md for how other implementations differ).
 """
 
 from __future__ import annotations
