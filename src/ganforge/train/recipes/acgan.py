@@ -11,13 +11,12 @@ import torch
 import torch.nn.functional as F
 
 from ganforge.registry import RECIPES
-from ganforge.train.recipes.auxiliary import Tap
-from ganforge.train.recipes.gan import GANRecipe
+from ganforge.train.recipes.auxiliary import AuxiliaryRecipe, Tap
 from ganforge.train.step_logs import Logs
 
 
 @RECIPES.register("acgan")
-class ACGANRecipe(GANRecipe):
+class ACGANRecipe(AuxiliaryRecipe):
     """GAN recipe whose objectives add the auxiliary classifier's cross-entropy."""
 
     @staticmethod
@@ -25,38 +24,26 @@ class ACGANRecipe(GANRecipe):
         """``class_weight``: the weight of the class cross-entropy in both objectives."""
         return {"class_weight": class_weight}
 
-    def d_objective(
-        self,
-        real: torch.Tensor,
-        fake: torch.Tensor,
-        y: torch.Tensor | None,
-        scale: torch.Tensor | float,
+    def d_extra(
+        self, tap: Tap, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None
     ) -> tuple[torch.Tensor, Logs]:
-        """Adversarial loss (with penalties) + w * (CE on real + CE on fake)."""
+        """w * (CE on the real batch + CE on the fake batch)."""
         assert y is not None
-        tap = Tap(self.d)  # type: ignore[arg-type]
-        loss, logs = self.loss.d_loss(tap, real, fake, scale)
         real_logits = tap.aux(real).float()
         ce_real = F.cross_entropy(real_logits, y)
         ce_fake = F.cross_entropy(tap.aux(fake).float(), y)
-        loss = loss + self.schedule["class_weight"] * (ce_real + ce_fake)
         accuracy = (real_logits.argmax(1) == y).float().mean()
-        logs.update(
-            class_real=ce_real.detach(),
-            class_fake=ce_fake.detach(),
-            class_acc_real=accuracy.detach(),
-            d_loss=loss.detach(),
-        )
-        return loss, logs
+        logs = {
+            "class_real": ce_real.detach(),
+            "class_fake": ce_fake.detach(),
+            "class_acc_real": accuracy.detach(),
+        }
+        return self.schedule["class_weight"] * (ce_real + ce_fake), logs
 
-    def g_objective(
-        self, fake: torch.Tensor, real: torch.Tensor, y: torch.Tensor | None
-    ) -> tuple[torch.Tensor, Logs]:
-        """Adversarial loss + w * CE of the fakes' classes."""
+    def g_extra(
+        self, tap: Tap, fake: torch.Tensor, y: torch.Tensor | None
+    ) -> tuple[torch.Tensor | None, Logs]:
+        """w * CE of the fakes' classes."""
         assert y is not None
-        tap = Tap(self.d)  # type: ignore[arg-type]
-        loss, logs = self.loss.g_loss(tap, fake, real)
         ce = F.cross_entropy(tap.aux(fake).float(), y)
-        loss = loss + self.schedule["class_weight"] * ce
-        logs.update(class_g=ce.detach(), g_loss=loss.detach())
-        return loss, logs
+        return self.schedule["class_weight"] * ce, {"class_g": ce.detach()}

@@ -22,9 +22,8 @@ from torch import nn
 
 from ganforge.models.infogan import InfoGenerator
 from ganforge.registry import RECIPES
-from ganforge.train.recipes.auxiliary import Tap
+from ganforge.train.recipes.auxiliary import AuxiliaryRecipe, Tap
 from ganforge.train.recipes.base import Preview
-from ganforge.train.recipes.gan import GANRecipe
 from ganforge.train.step_logs import Logs
 
 CODE_STEPS = 8  # columns of the code figures: the varied code from -2 to 2
@@ -44,7 +43,7 @@ def information_loss(
 
 
 @RECIPES.register("infogan")
-class InfoGANRecipe(GANRecipe):
+class InfoGANRecipe(AuxiliaryRecipe):
     """GAN recipe with random categorical codes and the information loss on both players."""
 
     @staticmethod
@@ -66,40 +65,26 @@ class InfoGANRecipe(GANRecipe):
         return g(z, y)
 
     def _information(
-        self, tap: Tap, fake: torch.Tensor, y: torch.Tensor
+        self, tap: Tap, fake: torch.Tensor, y: torch.Tensor | None
     ) -> tuple[torch.Tensor, Logs]:
+        """lambda L_I on the fakes, and its parts."""
+        assert y is not None
         ce, mse = information_loss(tap.aux(fake), self.codes, y, self.g.n_classes)
         term = self.schedule["info_weight"] * (ce + self.schedule["continuous_weight"] * mse)
         mi_cat = math.log(self.g.n_classes) - ce  # lower bound on I(c_cat; G(z, c))
         return term, {"info_cat": ce.detach(), "info_cont": mse.detach(), "mi_cat": mi_cat.detach()}
 
-    def d_objective(
-        self,
-        real: torch.Tensor,
-        fake: torch.Tensor,
-        y: torch.Tensor | None,
-        scale: torch.Tensor | float,
+    def d_extra(
+        self, tap: Tap, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None
     ) -> tuple[torch.Tensor, Logs]:
-        """Adversarial loss (with penalties) + lambda L_I on the fakes (trains Q and the trunk)."""
-        assert y is not None
-        tap = Tap(self.d)  # type: ignore[arg-type]
-        loss, logs = self.loss.d_loss(tap, real, fake, scale)
-        term, info_logs = self._information(tap, fake, y)
-        loss = loss + term
-        logs.update(info_logs, d_loss=loss.detach())
-        return loss, logs
+        """lambda L_I on the (detached) fakes: trains Q and D's trunk."""
+        return self._information(tap, fake, y)
 
-    def g_objective(
-        self, fake: torch.Tensor, real: torch.Tensor, y: torch.Tensor | None
-    ) -> tuple[torch.Tensor, Logs]:
-        """Adversarial loss + lambda L_I (the generator keeps its codes recoverable)."""
-        assert y is not None
-        tap = Tap(self.d)  # type: ignore[arg-type]
-        loss, logs = self.loss.g_loss(tap, fake, real)
-        term, _ = self._information(tap, fake, y)
-        loss = loss + term
-        logs.update(g_loss=loss.detach())
-        return loss, logs
+    def g_extra(
+        self, tap: Tap, fake: torch.Tensor, y: torch.Tensor | None
+    ) -> tuple[torch.Tensor | None, Logs]:
+        """lambda L_I: the generator keeps its codes recoverable."""
+        return self._information(tap, fake, y)[0], {}
 
     def figures(self, generators: dict[str, nn.Module]) -> dict[str, Preview]:
         """One figure per code: rows are the categories, columns vary that code (the others

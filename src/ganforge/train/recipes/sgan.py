@@ -25,7 +25,8 @@ from ganforge.errors import ConfigError
 from ganforge.models.trunk import TrunkDiscriminator
 from ganforge.registry import DATASETS, RECIPES
 from ganforge.train.optim import make_optimizer
-from ganforge.train.recipes.gan import GANRecipe, build_gan_models
+from ganforge.train.recipes.auxiliary import AuxiliaryRecipe, Tap
+from ganforge.train.recipes.gan import build_gan_models
 from ganforge.train.step_logs import Logs
 
 ACCURACY_EVERY = 100  # steps between held-out accuracy measurements
@@ -61,7 +62,7 @@ def classifier_accuracy(d: TrunkDiscriminator, x: torch.Tensor, y: torch.Tensor)
 
 
 @RECIPES.register("sgan")
-class SGANRecipe(GANRecipe):
+class SGANRecipe(AuxiliaryRecipe):
     """GAN recipe whose discriminator is also a classifier, with a supervised-only baseline."""
 
     @staticmethod
@@ -104,20 +105,13 @@ class SGANRecipe(GANRecipe):
         pick = pick.to(self.device)
         return self.labelled_x[pick], self.labelled_y[pick]
 
-    def d_objective(
-        self,
-        real: torch.Tensor,
-        fake: torch.Tensor,
-        y: torch.Tensor | None,
-        scale: torch.Tensor | float,
+    def d_extra(
+        self, tap: Tap, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None
     ) -> tuple[torch.Tensor, Logs]:
-        """Unsupervised (the adversarial loss on logsumexp scores) + w * supervised CE."""
-        loss, logs = self.loss.d_loss(lambda x: self.d(x), real, fake, scale)
+        """w * the K-way cross-entropy of a batch of labelled images (supervised loss)."""
         x, labels = self._labelled_batch()
-        ce = F.cross_entropy(self.d.heads(x)[1].float(), labels)  # type: ignore[operator]
-        loss = loss + self.schedule["class_weight"] * ce
-        logs.update(class_ce=ce.detach(), d_loss=loss.detach())
-        return loss, logs
+        ce = F.cross_entropy(tap.aux(x).float(), labels)
+        return self.schedule["class_weight"] * ce, {"class_ce": ce.detach()}
 
     def step(self, batches: list[dict[str, torch.Tensor]]) -> Logs:
         """The GAN step, one baseline update on labelled images, the held-out accuracies."""
