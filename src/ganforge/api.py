@@ -34,6 +34,7 @@ from ganforge.metrics.select import select
 from ganforge.metrics.stats import FeatureStats
 from ganforge.metrics.translation import evaluate_run as _evaluate_translation
 from ganforge.metrics.translation import table as _translation_table
+from ganforge.models.base import class_rows
 from ganforge.models.latent import slerp
 from ganforge.rate.study import EXPOSURE_MS as RATE_EXPOSURE_MS
 from ganforge.registry import DATASETS, LOSSES, METRICS, MODELS, PENALTIES, PRESETS
@@ -91,26 +92,54 @@ def sample(
     steps: int = 10,
     use_ema: bool = True,
     truncation: float | None = None,
+    label: int | None = None,
+    class_grid: bool = False,
 ) -> list[Path]:
     """Write a grid of ``n`` samples (and a latent interpolation strip) from a run or checkpoint.
 
-    ``truncation`` is the truncation psi for generators that have the trick (StyleGAN).
+    ``truncation`` is the truncation psi for generators that have the trick (StyleGAN);
+    ``label`` samples one class of a class-conditional generator; ``class_grid`` writes one row
+    per class, ``n`` samples wide.
     """
     if n < 1:
         raise GanforgeError(f"--n must be at least 1, got {n}")
     if interpolate and steps < 2:
         raise GanforgeError(f"--steps must be at least 2 for an interpolation, got {steps}")
     model = load(path, use_ema=use_ema)
+    labels, nrow, captions, suffix = None, None, None, ""
+    if label is not None or class_grid:
+        classes = _class_count(model, "--class" if label is not None else "--class-grid")
+        names = model.info.class_names or [str(i) for i in range(classes)]
+        if label is not None:
+            if not 0 <= label < classes:
+                raise GanforgeError(f"--class must be in 0..{classes - 1}, got {label}")
+            labels, suffix = [label] * n, f"-class{label}"
+        if class_grid:
+            if label is not None:
+                raise GanforgeError("--class and --class-grid exclude each other; choose one")
+            labels = class_rows(classes, n).tolist()
+            nrow, captions, suffix = n, [names[i] for i in labels], "-classes"
     if out is None:
-        out = _beside_run(model) / f"sample-step{model.step}-seed{seed}.png"
+        out = _beside_run(model) / f"sample-step{model.step}-seed{seed}{suffix}.png"
     out = Path(out)
-    samples = model.sample(n, seed, truncation=truncation)
-    written = [save_samples(samples, model.info, out, nrow=None)]
+    samples = model.sample(len(labels) if labels else n, seed, labels, truncation=truncation)
+    written = [save_samples(samples, model.info, out, captions, nrow=nrow)]
     if interpolate:
         strip = out.with_name(out.stem + "-interp.png")
-        line = model.g.interpolate(seed, steps, truncation)
+        line = model.g.interpolate(seed, steps, truncation, label=label or 0)
         written.append(save_samples(line, model.info, strip, nrow=steps))
     return written
+
+
+def _class_count(model: Loaded, option: str) -> int:
+    """The number of classes of a loaded generator, or an error for an unconditional one."""
+    classes = int(getattr(model.g, "n_classes", 0))
+    if not classes:
+        raise GanforgeError(
+            f"{option} needs a class-conditional model (cgan, acgan, infogan, dcgan with "
+            f"model.conditional=true); {model.config.model.name!r} here is unconditional"
+        )
+    return classes
 
 
 LISTINGS = {

@@ -126,6 +126,16 @@ def train(
     metavar="PSI",
     help="Truncation psi in W (StyleGAN), e.g. 0.7.",
 )
+@click.option(
+    "--class",
+    "label",
+    type=click.IntRange(0, 100_000),
+    metavar="K",
+    help="Samples of class K only (class-conditional models; InfoGAN: category K).",
+)
+@click.option(
+    "--class-grid", is_flag=True, help="One row per class, --n samples wide (conditional models)."
+)
 def sample(
     source: str,
     n: int,
@@ -135,10 +145,21 @@ def sample(
     steps: int,
     no_ema: bool,
     truncation: float | None,
+    label: int | None,
+    class_grid: bool,
 ) -> None:
     """Write a grid of samples from a run or checkpoint."""
     paths = api.sample(
-        source, n, seed, out, interpolate, steps, use_ema=not no_ema, truncation=truncation
+        source,
+        n,
+        seed,
+        out,
+        interpolate,
+        steps,
+        use_ema=not no_ema,
+        truncation=truncation,
+        label=label,
+        class_grid=class_grid,
     )
     for path in paths:
         click.echo(path)

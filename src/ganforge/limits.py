@@ -126,6 +126,9 @@ PARAMETER_BOUNDS: dict[str, Bound] = {
         Bound("model.style_mixing", 0, 1),
         Bound("model.truncation_cutoff", 0, 64),
         Bound("model.w_avg_beta", 0, 1, open_high=True),
+        Bound("model.class_dim", 1, 16384),
+        Bound("model.categories", 2, 10_000),
+        Bound("model.continuous", 0, 1024),
         # loss: the adversarial losses' own parameters
         Bound("loss.gamma", 0, 1, open_low=True),
         Bound("loss.lambda_k", 0),
@@ -150,6 +153,10 @@ PARAMETER_BOUNDS: dict[str, Bound] = {
         Bound("schedule.fade_share", 0, 1, open_low=True, open_high=True),
         Bound("schedule.batch_sizes", 1),
         Bound("schedule.pool_size", 0, 100_000),
+        Bound("schedule.class_weight", 0),
+        Bound("schedule.info_weight", 0),
+        Bound("schedule.continuous_weight", 0),
+        Bound("schedule.labelled", 1, 10**7),
         # metrics (per metric: `k` is a neighbour count in one, a figure size in another)
         Bound("metric boundary.classes", 0),
         Bound("metric c2st.folds", 2, 1000),
@@ -188,6 +195,7 @@ PARAMETER_BOUNDS: dict[str, Bound] = {
         Bound("metric retrieval.worst", 0, 1000),
         Bound("metric retrieval.k", 1),
         Bound("metric wavelets.levels", 1, 16),
+        Bound("metric tstr.epochs", 1, 1000),
     ]
 }
 

@@ -1,5 +1,6 @@
 """Registered measures built on class labels and class probabilities: m-IS, Mode Score, AM
-Score, GAN-train / GAN-test, adversarial accuracy and divergence, boundary distortion."""
+Score, GAN-train / GAN-test, adversarial accuracy and divergence, boundary distortion, class
+accuracy of conditional samples and train-on-synthetic / test-on-real."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import numpy as np
 from ganforge.errors import GanforgeError
 from ganforge.metrics.base import Context, MetricResult
 from ganforge.metrics.catalog import _real
+from ganforge.metrics.catalog_samples import _images
+from ganforge.metrics.class_accuracy import class_accuracy, train_on_synthetic
 from ganforge.metrics.class_scores import am_score, mode_score, modified_inception_score
 from ganforge.metrics.featureset import FeatureSet
 from ganforge.metrics.labelled import adversarial, boundary_distortion, gan_train_test
+from ganforge.metrics.suite import IMAGES
 from ganforge.registry import METRICS
 
 
@@ -115,3 +119,50 @@ def boundary(
             "n_synthetic": result.n_synthetic,
         },
     )
+
+
+def _matched(fake: FeatureSet, match: bool | None) -> bool:
+    """Whether the fake labels are learned categories to match to classes (auto: the
+    generator said so when it was sampled)."""
+    return bool(fake.provenance.get("unsupervised_labels")) if match is None else match
+
+
+CONDITIONAL = "labelled samples: a class-conditional run (cgan, acgan, infogan, conditional dcgan)"
+
+
+@METRICS.register("class-accuracy", needs=("logits",), real="none", better={"class_acc": "higher"})
+def class_accuracy_metric(
+    real: FeatureSet | None, fake: FeatureSet, ctx: Context, *, match: bool | None = None
+) -> MetricResult:
+    """The domain classifier's accuracy on class-conditional samples against their labels."""
+    labels = _labels(fake, "class-accuracy", CONDITIONAL)
+    matched = _matched(fake, match)
+    result = class_accuracy(fake.get("logits", "class-accuracy"), labels, matched)
+    extra: dict[str, object] = {"per_class": result.per_class, "matched": matched}
+    if matched:
+        extra["mapping"] = result.mapping
+    return MetricResult({"class_acc": result.mean}, extra)
+
+
+@METRICS.register("tstr", needs=(IMAGES,), real="features", better={"tstr": "higher"})
+def tstr(
+    real: FeatureSet | None, fake: FeatureSet, ctx: Context, *, epochs: int = 6
+) -> MetricResult:
+    """Train on synthetic, test on real: the digits classifier's network trained on the
+    labelled samples, its accuracy on the real side's labelled images."""
+    side = _real(real, "tstr")
+    real_y = _labels(side, "tstr", REAL_LABELS)
+    fake_y = _labels(fake, "tstr", CONDITIONAL)
+    if _matched(fake, None):
+        raise GanforgeError(
+            "tstr needs samples of the data's classes; this generator's labels "
+            "are learned categories (InfoGAN): use class-accuracy"
+        )
+    fake_x, real_x = _images(fake, "tstr"), _images(side, "tstr")
+    if fake_x.shape[1:] != real_x.shape[1:]:
+        raise GanforgeError(
+            f"tstr needs real and generated images of one shape, got {tuple(real_x.shape[1:])} "
+            f"and {tuple(fake_x.shape[1:])}"
+        )
+    value = train_on_synthetic(fake_x.numpy(), fake_y, real_x.numpy(), real_y, epochs, ctx.seed)
+    return MetricResult({"tstr": value}, {"n_train": fake.count, "n_test": side.count})

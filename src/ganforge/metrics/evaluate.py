@@ -193,10 +193,18 @@ def fake_features(model: Loaded, plan: Plan, n: int, seed: int) -> FeatureSet:
         "sample_seed": seed,
     }
     features = extract(plan.extractor, sample_model(model, n, seed), provenance)
-    labels = model.g.labels(n)  # the conditioning labels the one sampler used (None: none)
+    label_samples(features, model.g, n)
+    return features
+
+
+def label_samples(features: FeatureSet, g: Any, n: int) -> None:
+    """Attach the conditioning labels the one sampler used for ``n`` samples of ``g`` (none
+    for an unconditional generator), noting when they are learned categories (InfoGAN)."""
+    labels = g.labels(n) if hasattr(g, "labels") else None
     if labels is not None:
         features.labels = labels.numpy()
-    return features
+        if getattr(g, "unsupervised_labels", False):
+            features.provenance["unsupervised_labels"] = True
 
 
 def _number(value: Any) -> str:

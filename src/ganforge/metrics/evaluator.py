@@ -19,6 +19,7 @@ from ganforge.metrics.evaluate import (
     as_samples,
     check_stats_only,
     compute_floors,
+    label_samples,
     needs_real,
     write_floors,
 )
@@ -84,12 +85,14 @@ class TrainingEvaluator:
         generators: dict[str, nn.Module] | None = None,
     ) -> dict[str, float]:
         """Scores of ``sample_fn``'s samples (what the engine logs as an "eval" record); the
-        engine's ``generators`` are not needed: these metrics only see samples."""
+        generator ``g`` among the engine's ``generators`` gives the samples' labels."""
         self.prepare()
         assert self.plan is not None and self.info is not None
         ev = self.cfg.eval
         samples = as_samples(sample_fn(ev.n_samples), self.info)
         fake = extract(self.plan.extractor, samples, {"source": "training", "step": step})
+        if generators and "g" in generators:  # the labels the sampler conditioned on
+            label_samples(fake, generators["g"], ev.n_samples)
         ctx = Context(self.info, ev.seed, None, f"step-{step:07d}")
         self.records = run_metrics(self.plan.calls, self.real, fake, ctx, strict=False)
         return flat_values(self.records)

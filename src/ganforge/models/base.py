@@ -31,11 +31,19 @@ def class_cycle(n: int, n_classes: int, device: torch.device | str = "cpu") -> t
     return torch.arange(n, device=device) % n_classes
 
 
+def class_rows(n_classes: int, per_class: int) -> torch.Tensor:
+    """Labels 0 x per_class, 1 x per_class, ...: one grid row per class, ``per_class`` wide."""
+    return torch.arange(n_classes).repeat_interleave(per_class)
+
+
 class Generator(nn.Module):
     """A generator maps latents (and labels, when class-conditional) to samples in [-1, 1]."""
 
     z_dim: int
     n_classes: int = 0
+    # True when the labels are learned categories (InfoGAN's categorical code), not the data's
+    # classes: class measures then match categories to classes before scoring
+    unsupervised_labels: ClassVar[bool] = False
     # whether the truncation trick exists: in z (override latent, as BigGAN's resampling) or
     # after the latent (override generate, as StyleGAN's w-space trick)
     supports_truncation: ClassVar[bool] = False

@@ -48,6 +48,12 @@ OWN: dict[str, str] = {
     "tutorial)",
     "dropout": "dropout probability in the generator",
     "dropout_layers": "decoder layers of the U-Net that use dropout",
+    "class_dim": "size of the learned class embedding concatenated to the inputs (cgan, acgan) "
+    "or of InfoGAN's categorical code embedding",
+    "d_condition": "how cgan's discriminator takes the label: concatenated to its input or by "
+    "projection (Miyato & Koyama)",
+    "categories": "values of InfoGAN's categorical latent code",
+    "continuous": "InfoGAN's continuous latent codes (uniform on [-1, 1])",
     "test_mode": "Pix2Pix at test time: keep batch statistics and dropout ('train') or not",
 }
 

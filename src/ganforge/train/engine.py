@@ -216,6 +216,22 @@ class Engine:
             nrow=ncol,
         )
 
+    def write_figures(self) -> list[Path]:
+        """Write the recipe's end-of-run figures (class grids, code sweeps) into samples/."""
+        gens = self.sample_generators()
+        with preserved_rng(), eval_mode(gens):
+            previews = self.recipe.figures(gens)
+        return [
+            save_samples(
+                p.samples,
+                self.dataset.info,
+                self.run.samples / f"{name}.png",
+                p.captions,
+                nrow=p.nrow,
+            )
+            for name, p in previews.items()
+        ]
+
     def sample_fn(self, n: int) -> torch.Tensor:
         """``n`` samples from the (EMA) generators, without touching the training RNG."""
         gens = self.sample_generators()
@@ -434,6 +450,7 @@ class Engine:
         final: dict[str, float] = {}
         if status == "completed":
             self.write_samples(step_name(self.step).removesuffix(".pt"))
+            self.write_figures()
             final = self.evaluate()
         else:
             log.warning(

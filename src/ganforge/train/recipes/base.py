@@ -10,6 +10,9 @@ from torch import nn
 
 from ganforge.config import Config
 from ganforge.data.base import DataInfo
+from ganforge.models.base import Generator, class_rows
+
+CLASS_GRID_COLUMNS = 8  # samples per class row in the class grids written at the end of a run
 
 
 @dataclass
@@ -29,6 +32,14 @@ class Preview:
     samples: torch.Tensor
     captions: list[str] | None = None
     nrow: int | None = None  # images per grid row (e.g. 3 for input | output | target triples)
+
+
+def class_grid(g: Generator, per_class: int, seed: int, info: DataInfo) -> Preview:
+    """One row per class of a class-conditional generator, ``per_class`` samples wide."""
+    labels = class_rows(g.n_classes, per_class)
+    names = info.class_names or [str(i) for i in range(g.n_classes)]
+    samples = g.sample(len(labels), seed, labels)
+    return Preview(samples, [names[int(i)] for i in labels], nrow=per_class)
 
 
 class Recipe:
@@ -81,6 +92,11 @@ class Recipe:
     def sample(self, n: int, generators: dict[str, nn.Module], seed: int) -> torch.Tensor:
         """``n`` samples in [-1, 1] (for metrics), deterministic in ``seed``."""
         raise NotImplementedError
+
+    def figures(self, generators: dict[str, nn.Module]) -> dict[str, Preview]:
+        """Figures written once at the end of a completed run (``samples/<name>.png``, shown
+        in the report): class grids, InfoGAN's latent-code sweeps. None by default."""
+        return {}
 
     # -- state ------------------------------------------------------------------------------
     def extra_state(self) -> dict[str, Any]:

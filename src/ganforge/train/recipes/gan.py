@@ -22,7 +22,7 @@ from ganforge.train.optim import (
     set_lr,
     set_requires_grad,
 )
-from ganforge.train.recipes.base import Preview, Recipe
+from ganforge.train.recipes.base import CLASS_GRID_COLUMNS, Preview, Recipe, class_grid
 from ganforge.train.step_logs import Logs, log_value
 
 
@@ -102,6 +102,28 @@ class GANRecipe(Recipe):
         default; a recipe may add its own."""
         return self.loss.regularise_generator(batch)
 
+    def condition(self, batch: dict[str, torch.Tensor], n: int) -> torch.Tensor | None:
+        """The labels a training step conditions on: the real batch's (None: unconditional);
+        InfoGAN draws its categorical codes here instead."""
+        return self._labels(batch)
+
+    def d_objective(
+        self,
+        real: torch.Tensor,
+        fake: torch.Tensor,
+        y: torch.Tensor | None,
+        scale: torch.Tensor | float,
+    ) -> tuple[torch.Tensor, Logs]:
+        """The discriminator's objective on a real and a detached fake batch (the loss's pair
+        and penalties; ACGAN, InfoGAN and the semi-supervised GAN add their class terms)."""
+        return self.loss.d_loss(lambda x: self.d(x, y), real, fake, scale)
+
+    def g_objective(
+        self, fake: torch.Tensor, real: torch.Tensor, y: torch.Tensor | None
+    ) -> tuple[torch.Tensor, Logs]:
+        """The generator's objective on a fake batch that keeps its graph."""
+        return self.loss.g_loss(lambda x: self.d(x, y), fake, real)
+
     def _update(self, name: str, loss: torch.Tensor) -> None:
         opt = self.optimizers[name]
         opt.zero_grad(set_to_none=True)
@@ -115,16 +137,14 @@ class GANRecipe(Recipe):
         scale = self.grad_scale()
         for i, batch in enumerate(batches):
             real = self.real_batch(batch)
-            y = self._labels(batch)
+            y = self.condition(batch, len(real))
             last = i == len(batches) - 1
             z = self.g.latent(len(real), device=self.device)
             # the last critic step's fake keeps its graph and is reused by the generator step
             with torch.set_grad_enabled(last), self._autocast():
                 fake = self.generate(z, y)
             with self._autocast():
-                d_loss, d_logs = self.loss.d_loss(
-                    lambda x, y=y: self.d(x, y), real, fake.detach(), scale
-                )
+                d_loss, d_logs = self.d_objective(real, fake.detach(), y, scale)
             self._update("d", d_loss)
             self.scaler.update()
             self.loss.after_d_step(self.d)
@@ -132,7 +152,7 @@ class GANRecipe(Recipe):
                 logs[k] = logs.get(k, 0.0) + log_value(v) / len(batches)
         set_requires_grad(self.d, False)
         with self._autocast():
-            g_loss, g_logs = self.loss.g_loss(lambda x: self.d(x, y), fake, real)
+            g_loss, g_logs = self.g_objective(fake, real, y)
             extra, reg_logs = self.regularise_generator(GeneratorBatch(self.g, z, y, fake, scale))
         if extra is not None:
             g_loss = g_loss + extra
@@ -172,6 +192,13 @@ class GANRecipe(Recipe):
             names = self.info.class_names or [str(i) for i in range(g.n_classes)]
             captions = [names[int(i)] for i in y]
         return Preview(out.cpu(), captions)
+
+    def figures(self, generators: dict[str, nn.Module]) -> dict[str, Preview]:
+        """A class-conditional generator's class grid: one row per class."""
+        g: Generator = generators["g"]  # type: ignore[assignment]
+        if not self.conditional:
+            return {}
+        return {"class-grid": class_grid(g, CLASS_GRID_COLUMNS, self.cfg.eval.seed, self.info)}
 
     def sample(self, n: int, generators: dict[str, nn.Module], seed: int) -> torch.Tensor:
         """``n`` samples from the generator's one sampler (``Generator.sample``)."""
