@@ -317,6 +317,7 @@ class TrainConfig:
     max_rollbacks: int = 3
     tensorboard: bool = False
     threads: int | None = None  # torch CPU threads; null keeps torch's default
+    sync_batchnorm: bool = False  # under torchrun: batch statistics over all ranks (CUDA)
     progress: bool = True
 
 

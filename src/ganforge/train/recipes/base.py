@@ -10,6 +10,7 @@ from torch import nn
 
 from ganforge.config import Config
 from ganforge.data.base import DataInfo
+from ganforge.train import distributed
 
 
 @dataclass
@@ -36,9 +37,16 @@ class Recipe:
 
     Subclasses fill ``models`` (every module whose weights are saved), ``optimizers`` and
     ``generators()`` (what the engine keeps an EMA of and samples from).
+
+    Under torchrun a recipe wraps each trained module once with ``wrap`` and calls the wrapper
+    for every forward pass whose gradients update that module (so they are averaged over the
+    ranks), the plain module everywhere else: frozen passes (D in the generator step), state
+    dicts (``models`` holds the plain modules, so checkpoints do not depend on the number of
+    processes), sampling and attribute reads.
     """
 
     batches_per_step: int = 1
+    unused_parameters: bool = False  # some parameters get no gradient in a step (growth)
 
     @staticmethod
     def make_schedule() -> Any:
@@ -51,6 +59,17 @@ class Recipe:
         self.schedule = self.make_schedule(**cfg.schedule)
         self.models: dict[str, nn.Module] = {}
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.world = distributed.world()
+
+    def wrap(self, module: nn.Module) -> nn.Module:
+        """``module`` for training passes: DistributedDataParallel under torchrun (synchronised
+        batch norm with train.sync_batchnorm), the module itself in one process."""
+        return distributed.wrap(
+            module,
+            self.device,
+            sync_batchnorm=self.cfg.train.sync_batchnorm,
+            unused=self.unused_parameters,
+        )
 
     # -- the training step ------------------------------------------------------------------
     def step(self, batches: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor | float]:
@@ -81,6 +100,13 @@ class Recipe:
     def sample(self, n: int, generators: dict[str, nn.Module], seed: int) -> torch.Tensor:
         """``n`` samples in [-1, 1] (for metrics), deterministic in ``seed``."""
         raise NotImplementedError
+
+    def sample_share(
+        self, n: int, generators: dict[str, nn.Module], seed: int, share: slice
+    ) -> torch.Tensor:
+        """``sample(n, generators, seed)[share]``, generating only that share where the recipe
+        can (each rank's part of an evaluation's samples)."""
+        return self.sample(n, generators, seed)[share]
 
     # -- state ------------------------------------------------------------------------------
     def extra_state(self) -> dict[str, Any]:
