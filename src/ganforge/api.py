@@ -41,6 +41,7 @@ from ganforge.report import save_samples
 from ganforge.runs import DEFAULT_ROOT, Loaded, RunDir, load
 from ganforge.train import TrainResult
 from ganforge.train import train as _train
+from ganforge.train.distributed import launch as _launch
 from ganforge.translation import Translated, translate
 
 
@@ -80,6 +81,12 @@ def train(
         cfg.name = name
     check_eval_settings(cfg)  # metric names fail now, not after the data is loaded
     return _train(cfg, runs_root=runs_root, evaluator=training_evaluator)
+
+
+def train_processes(processes: int, args: Sequence[str]) -> int:
+    """Run ``ganforge ARGS`` (a ``train`` command line) as ``processes`` data-parallel
+    processes on this machine through torchrun's launcher; the exit status (0: all finished)."""
+    return _launch(processes, list(args))
 
 
 def sample(

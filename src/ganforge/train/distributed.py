@@ -28,6 +28,7 @@ from ganforge.train.rng import seed_everything, set_rng_state
 
 # the variables torchrun sets for every process it starts
 LAUNCH_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
+OTHER_RANK = "stop on another rank"  # the stop reason of ranks that did not get the signal
 TIMEOUT = datetime.timedelta(minutes=30)  # a rank evaluating alone keeps the others waiting
 
 
@@ -216,3 +217,32 @@ def local_steps(modules: list[nn.Module], sync: bool) -> Iterator[None]:
                 if isinstance(m, DistributedDataParallel):
                     stack.enter_context(m.no_sync())
         yield
+
+
+def first_reason(reason: str | None) -> str | None:
+    """The stop reason every rank reports: the first rank's own (a signal's name) rather than
+    another rank's echo of it."""
+    if not world().distributed or world().size == 1:
+        return reason
+    reasons: list[Any] = [None] * world().size
+    dist.all_gather_object(reasons, reason)
+    own = [r for r in reasons if r and r != OTHER_RANK]
+    return own[0] if own else reason
+
+
+def launch(processes: int, args: list[str]) -> int:
+    """``python -m ganforge ARGS`` in ``processes`` processes on this machine through torchrun's
+    elastic launcher (standalone: a free local port, no rendezvous server); the exit status of
+    the first failed process, or 0."""
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.run import get_args_parser, run
+
+    if launched():
+        raise ConfigError("already running under torchrun: drop --gpus")
+    options = ["--standalone", f"--nproc_per_node={processes}", "--module", "ganforge", *args]
+    try:
+        run(get_args_parser().parse_args(options))
+    except ChildFailedError as exc:
+        codes = [f.exitcode for _, f in sorted(exc.failures.items())]
+        return next((c for c in codes if c), 1)
+    return 0

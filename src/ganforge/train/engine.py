@@ -68,6 +68,7 @@ class TrainResult:
     elapsed: float
     final_metrics: dict[str, float] = field(default_factory=dict)
     stop_reason: str | None = None
+    main: bool = True  # False on the ranks of a torchrun job that write nothing
 
 
 @contextlib.contextmanager
@@ -317,7 +318,7 @@ class Engine:
         if flags[0] and bad is None:
             bad = "on another rank"
         if flags[1] and self.stop_reason is None:
-            self.stop_reason = "stop on another rank"
+            self.stop_reason = distributed.OTHER_RANK
         return bad, flags[1]
 
     def request_stop(self, reason: str = "stop requested") -> None:
@@ -486,6 +487,7 @@ class Engine:
 
     def _finish(self) -> TrainResult:
         """Final checkpoint, samples and metrics (or the stop message), and the result."""
+        self.stop_reason = distributed.first_reason(self.stop_reason)
         status = "interrupted" if self.stop_reason and self.step < self.total_steps else "completed"
         if self.last_checkpoint is None or self.last_checkpoint.name != step_name(self.step):
             self.save()
@@ -510,4 +512,5 @@ class Engine:
             self._elapsed(),
             final,
             self.stop_reason,
+            self.world.main,
         )
