@@ -23,6 +23,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
+from ganforge.data.stream import share
 from ganforge.errors import ConfigError
 from ganforge.train.rng import seed_everything, set_rng_state
 
@@ -52,9 +53,7 @@ class World:
 
     def share(self, n: int) -> slice:
         """This rank's contiguous part of ``n`` items split evenly in global-rank order."""
-        per, extra = divmod(n, self.size)
-        start = self.rank * per + min(self.rank, extra)
-        return slice(start, start + per + (1 if self.rank < extra else 0))
+        return share(n, self.rank, self.size)
 
 
 def launched() -> bool:

@@ -35,6 +35,7 @@ from ganforge.checkpoints import (
     step_name,
 )
 from ganforge.data.base import Dataset
+from ganforge.data.loader import BatchLoader
 from ganforge.data.stream import BatchStream
 from ganforge.errors import TrainingError
 from ganforge.report import save_samples
@@ -103,6 +104,17 @@ class Engine:
         self.callbacks = list(callbacks or [])
         t = cfg.train
         self.stream = BatchStream(dataset, t.batch_size, t.seed)
+        self.loader = (
+            BatchLoader(
+                self.stream,
+                t.workers,
+                self.world.rank,
+                self.world.size,
+                pin_memory=recipe.device.type == "cuda",
+            )
+            if t.workers
+            else None
+        )
         self.total_steps = self._budget()
         self.phases = recipe.phases(self.total_steps)
         self.total_steps = sum(p.steps for p in self.phases)
@@ -306,6 +318,8 @@ class Engine:
 
     def next_batch(self) -> dict[str, torch.Tensor]:
         """This rank's share of the next global batch (the whole batch in one process)."""
+        if self.loader is not None:
+            return next(self.loader)
         index = self.stream.next_indices()
         return self.dataset.get(index[self.world.share(len(index))])
 
@@ -401,6 +415,8 @@ class Engine:
             raise self.run.write_failure(exc) from None
         finally:
             bar.close()
+            if self.loader is not None:
+                self.loader.close()
             if self._tb:
                 self._tb.close()
 
