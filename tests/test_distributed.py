@@ -219,3 +219,22 @@ def test_sigterm_to_one_rank_stops_all_with_a_checkpoint(tmp_path: Path) -> None
     assert state["step"] == last  # the checkpoint is at the step where both ranks stopped
     assert "stopped (SIGTERM)" in (run / "log.txt").read_text()
     assert job.returncode != 0  # torchrun reports the interrupted workers (exit 143)
+
+
+def test_evaluation_shares_gather_to_the_one_process_samples() -> None:
+    """Each rank generates its share of eval.n_samples; gathered, they are the samples one
+    process draws (odd count, 3 ranks, class-conditional: labels follow the shares)."""
+    from ganforge import config
+    from ganforge.data import build_dataset
+    from ganforge.data.stream import share
+    from ganforge.train.recipes.gan import GANRecipe
+
+    cfg = config.resolve(
+        None, ["data.size=16", "model.g_width=8", "model.d_width=8", "model.conditional=true"]
+    )
+    recipe = GANRecipe(cfg, build_dataset(cfg.data.name, cfg.data.params).info, torch.device("cpu"))
+    gens = recipe.generators()
+    recipe.g.eval()
+    whole = recipe.sample(101, gens, seed=5)
+    parts = [recipe.sample_share(101, gens, 5, share(101, r, 3)) for r in range(3)]
+    assert torch.equal(torch.cat(parts), whole)
