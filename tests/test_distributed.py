@@ -128,6 +128,8 @@ def test_only_rank_zero_writes(runs: dict[str, Path]) -> None:
     assert runs["stdout2"].count("run directory:") == 1  # type: ignore[attr-defined]
     state = load_checkpoint(run / "checkpoints/latest.pt")
     assert len(state["rank_rng"]) == 2  # both ranks' random states, for an exact resume
+    keys = [k for m in state["recipe"]["models"].values() for k in m]
+    assert keys and not [k for k in keys if k.startswith("module.")]  # plain modules saved
 
 
 def _copy_until(run: Path, step: int, dest: Path) -> Path:
@@ -165,6 +167,29 @@ def test_resume_one_process_on_two_continues_exactly(runs: dict[str, Path], tmp_
     assert torch.allclose(w_resumed, w_two, rtol=TOLERANCE, atol=1e-6)
     stream = load_checkpoint(runs["run1"] / final)["stream"]
     assert load_checkpoint(copy / final)["stream"] == stream
+
+
+QUICK = ["train.steps=3", "train.sample_every=0", "train.checkpoint_every=0", "eval.metrics=[]"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("preset", "sets"),
+    [
+        ("progan-digits", ["schedule.phase_images=64", "train.threads=1", "train.steps=14"]),
+        ("stylegan-digits", ["schedule.phase_images=64", "train.threads=1", "train.steps=14"]),
+        ("pix2pix-edges", ["train.batch_size=4"]),
+        ("cyclegan-strokes", ["train.batch_size=2"]),
+    ],
+)
+def test_every_recipe_trains_under_two_processes(preset: str, sets: list, tmp_path: Path) -> None:
+    args = ["train", preset, "--runs-dir", str(tmp_path), "--quiet", *_sets(QUICK + sets)]
+    done = _torchrun(2, args, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    state = load_checkpoint(_only_run(tmp_path) / "checkpoints/latest.pt")
+    assert state["step"] == state["total_steps"] > 0
+    keys = [k for m in state["recipe"]["models"].values() for k in m]
+    assert not [k for k in keys if k.startswith("module.")]
 
 
 def _rank_pids(launcher: int) -> dict[int, int]:

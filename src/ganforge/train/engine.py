@@ -37,7 +37,7 @@ from ganforge.checkpoints import (
 from ganforge.data.base import Dataset
 from ganforge.data.loader import BatchLoader
 from ganforge.data.stream import BatchStream
-from ganforge.errors import TrainingError
+from ganforge.errors import ConfigError, TrainingError
 from ganforge.report import save_samples
 from ganforge.runs import RunDir, info_to_dict
 from ganforge.train import distributed
@@ -118,6 +118,13 @@ class Engine:
         self.total_steps = self._budget()
         self.phases = recipe.phases(self.total_steps)
         self.total_steps = sum(p.steps for p in self.phases)
+        for phase in self.phases:  # each global batch splits evenly over the processes
+            batch = min(phase.batch_size or t.batch_size, len(dataset))
+            if batch % self.world.size:
+                raise ConfigError(
+                    f"phase {phase.name} has a global batch of {batch}, not a multiple of the "
+                    f"{self.world.size} processes; choose batch sizes divisible by it"
+                )
         self.step = 0
         self.ema = EMA(recipe.generators(), t.ema) if t.ema else None
         self.fixed = recipe.fixed_inputs(t.grid_size, t.seed + 1)
