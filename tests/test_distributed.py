@@ -263,3 +263,14 @@ def test_evaluation_shares_gather_to_the_one_process_samples() -> None:
     whole = recipe.sample(101, gens, seed=5)
     parts = [recipe.sample_share(101, gens, 5, share(101, r, 3)) for r in range(3)]
     assert torch.equal(torch.cat(parts), whole)
+
+
+def test_gpus_checks_the_config_before_starting_processes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from .conftest import run_cli
+
+    code, _, err = run_cli(capsys, "train", "--gpus", "2", "--set", "train.batch_sise=8")
+    assert code == 2 and err.count("\n") == 1 and "unknown key 'batch_sise'" in err
+    code, _, err = run_cli(capsys, "train", "--gpus", "2", "--resume", str(tmp_path / "none"))
+    assert code == 2 and err.startswith("error: no run at")

@@ -83,10 +83,30 @@ def train(
     return _train(cfg, runs_root=runs_root, evaluator=training_evaluator)
 
 
-def train_processes(processes: int, args: Sequence[str]) -> int:
-    """Run ``ganforge ARGS`` (a ``train`` command line) as ``processes`` data-parallel
-    processes on this machine through torchrun's launcher; the exit status (0: all finished)."""
-    return _launch(processes, list(args))
+def train_processes(
+    processes: int,
+    preset: str | None = None,
+    overrides: Iterable[str] = (),
+    *,
+    resume: str | Path | None = None,
+    runs_root: str | Path = DEFAULT_ROOT,
+    name: str | None = None,
+    progress: bool = True,
+) -> int:
+    """``train`` in ``processes`` data-parallel processes on this machine, started through
+    torchrun's launcher (``python -m ganforge train ...`` in each); the exit status (0: all
+    finished). The config is checked here first, so a mistake is one line, not one per rank."""
+    sets = list(overrides)
+    if resume is None:
+        cfg = config_mod.resolve(preset, sets)
+        check_eval_settings(cfg)
+    else:
+        RunDir.find(resume, runs_root)
+    args = ["train", *([preset] if preset else []), "--runs-dir", str(runs_root)]
+    args += [a for s in sets for a in ("--set", s)]
+    args += ["--resume", str(resume)] if resume is not None else []
+    args += (["--name", name] if name else []) + ([] if progress else ["--quiet"])
+    return _launch(processes, args)
 
 
 def sample(

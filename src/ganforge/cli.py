@@ -98,10 +98,15 @@ def train(
     if resume and preset:
         raise click.UsageError("give either PRESET or --resume RUN, not both")
     if gpus:
-        args = ["train", *([preset] if preset else []), "--runs-dir", runs_dir]
-        args += [a for o in overrides for a in ("--set", o)]
-        args += (["--resume", resume] if resume else []) + (["--name", name] if name else [])
-        code = api.train_processes(gpus, args + (["--quiet"] if quiet else []))
+        code = api.train_processes(
+            gpus,
+            preset,
+            overrides,
+            resume=resume,
+            runs_root=runs_dir,
+            name=name,
+            progress=not quiet,
+        )
         if code:
             sys.exit(code)
         return

@@ -382,9 +382,9 @@ class Engine:
             self.restore(self.last_checkpoint)
             self.rollbacks += 1
             # a different random stream, so the same divergence is not replayed
-            torch.manual_seed(
-                distributed.rank_seed(self.cfg.train.seed + 7919 * self.rollbacks, self.world)
-            )
+            seed = self.cfg.train.seed + 7919 * self.rollbacks
+            torch.manual_seed(distributed.rank_seed(seed, self.world))
+            self.recipe.reseed(seed)
             log.warning(
                 "non-finite loss (%s) at step %d; rolled back to step %d (rollback %d/%d)",
                 what,

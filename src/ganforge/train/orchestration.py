@@ -93,6 +93,15 @@ def _detach_log(handler: logging.Handler) -> None:
     handler.close()
 
 
+def _quiet_console() -> int:
+    """Only errors from this process's ganforge loggers (the other ranks of a torchrun job);
+    returns the level to restore."""
+    root = logging.getLogger("ganforge")
+    level = root.level
+    root.setLevel(logging.ERROR)
+    return level
+
+
 def _environment(cfg: Config, device: torch.device, world: distributed.World) -> dict[str, object]:
     import numpy
 
@@ -193,6 +202,7 @@ def _run(
     if world.main:
         config_mod.save(cfg, run.config_path)
         handler = _attach_log(run)
+    quiet = _quiet_console() if not world.main else None  # rank 0 says it once
     started = False
     try:
         if world.main:
@@ -234,6 +244,8 @@ def _run(
     finally:
         if handler is not None:
             _detach_log(handler)
+        if quiet is not None:
+            logging.getLogger("ganforge").setLevel(quiet)
         if (
             created and not started and world.main
         ):  # set-up failed: leave no empty run directory behind

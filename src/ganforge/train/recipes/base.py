@@ -84,6 +84,10 @@ class Recipe:
     def set_progress(self, phase: int, fraction: float, overall: float) -> None:
         """Called before every step with the position in the phase and in the whole budget."""
 
+    def reseed(self, seed: int) -> None:
+        """Start the random streams the recipe keeps itself afresh (after a rollback, so that
+        the same divergence is not replayed); the same ``seed`` on every rank."""
+
     # -- sampling ---------------------------------------------------------------------------
     def generators(self) -> dict[str, nn.Module]:
         """The modules that produce samples (tracked by the EMA)."""

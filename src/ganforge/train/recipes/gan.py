@@ -103,6 +103,11 @@ class GANRecipe(Recipe):
         """A fake training batch for latents ``z``."""
         return self.g_train(z, y)
 
+    def reseed(self, seed: int) -> None:
+        """A new shared latent stream (under torchrun)."""
+        if self.latent_rng is not None:
+            self.latent_rng.manual_seed(seed)
+
     def draw_latent(self, n: int) -> torch.Tensor:
         """Latents for this rank's ``n`` samples of a training batch."""
         if self.latent_rng is None:
