@@ -170,14 +170,16 @@ def test_resume_one_process_on_two_continues_exactly(runs: dict[str, Path], tmp_
 
 
 QUICK = ["train.steps=3", "train.sample_every=0", "train.checkpoint_every=0", "eval.metrics=[]"]
+# 2 steps of batch 32 per phase (the 32x32 phases: 4 steps of batch 16), 7 phases
+GROW = ["schedule.phase_images=64", "schedule.final_images=64", "train.threads=1"]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("preset", "sets"),
     [
-        ("progan-digits", ["schedule.phase_images=64", "train.threads=1", "train.steps=14"]),
-        ("stylegan-digits", ["schedule.phase_images=64", "train.threads=1", "train.steps=14"]),
+        ("progan-digits", GROW),
+        ("stylegan-digits", GROW),
         ("pix2pix-edges", ["train.batch_size=4"]),
         ("cyclegan-strokes", ["train.batch_size=2"]),
     ],

@@ -11,10 +11,8 @@ Without torchrun every function is the single-process identity.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,8 +25,6 @@ from ganforge.data.stream import share
 from ganforge.errors import ConfigError
 from ganforge.train.rng import seed_everything, set_rng_state
 
-# the variables torchrun sets for every process it starts
-LAUNCH_VARIABLES = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
 OTHER_RANK = "stop on another rank"  # the stop reason of ranks that did not get the signal
 TIMEOUT = datetime.timedelta(minutes=30)  # a rank evaluating alone keeps the others waiting
 
@@ -154,12 +150,6 @@ def broadcast(obj: Any) -> Any:
     return box[0]
 
 
-def barrier() -> None:
-    """Wait until every rank gets here."""
-    if world().distributed:
-        dist.barrier()
-
-
 def gather_rows(part: torch.Tensor) -> torch.Tensor:
     """Every rank's ``part`` (rows of one shape, counts may differ) concatenated in rank order,
     on every rank."""
@@ -193,29 +183,6 @@ def wrap(
     return DistributedDataParallel(
         module, device_ids=ids, output_device=device if ids else None, find_unused_parameters=unused
     )
-
-
-def unwrap(module: nn.Module) -> nn.Module:
-    """The module inside a DistributedDataParallel wrapper (or ``module`` itself)."""
-    return module.module if isinstance(module, DistributedDataParallel) else module
-
-
-def set_gradient_sync(module: nn.Module, flag: bool) -> None:
-    """Switch a wrapper's gradient all-reduce on or off (off while the module is frozen, e.g.
-    D during the generator step, so its forward does not wait for gradients that never come)."""
-    if isinstance(module, DistributedDataParallel):
-        module.require_backward_grad_sync = flag
-
-
-@contextlib.contextmanager
-def local_steps(modules: list[nn.Module], sync: bool) -> Iterator[None]:
-    """Gradient accumulation: backward passes inside accumulate locally unless ``sync``."""
-    with contextlib.ExitStack() as stack:
-        if not sync:
-            for m in modules:
-                if isinstance(m, DistributedDataParallel):
-                    stack.enter_context(m.no_sync())
-        yield
 
 
 def first_reason(reason: str | None) -> str | None:
