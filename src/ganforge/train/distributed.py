@@ -200,6 +200,7 @@ def launch(processes: int, args: list[str]) -> int:
     """``python -m ganforge ARGS`` in ``processes`` processes on this machine through torchrun's
     elastic launcher (standalone: a free local port, no rendezvous server); the exit status of
     the first failed process, or 0."""
+    from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.run import get_args_parser, run
 
@@ -211,4 +212,6 @@ def launch(processes: int, args: list[str]) -> int:
     except ChildFailedError as exc:
         codes = [f.exitcode for _, f in sorted(exc.failures.items())]
         return next((c for c in codes if c), 1)
+    except SignalException as exc:  # Ctrl-C / SIGTERM: the launcher waited for the workers
+        return 128 + int(exc.sigval)
     return 0
