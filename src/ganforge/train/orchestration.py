@@ -246,7 +246,6 @@ def _run(
             _detach_log(handler)
         if quiet is not None:
             logging.getLogger("ganforge").setLevel(quiet)
-        if (
-            created and not started and world.main
-        ):  # set-up failed: leave no empty run directory behind
+        # set-up failed: leave no empty run directory behind
+        if created and not started and world.main:
             shutil.rmtree(run.path, ignore_errors=True)
