@@ -6,14 +6,23 @@ process, interleaved, on the same data. ganforge is timed inside its engine (dat
 logging, progress bookkeeping included); set-up and the final checkpoint are excluded.
 
     python benchmarks/throughput.py [--device cpu|cuda] [--amp] [--steps 60] [--repeats 5]
+    python benchmarks/throughput.py --ddp 2    # data-parallel rows: N processes under torchrun
+
+With ``--ddp N`` the script starts itself under torchrun (gloo on the CPU, NCCL on CUDA): the
+hand-written loop wrapped in DistributedDataParallel (each rank trains on its share of the
+global batch) against ganforge's engine in the same processes, global images/s, written to
+``throughput-ddp[-cuda].json``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -61,10 +70,26 @@ def hand_models(z: int, w: int, c: int) -> tuple[nn.Module, nn.Module]:
 
 
 def hand_loop(
-    images: torch.Tensor, steps: int, batch: int, z: int, w: int, device: str, amp: bool
+    images: torch.Tensor,
+    steps: int,
+    batch: int,
+    z: int,
+    w: int,
+    device: str,
+    amp: bool,
+    ranks: tuple[int, int] = (0, 1),
 ) -> float:
-    """Images/s of the minimal loop: fresh permutation per epoch, D step, then G step."""
+    """Images/s of the minimal loop: fresh permutation per epoch, D step, then G step. With
+    ``ranks`` = (rank, size) > 1 process: both models in DistributedDataParallel, each rank on
+    its share of the global batch (D frozen and unwrapped in G's step); global images/s."""
+    rank, size = ranks
     g, d = (m.to(device) for m in hand_models(z, w, images.shape[1]))
+    gw, dw = g, d  # the modules training passes go through
+    if size > 1:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        gw, dw = DDP(g), DDP(d)
+    local = batch // size
     opt_g = torch.optim.Adam(g.parameters(), 2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), 2e-4, betas=(0.5, 0.999))
     scaler = torch.amp.GradScaler("cuda", enabled=amp and device == "cuda")
@@ -78,11 +103,12 @@ def hand_loop(
             start = time.perf_counter()
         if cursor + batch > len(images):
             order, cursor = torch.randperm(len(images)), 0
-        real = images[order[cursor : cursor + batch]].float().div_(127.5).sub_(1).to(device)
+        index = order[cursor : cursor + batch][rank * local : (rank + 1) * local]
+        real = images[index].float().div_(127.5).sub_(1).to(device)
         cursor += batch
         with torch.autocast(device, dtype=dtype, enabled=amp):
-            fake = g(torch.randn(batch, z, device=device)[:, :, None, None])
-            loss_d = F.softplus(-d(real)).mean() + F.softplus(d(fake.detach())).mean()
+            fake = gw(torch.randn(local, z, device=device)[:, :, None, None])
+            loss_d = F.softplus(-dw(real)).mean() + F.softplus(dw(fake.detach())).mean()
         opt_d.zero_grad(set_to_none=True)
         scaler.scale(loss_d).backward()
         scaler.step(opt_d)
@@ -136,6 +162,66 @@ def ganforge_loop(
     return steps * batch / (marks[steps + 5] - marks[5])
 
 
+def ddp_main(args: argparse.Namespace) -> None:
+    """One process of the --ddp comparison (under torchrun): both loops, interleaved; rank 0
+    writes benchmarks/results/throughput-ddp[-cuda].json."""
+    import torch.distributed as dist
+
+    backend = "nccl" if args.device == "cuda" else "gloo"
+    dist.init_process_group(backend)
+    rank, size = dist.get_rank(), dist.get_world_size()
+    device = f"cuda:{int(os.environ['LOCAL_RANK'])}" if args.device == "cuda" else "cpu"
+    if args.device == "cuda":
+        torch.cuda.set_device(device)
+    images = build_dataset("digits", {"size": 32}).images.to(device)
+    runs: dict[str, list[float]] = {"hand_ddp": [], "ganforge_ddp": []}
+    for i in range(args.repeats):
+        torch.manual_seed(i)  # the same data order on every rank (the engine reseeds per rank)
+        runs["hand_ddp"].append(
+            hand_loop(images, args.steps, args.batch, 100, args.width, device, False, (rank, size))
+        )
+        runs["ganforge_ddp"].append(
+            ganforge_loop(
+                args.steps, args.batch, 100, args.width, device, False, False, args.tmp / str(i)
+            )
+        )
+    dist.destroy_process_group()
+    if rank:
+        return
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    result = {
+        "device": args.device if args.device == "cpu" else torch.cuda.get_device_name(),
+        "processes": size,
+        "backend": backend,
+        "batch_global": args.batch,
+        "batch_per_process": args.batch // size,
+        "width": args.width,
+        "steps": args.steps,
+        "repeats": args.repeats,
+        "threads_per_process": torch.get_num_threads(),
+        "images_per_s_median": {k: round(v, 1) for k, v in med.items()},
+        "images_per_s_runs": {k: [round(x, 1) for x in v] for k, v in runs.items()},
+        "ratio_ganforge_to_hand": round(med["ganforge_ddp"] / med["hand_ddp"], 3),
+        "torch": torch.__version__,
+        "platform": platform.platform(),
+    }
+    name = "throughput-ddp" + ("" if args.device == "cpu" else "-cuda")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps(result, indent=1))
+
+
+def launch_ddp(args: argparse.Namespace, argv: list[str]) -> None:
+    """Start this script under torchrun with ``args.ddp`` processes."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+        command += [f"--nproc_per_node={args.ddp}", __file__, *argv, "--ddp-worker", tmp]
+        env = {**os.environ, "OMP_NUM_THREADS": str(args.threads or 1)}
+        subprocess.run(command, env=env, check=True)
+
+
 def main() -> None:
     """Run the comparison and write benchmarks/results/throughput[-DEVICE][-amp].json."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -146,7 +232,13 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--width", type=int, default=32)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    parser.add_argument("--ddp", type=int, default=0, help="processes under torchrun (0: none)")
+    parser.add_argument("--ddp-worker", dest="tmp", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.tmp is not None:
+        return ddp_main(args)
+    if args.ddp:
+        return launch_ddp(args, sys.argv[1:])
     if args.threads:
         torch.set_num_threads(args.threads)
     import tempfile

@@ -64,7 +64,9 @@ def _weights(run: Path, use_ema: bool) -> dict[str, torch.Tensor]:
 
 
 @pytest.mark.parametrize(
-    ("overrides", "k"), [(TINY_DCGAN, 6), (TINY_TOY, 3)], ids=["dcgan", "toy-gp"]
+    ("overrides", "k"),
+    [(TINY_DCGAN, 6), (TINY_TOY, 3), ([*TINY_TOY, "train.workers=2"], 3)],
+    ids=["dcgan", "toy-gp", "toy-gp-dataloader-workers"],
 )
 def test_resume_is_bit_identical_to_an_uninterrupted_run(tmp_path: Path, overrides, k) -> None:
     full = train(config.resolve(None, overrides), runs_root=tmp_path / "a")

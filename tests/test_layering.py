@@ -12,6 +12,7 @@ PACKAGE = Path(str(importlib.util.find_spec("ganforge").origin)).parent  # type:
 # -> data, config, models, losses, presets -> registry, nn, errors, device, checkpoints, limits
 # (a lower number is higher up; bayes depends on nothing else in the package)
 LEVELS = {
+    "__main__": 0,  # python -m ganforge (torchrun -m ganforge): the CLI
     "cli": 0,
     "api": 1,
     "tune": 2,

@@ -42,6 +42,7 @@ from ganforge.report import save_samples
 from ganforge.runs import DEFAULT_ROOT, Loaded, RunDir, load
 from ganforge.train import TrainResult
 from ganforge.train import train as _train
+from ganforge.train.distributed import launch as _launch
 from ganforge.translation import Translated, translate
 
 
@@ -81,6 +82,32 @@ def train(
         cfg.name = name
     check_eval_settings(cfg)  # metric names fail now, not after the data is loaded
     return _train(cfg, runs_root=runs_root, evaluator=training_evaluator)
+
+
+def train_processes(
+    processes: int,
+    preset: str | None = None,
+    overrides: Iterable[str] = (),
+    *,
+    resume: str | Path | None = None,
+    runs_root: str | Path = DEFAULT_ROOT,
+    name: str | None = None,
+    progress: bool = True,
+) -> int:
+    """``train`` in ``processes`` data-parallel processes on this machine, started through
+    torchrun's launcher (``python -m ganforge train ...`` in each); the exit status (0: all
+    finished). The config is checked here first, so a mistake is one line, not one per rank."""
+    sets = list(overrides)
+    if resume is None:
+        cfg = config_mod.resolve(preset, sets)
+        check_eval_settings(cfg)
+    else:
+        RunDir.find(resume, runs_root)
+    args = ["train", *([preset] if preset else []), "--runs-dir", str(runs_root)]
+    args += [a for s in sets for a in ("--set", s)]
+    args += ["--resume", str(resume)] if resume is not None else []
+    args += (["--name", name] if name else []) + ([] if progress else ["--quiet"])
+    return _launch(processes, args)
 
 
 def sample(

@@ -76,6 +76,13 @@ def cli() -> None:
     "--name", type=RunName(), help="Run directory name (default: preset plus a timestamp)."
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option(
+    "--gpus",
+    type=click.IntRange(1, 4096),
+    metavar="N",
+    help="Data-parallel over N processes on this machine via torchrun (one per GPU; gloo "
+    "processes on a CPU). train.batch_size stays the global batch.",
+)
 def train(
     preset: str | None,
     overrides: tuple[str, ...],
@@ -83,13 +90,33 @@ def train(
     runs_dir: str,
     name: str | None,
     quiet: bool,
+    gpus: int | None,
 ) -> None:
-    """Train PRESET (default: dcgan-digits) or a YAML config file."""
+    """Train PRESET (default: dcgan-digits) or a YAML config file.
+
+    Also runs under torchrun: `torchrun --nproc_per_node N -m ganforge train PRESET ...`."""
     if resume and preset:
         raise click.UsageError("give either PRESET or --resume RUN, not both")
+    if gpus:
+        code = api.train_processes(
+            gpus,
+            preset,
+            overrides,
+            resume=resume,
+            runs_root=runs_dir,
+            name=name,
+            progress=not quiet,
+        )
+        if code:
+            sys.exit(code)
+        return
     result = api.train(
         preset, overrides, resume=resume, runs_root=runs_dir, name=name, progress=not quiet
     )
+    if not result.main:  # another process of a torchrun job reports
+        if result.status == "interrupted":
+            sys.exit(EXIT_INTERRUPTED.get(str(result.stop_reason), 1))
+        return
     run = result.run
     click.echo(
         f"\n{result.status} at step {result.step}/{result.total_steps} in {result.elapsed:.1f} s"

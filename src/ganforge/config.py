@@ -317,6 +317,8 @@ class TrainConfig:
     max_rollbacks: int = 3
     tensorboard: bool = False
     threads: int | None = None  # torch CPU threads; null keeps torch's default
+    sync_batchnorm: bool = False  # under torchrun: batch statistics over all ranks (CUDA)
+    workers: int = 0  # DataLoader processes decoding batches ahead; 0: in the training loop
     progress: bool = True
 
 
@@ -466,6 +468,7 @@ BOUNDS = [
     Bound("train.keep_every", 0),
     Bound("train.max_rollbacks", 0),
     Bound("train.threads", 1),
+    Bound("train.workers", 0, 64),
     Bound("train.seed", 0, SEED_MAX),
     Bound("eval.seed", 0, SEED_MAX),
     Bound("optim.lr_g", 0, open_low=True),

@@ -9,6 +9,14 @@ import torch
 from ganforge.data.base import Dataset
 
 
+def share(n: int, rank: int, size: int) -> slice:
+    """Rank ``rank``'s contiguous part of ``n`` items split evenly over ``size`` ranks in
+    global-rank order (the first ``n % size`` ranks take one more)."""
+    per, extra = divmod(n, size)
+    start = rank * per + min(rank, extra)
+    return slice(start, start + per + (1 if rank < extra else 0))
+
+
 class BatchStream:
     """Yields batch dicts forever; ``state_dict`` pins the exact position for resume."""
 

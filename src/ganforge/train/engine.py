@@ -3,6 +3,9 @@
 It owns iteration over data, step counting, phases, the progress bar, logging (metrics.jsonl,
 log.txt, optional TensorBoard), periodic sample grids and metrics, the generator EMA, atomic
 checkpoints, exact resume, the non-finite guard and a clean stop on Ctrl-C / SIGTERM.
+
+Under torchrun every rank runs this loop on its share of each global batch; only rank 0 writes
+files, and the ranks agree on every branch (stop, non-finite loss) once per step.
 """
 
 from __future__ import annotations
@@ -32,13 +35,15 @@ from ganforge.checkpoints import (
     step_name,
 )
 from ganforge.data.base import Dataset
+from ganforge.data.loader import BatchLoader
 from ganforge.data.stream import BatchStream
-from ganforge.errors import TrainingError
+from ganforge.errors import ConfigError, TrainingError
 from ganforge.report import save_samples
 from ganforge.runs import RunDir, info_to_dict
+from ganforge.train import distributed
 from ganforge.train.ema import EMA
 from ganforge.train.recipes.base import Phase, Recipe
-from ganforge.train.rng import preserved_rng, rng_state, set_rng_state
+from ganforge.train.rng import preserved_rng, rng_state
 from ganforge.train.step_logs import Logs, LogSums, nonfinite
 
 log = logging.getLogger("ganforge.train")
@@ -64,6 +69,7 @@ class TrainResult:
     elapsed: float
     final_metrics: dict[str, float] = field(default_factory=dict)
     stop_reason: str | None = None
+    main: bool = True  # False on the ranks of a torchrun job that write nothing
 
 
 @contextlib.contextmanager
@@ -92,13 +98,33 @@ class Engine:
         callbacks: list[Callback] | None = None,
     ) -> None:
         self.cfg, self.run, self.dataset, self.recipe = cfg, run, dataset, recipe
-        self.evaluator = evaluator
+        self.world = distributed.world()
+        self.evaluator = evaluator  # under torchrun: rank 0's only
+        self.evaluates = distributed.broadcast(evaluator is not None)
         self.callbacks = list(callbacks or [])
         t = cfg.train
         self.stream = BatchStream(dataset, t.batch_size, t.seed)
+        self.loader = (
+            BatchLoader(
+                self.stream,
+                t.workers,
+                self.world.rank,
+                self.world.size,
+                pin_memory=recipe.device.type == "cuda",
+            )
+            if t.workers
+            else None
+        )
         self.total_steps = self._budget()
         self.phases = recipe.phases(self.total_steps)
         self.total_steps = sum(p.steps for p in self.phases)
+        for phase in self.phases:  # each global batch splits evenly over the processes
+            batch = min(phase.batch_size or t.batch_size, len(dataset))
+            if batch % self.world.size:
+                raise ConfigError(
+                    f"phase {phase.name} has a global batch of {batch}, not a multiple of the "
+                    f"{self.world.size} processes; choose batch sizes divisible by it"
+                )
         self.step = 0
         self.ema = EMA(recipe.generators(), t.ema) if t.ema else None
         self.fixed = recipe.fixed_inputs(t.grid_size, t.seed + 1)
@@ -120,7 +146,7 @@ class Engine:
         return t.steps
 
     def _tensorboard(self) -> Any:
-        if not self.cfg.train.tensorboard:
+        if not self.cfg.train.tensorboard or not self.world.main:
             return None
         try:
             from torch.utils.tensorboard import SummaryWriter
@@ -153,6 +179,7 @@ class Engine:
             "ema": self.ema.state_dict() if self.ema else None,
             "stream": self.stream.state_dict(),
             "rng": rng_state(),
+            "rank_rng": distributed.gather_rng(rng_state()),
             "rollbacks": self.rollbacks,
             "elapsed": self._elapsed(),
             "versions": {
@@ -168,7 +195,7 @@ class Engine:
         if self.ema and state.get("ema"):
             self.ema.load_state_dict(state["ema"])
         self.stream.load_state_dict(state["stream"])
-        set_rng_state(state["rng"])
+        distributed.restore_rng(state, self.cfg.train.seed)
         self.step = int(state["step"])
         self.rollbacks = int(state.get("rollbacks", 0))
         self._elapsed_before = float(state.get("elapsed", 0.0))
@@ -193,15 +220,20 @@ class Engine:
     def save(self) -> Path:
         """Write a step checkpoint atomically and prune old ones (not those kept for select)."""
         t = self.cfg.train
-        path = save_checkpoint(
-            self.state_dict(), self.run.checkpoints, self.step, t.keep_last, self.keep_every
-        )
+        state = self.state_dict()  # every rank: the ranks' random states are gathered
+        path = self.run.checkpoints / step_name(self.step)
+        if self.world.main:
+            path = save_checkpoint(
+                state, self.run.checkpoints, self.step, t.keep_last, self.keep_every
+            )
         self.last_checkpoint = path
         return path
 
     # -- periodic outputs -------------------------------------------------------------------
     def write_samples(self, name: str) -> Path:
-        """Write the fixed-input sample grid (or scatter) as ``samples/<name>.png``."""
+        """Write the fixed-input sample grid (or scatter) as ``samples/<name>.png`` (rank 0)."""
+        if not self.world.main:
+            return self.run.samples / f"{name}.png"
         gens = self.sample_generators()
         with preserved_rng(), eval_mode(gens):
             preview = self.recipe.preview(self.fixed, gens)
@@ -238,21 +270,39 @@ class Engine:
         with preserved_rng(), eval_mode(gens):
             return self.recipe.sample(n, gens, self.cfg.eval.seed)
 
-    def evaluate(self) -> dict[str, float]:
-        """Run the evaluator (if any) on the (EMA) generators and log its metrics."""
-        if self.evaluator is None:
-            return {}
-        start = time.perf_counter()
+    def shared_sample_fn(self, n: int) -> torch.Tensor:
+        """``sample_fn(n)``'s samples, each rank generating its share, gathered on every rank
+        (a collective: every rank calls it)."""
         gens = self.sample_generators()
         with preserved_rng(), eval_mode(gens):
-            values = self.evaluator(self.step, self.sample_fn, gens)
+            part = self.recipe.sample_share(n, gens, self.cfg.eval.seed, self.world.share(n))
+        return distributed.gather_rows(part)
+
+    def evaluate(self) -> dict[str, float]:
+        """Run the evaluator (if any) on the (EMA) generators and log its metrics (rank 0;
+        under torchrun the eval.n_samples samples are generated by all ranks first)."""
+        if not self.evaluates:
+            return {}
+        start = time.perf_counter()
+        sample_fn = self.sample_fn
+        if self.world.size > 1:
+            pool = self.shared_sample_fn(self.cfg.eval.n_samples)
+
+            def sample_fn(n: int) -> torch.Tensor:
+                return pool[:n] if n <= len(pool) else self.sample_fn(n)
+
+        if self.evaluator is None:  # the other ranks: rank 0 scores
+            return {}
+        gens = self.sample_generators()
+        with preserved_rng(), eval_mode(gens):
+            values = self.evaluator(self.step, sample_fn, gens)
         record = {
             "kind": "eval",
             "step": self.step,
             **values,
             "eval_seconds": round(time.perf_counter() - start, 3),
         }
-        self.run.append_metrics(record)
+        self.run.append_metrics(record)  # rank 0 only: the others returned above
         log.info(
             "step %d metrics: %s", self.step, ", ".join(f"{k}={v:.4g}" for k, v in values.items())
         )
@@ -264,7 +314,10 @@ class Engine:
     def _snapshot(self, phase: Phase) -> None:
         assert phase.snapshot
         self.write_samples(phase.snapshot)
-        atomic_save(self.state_dict(), self.run.checkpoints / f"{phase.snapshot}.pt")
+        state = self.state_dict()
+        if not self.world.main:
+            return
+        atomic_save(state, self.run.checkpoints / f"{phase.snapshot}.pt")
         log.info(
             "phase %s done: saved samples/%s.png and checkpoints/%s.pt",
             phase.name,
@@ -285,6 +338,25 @@ class Engine:
                 return i, step - start
             start += phase.steps
         return len(self.phases) - 1, self.phases[-1].steps
+
+    def next_batch(self) -> dict[str, torch.Tensor]:
+        """This rank's share of the next global batch (the whole batch in one process)."""
+        if self.loader is not None:
+            return next(self.loader)
+        index = self.stream.next_indices()
+        return self.dataset.get(index[self.world.share(len(index))])
+
+    def _agree(self, bad: str | None) -> tuple[str | None, bool]:
+        """(non-finite entries, stop?) as every rank sees them: a non-finite loss or a stop
+        request on any rank holds for all (one small collective per step under torchrun)."""
+        if self.world.size == 1:
+            return bad, self.stop_reason is not None
+        flags = distributed.any_ranks([bad is not None, self.stop_reason is not None])
+        if flags[0] and bad is None:
+            bad = "on another rank"
+        if flags[1] and self.stop_reason is None:
+            self.stop_reason = distributed.OTHER_RANK
+        return bad, flags[1]
 
     def request_stop(self, reason: str = "stop requested") -> None:
         """Ask the loop to checkpoint and stop after the current step."""
@@ -326,7 +398,9 @@ class Engine:
             self.restore(self.last_checkpoint)
             self.rollbacks += 1
             # a different random stream, so the same divergence is not replayed
-            torch.manual_seed(self.cfg.train.seed + 7919 * self.rollbacks)
+            seed = self.cfg.train.seed + 7919 * self.rollbacks
+            torch.manual_seed(distributed.rank_seed(seed, self.world))
+            self.recipe.reseed(seed)
             log.warning(
                 "non-finite loss (%s) at step %d; rolled back to step %d (rollback %d/%d)",
                 what,
@@ -347,7 +421,7 @@ class Engine:
         bar = tqdm(
             total=self.total_steps,
             initial=self.step,
-            disable=not self.cfg.train.progress,
+            disable=not (self.cfg.train.progress and self.world.main),
             desc=self.run.path.name,
             unit="step",
             dynamic_ncols=True,
@@ -364,6 +438,8 @@ class Engine:
             raise self.run.write_failure(exc) from None
         finally:
             bar.close()
+            if self.loader is not None:
+                self.loader.close()
             if self._tb:
                 self._tb.close()
 
@@ -389,10 +465,12 @@ class Engine:
             self.recipe.set_progress(
                 index, into / max(1, phase.steps), self.step / self.total_steps
             )
-            batches = [next(self.stream) for _ in range(self.recipe.batches_per_step)]
+            batches = [self.next_batch() for _ in range(self.recipe.batches_per_step)]
             logs = self.recipe.step(batches)
             self.step += 1
-            bad = nonfinite(logs)  # exact, one fused flag: the step's only host sync
+            # exact, one fused flag: the step's only host sync (and, under torchrun, one
+            # collective that also carries a stop request)
+            bad, stop = self._agree(nonfinite(logs))
             if bad:
                 self.step -= 1
                 self._handle_nonfinite(bad)
@@ -402,12 +480,13 @@ class Engine:
                 tracked = self.step - t.ema_start
                 self.ema.update(0.0 if tracked <= 0 else self.ema.decay_at(tracked))
             sums.add(logs)
-            interval_images += sum(len(next(iter(b.values()))) for b in batches)
+            interval_images += self.stream.batch_size * len(batches)  # the global batch
             bar.update(1)
             for callback in self.callbacks:
                 callback(self, self.step, logs)
             if self.step % t.log_every == 0 or self.step == self.total_steps:
                 means = sums.means()  # the floats of the interval, in one transfer
+                means = distributed.average(means)  # over the global batch under torchrun
                 seconds = time.perf_counter() - interval_start
                 record = {
                     "kind": "train",
@@ -418,7 +497,8 @@ class Engine:
                     "sec_per_step": round(seconds / sums.count, 5),
                     **means,
                 }
-                self.run.append_metrics(record)
+                if self.world.main:
+                    self.run.append_metrics(record)
                 if self._tb:
                     for k, v in means.items():
                         self._tb.add_scalar(f"train/{k}", v, self.step)
@@ -439,11 +519,14 @@ class Engine:
                 keep and self.step % keep == 0
             ):
                 self.save()
-            if self.stop_reason:
+            # one process: a stop requested during this step (a callback) ends it; under
+            # torchrun the ranks learnt of stops in the collective above (at most a step later)
+            if stop or (self.world.size == 1 and self.stop_reason):
                 break
 
     def _finish(self) -> TrainResult:
         """Final checkpoint, samples and metrics (or the stop message), and the result."""
+        self.stop_reason = distributed.first_reason(self.stop_reason)
         status = "interrupted" if self.stop_reason and self.step < self.total_steps else "completed"
         if self.last_checkpoint is None or self.last_checkpoint.name != step_name(self.step):
             self.save()
@@ -469,4 +552,5 @@ class Engine:
             self._elapsed(),
             final,
             self.stop_reason,
+            self.world.main,
         )

@@ -24,6 +24,7 @@ from ganforge.errors import ConfigError
 from ganforge.registry import LOSSES, MODELS, RECIPES
 from ganforge.report import write_report
 from ganforge.runs import DEFAULT_ROOT, RunDir, RunLogHandler, default_run_name
+from ganforge.train import distributed
 from ganforge.train.engine import Callback, Engine, Evaluator, TrainResult
 from ganforge.train.rng import seed_everything
 
@@ -92,7 +93,16 @@ def _detach_log(handler: logging.Handler) -> None:
     handler.close()
 
 
-def _environment(cfg: Config, device: torch.device) -> dict[str, object]:
+def _quiet_console() -> int:
+    """Only errors from this process's ganforge loggers (the other ranks of a torchrun job);
+    returns the level to restore."""
+    root = logging.getLogger("ganforge")
+    level = root.level
+    root.setLevel(logging.ERROR)
+    return level
+
+
+def _environment(cfg: Config, device: torch.device, world: distributed.World) -> dict[str, object]:
     import numpy
 
     from ganforge import __version__
@@ -104,6 +114,7 @@ def _environment(cfg: Config, device: torch.device) -> dict[str, object]:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "device": str(device),
+        "processes": world.size,
         "threads": torch.get_num_threads(),
         "seed": cfg.train.seed,
         "command": " ".join(sys.argv),
@@ -143,12 +154,15 @@ def train(
         cfg = with_defaults(cfg)
         run, checkpoint = None, None
     threads = torch.get_num_threads()
+    joins = distributed.launched() and not distributed.world().distributed
     try:
         if cfg.train.threads:
             torch.set_num_threads(cfg.train.threads)
         return _run(cfg, run, checkpoint, runs_root, evaluator, callbacks)
     finally:
         torch.set_num_threads(threads)  # a library call leaves the process as it found it
+        if joins:  # under torchrun: leave the process group this call joined
+            distributed.teardown()
 
 
 def _run(
@@ -159,43 +173,65 @@ def _run(
     evaluator: EvaluatorFactory | None,
     callbacks: list[Callback] | None,
 ) -> TrainResult:
-    """Build dataset, recipe and engine for a resolved config, then train."""
+    """Build dataset, recipe and engine for a resolved config, then train.
+
+    Under torchrun every rank runs this; rank 0 creates and writes the run directory."""
     device = resolve_device(cfg.train.device, "train.device")
+    world, device = distributed.setup(device)
     entry = MODELS.entry(cfg.model.name)
     recipe_name = entry.meta.get("recipe", "gan")
     check_loss_fits(cfg, recipe_name)  # before any data is loaded
-    seed_everything(cfg.train.seed)
+    if cfg.train.batch_size % world.size:
+        raise ConfigError(
+            f"train.batch_size ({cfg.train.batch_size}) is the global batch and must be a "
+            f"multiple of the {world.size} processes"
+        )
+    seed_everything(cfg.train.seed)  # the same initial weights on every rank
     dataset = build_dataset(cfg.data.name, cfg.data.params)
     recipe = RECIPES.get(recipe_name)(cfg, dataset.info, device)
+    if world.size > 1:  # each rank its own noise from here on
+        seed_everything(distributed.rank_seed(cfg.train.seed, world))
     for section, values in recipe.resolved_config().items():
         setattr(cfg, section, dataclasses.replace(getattr(cfg, section), **values))
     created = run is None
     if run is None:
-        run = RunDir.create(cfg.name or default_run_name(cfg), runs_root)
-    config_mod.save(cfg, run.config_path)
-    handler = _attach_log(run)
+        name = cfg.name or default_run_name(cfg)
+        path = RunDir.create(name, runs_root).path if world.main else None
+        run = RunDir(distributed.broadcast(path))
+    handler = None
+    if world.main:
+        config_mod.save(cfg, run.config_path)
+        handler = _attach_log(run)
+    quiet = _quiet_console() if not world.main else None  # rank 0 says it once
     started = False
     try:
-        (run.path / "env.json").write_text(json.dumps(_environment(cfg, device), indent=1))
+        if world.main:
+            (run.path / "env.json").write_text(
+                json.dumps(_environment(cfg, device, world), indent=1)
+            )
         for note in dataset.info.notes:  # shown on the console when the data was built
             log.info("data: %s", note)
-        scorer = evaluator(cfg, dataset) if evaluator is not None else None
+        scorer = evaluator(cfg, dataset) if evaluator is not None and world.main else None
         engine = Engine(cfg, run, dataset, recipe, scorer, callbacks)
         if checkpoint is not None:
             engine.restore()  # the newest readable checkpoint (a damaged latest.pt is skipped)
-            run.truncate_metrics(engine.step)
+            if world.main:
+                run.truncate_metrics(engine.step)
         else:
             log.info(
-                "run %s: %s on %s (%d samples), %d steps, device %s",
+                "run %s: %s on %s (%d samples), %d steps, device %s%s",
                 run.path,
                 cfg.model.name,
                 dataset.info.name,
                 len(dataset),
                 engine.total_steps,
                 device,
+                f", {world.size} processes" if world.distributed else "",
             )
         started = True
         result = engine.fit()
+        if not world.main:
+            return result
         finish = getattr(scorer, "finish", None)  # evaluators without closing work have none
         if result.status == "completed" and finish is not None:
             finish(run.path)
@@ -206,6 +242,10 @@ def _run(
             raise
         raise run.write_failure(exc) from None
     finally:
-        _detach_log(handler)
-        if created and not started:  # set-up failed: leave no empty run directory behind
+        if handler is not None:
+            _detach_log(handler)
+        if quiet is not None:
+            logging.getLogger("ganforge").setLevel(quiet)
+        # set-up failed: leave no empty run directory behind
+        if created and not started and world.main:
             shutil.rmtree(run.path, ignore_errors=True)

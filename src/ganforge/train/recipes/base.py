@@ -11,6 +11,7 @@ from torch import nn
 from ganforge.config import Config
 from ganforge.data.base import DataInfo
 from ganforge.models.base import Generator, class_rows
+from ganforge.train import distributed
 
 CLASS_GRID_COLUMNS = 8  # samples per class row in the class grids written at the end of a run
 
@@ -47,9 +48,16 @@ class Recipe:
 
     Subclasses fill ``models`` (every module whose weights are saved), ``optimizers`` and
     ``generators()`` (what the engine keeps an EMA of and samples from).
+
+    Under torchrun a recipe wraps each trained module once with ``wrap`` and calls the wrapper
+    for every forward pass whose gradients update that module (so they are averaged over the
+    ranks), the plain module everywhere else: frozen passes (D in the generator step), state
+    dicts (``models`` holds the plain modules, so checkpoints do not depend on the number of
+    processes), sampling and attribute reads.
     """
 
     batches_per_step: int = 1
+    unused_parameters: bool = False  # some parameters get no gradient in a step (growth)
 
     @staticmethod
     def make_schedule() -> Any:
@@ -62,6 +70,17 @@ class Recipe:
         self.schedule = self.make_schedule(**cfg.schedule)
         self.models: dict[str, nn.Module] = {}
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.world = distributed.world()
+
+    def wrap(self, module: nn.Module) -> nn.Module:
+        """``module`` for training passes: DistributedDataParallel under torchrun (synchronised
+        batch norm with train.sync_batchnorm), the module itself in one process."""
+        return distributed.wrap(
+            module,
+            self.device,
+            sync_batchnorm=self.cfg.train.sync_batchnorm,
+            unused=self.unused_parameters,
+        )
 
     # -- the training step ------------------------------------------------------------------
     def step(self, batches: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor | float]:
@@ -75,6 +94,10 @@ class Recipe:
 
     def set_progress(self, phase: int, fraction: float, overall: float) -> None:
         """Called before every step with the position in the phase and in the whole budget."""
+
+    def reseed(self, seed: int) -> None:
+        """Start the random streams the recipe keeps itself afresh (after a rollback, so that
+        the same divergence is not replayed); the same ``seed`` on every rank."""
 
     # -- sampling ---------------------------------------------------------------------------
     def generators(self) -> dict[str, nn.Module]:
@@ -97,6 +120,13 @@ class Recipe:
         """Figures written once at the end of a completed run (``samples/<name>.png``, shown
         in the report): class grids, InfoGAN's latent-code sweeps. None by default."""
         return {}
+
+    def sample_share(
+        self, n: int, generators: dict[str, nn.Module], seed: int, share: slice
+    ) -> torch.Tensor:
+        """``sample(n, generators, seed)[share]``, generating only that share where the recipe
+        can (each rank's part of an evaluation's samples)."""
+        return self.sample(n, generators, seed)[share]
 
     # -- state ------------------------------------------------------------------------------
     def extra_state(self) -> dict[str, Any]:

@@ -52,6 +52,8 @@ class CycleGANRecipe(TranslationRecipe):
         self.g_ab, self.g_ba = m.g_ab.to(device), m.g_ba.to(device)
         self.d_a, self.d_b = m.d_a.to(device), m.d_b.to(device)
         self.models = {"g_ab": self.g_ab, "g_ba": self.g_ba, "d_a": self.d_a, "d_b": self.d_b}
+        # training passes (DistributedDataParallel under torchrun); frozen D passes unwrapped
+        self.trained = {k: self.wrap(m) for k, m in self.models.items()}
         self.optimizers = {
             "g": self._optimizer([self.g_ab, self.g_ba], self.settings.lr_g),
             "d": self._optimizer([self.d_a, self.d_b], self.settings.lr_d),
@@ -68,9 +70,9 @@ class CycleGANRecipe(TranslationRecipe):
         """One update of both generators, then one of both discriminators."""
         a = batches[0]["a"].to(self.device, non_blocking=True)
         b = batches[0]["b"].to(self.device, non_blocking=True)
-        loss = self.loss
-        fake_b, fake_a = self.g_ab(a), self.g_ba(b)
-        rec_a, rec_b = self.g_ba(fake_b), self.g_ab(fake_a)
+        loss, g_ab, g_ba = self.loss, self.trained["g_ab"], self.trained["g_ba"]
+        fake_b, fake_a = g_ab(a), g_ba(b)
+        rec_a, rec_b = g_ba(fake_b), g_ab(fake_a)
         set_requires_grad(self.d_a, False)
         set_requires_grad(self.d_b, False)
         gan_ab, gan_ba = loss.adversarial(self.d_b, fake_b), loss.adversarial(self.d_a, fake_a)
@@ -78,14 +80,14 @@ class CycleGANRecipe(TranslationRecipe):
         g_loss = gan_ab + gan_ba + loss.cycle_weight * (cycle_a + cycle_b)
         logs = {"g_gan_ab": gan_ab.detach(), "g_gan_ba": gan_ba.detach()}
         if loss.identity_weight > 0:
-            idt_b, idt_a = l1(self.g_ab(b), b), l1(self.g_ba(a), a)
+            idt_b, idt_a = l1(g_ab(b), b), l1(g_ba(a), a)
             g_loss = g_loss + loss.identity_weight * (idt_a + idt_b)
             logs.update(idt_a=idt_a.detach(), idt_b=idt_b.detach())
         self._update("g", g_loss)
         set_requires_grad(self.d_a, True)
         set_requires_grad(self.d_b, True)
-        d_b, logs_b = loss.d_loss(self.d_b, b, self.pool_b.query(fake_b))
-        d_a, logs_a = loss.d_loss(self.d_a, a, self.pool_a.query(fake_a))
+        d_b, logs_b = loss.d_loss(self.trained["d_b"], b, self.pool_b.query(fake_b))
+        d_a, logs_a = loss.d_loss(self.trained["d_a"], a, self.pool_a.query(fake_a))
         self._update("d", d_a + d_b)
         logs.update(
             g_loss=g_loss.detach(),

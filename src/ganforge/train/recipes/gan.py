@@ -50,16 +50,25 @@ class GANRecipe(Recipe):
         self.models = {"g": self.g, "d": self.d}
         self.settings = resolve_optim(cfg.optim, self.optim_defaults())
         pack = self.d.pack
-        if cfg.train.batch_size % pack:
+        if cfg.train.batch_size % (pack * self.world.size):
+            per = f"model.pack ({pack})" + (
+                f" times the {self.world.size} processes" if self.world.size > 1 else ""
+            )
             raise ConfigError(
-                f"train.batch_size ({cfg.train.batch_size}) must be a multiple of "
-                f"model.pack ({pack})"
+                f"train.batch_size ({cfg.train.batch_size}) must be a multiple of {per}"
             )
         self.optimizers = {
             "g": make_optimizer(self.g.parameters(), self.settings, self.settings.lr_g),
             "d": make_optimizer(self.d.parameters(), self.settings, self.settings.lr_d),
         }
         self.batches_per_step = self.settings.n_critic
+        # the modules training passes go through (DistributedDataParallel under torchrun)
+        self.g_train, self.d_train = self.wrap(self.training_generator()), self.wrap(self.d)
+        # under torchrun every rank draws the global batch's latents from this shared stream
+        # and keeps its share, so N processes see the latents one process would
+        self.latent_rng = (
+            torch.Generator().manual_seed(cfg.train.seed) if self.world.distributed else None
+        )
         self.conditional = bool(self.g.n_classes)
         self.amp = cfg.train.amp
         cuda_amp = self.amp and device.type == "cuda"
@@ -86,9 +95,25 @@ class GANRecipe(Recipe):
         """The real images of a batch as the discriminator sees them."""
         return batch["x"].to(self.device, non_blocking=True)
 
+    def training_generator(self) -> nn.Module:
+        """The module whose forward makes a training batch of fakes (wrapped once)."""
+        return self.g
+
     def generate(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
         """A fake training batch for latents ``z``."""
-        return self.g(z, y)
+        return self.g_train(z, y)
+
+    def reseed(self, seed: int) -> None:
+        """A new shared latent stream (under torchrun)."""
+        if self.latent_rng is not None:
+            self.latent_rng.manual_seed(seed)
+
+    def draw_latent(self, n: int) -> torch.Tensor:
+        """Latents for this rank's ``n`` samples of a training batch."""
+        if self.latent_rng is None:
+            return self.g.latent(n, device=self.device)
+        full = self.g.latent(n * self.world.size, self.latent_rng)
+        return full[self.world.share(len(full))].to(self.device)
 
     def grad_scale(self) -> torch.Tensor | float:
         """The mixed-precision loss scale gradient penalties use (a tensor: no host sync)."""
@@ -116,7 +141,7 @@ class GANRecipe(Recipe):
     ) -> tuple[torch.Tensor, Logs]:
         """The discriminator's objective on a real and a detached fake batch (the loss's pair
         and penalties; ACGAN, InfoGAN and the semi-supervised GAN add their class terms)."""
-        return self.loss.d_loss(lambda x: self.d(x, y), real, fake, scale)
+        return self.loss.d_loss(lambda x: self.d_train(x, y), real, fake, scale)
 
     def g_objective(
         self, fake: torch.Tensor, real: torch.Tensor, y: torch.Tensor | None
@@ -139,7 +164,7 @@ class GANRecipe(Recipe):
             real = self.real_batch(batch)
             y = self.condition(batch, len(real))
             last = i == len(batches) - 1
-            z = self.g.latent(len(real), device=self.device)
+            z = self.draw_latent(len(real))
             # the last critic step's fake keeps its graph and is reused by the generator step
             with torch.set_grad_enabled(last), self._autocast():
                 fake = self.generate(z, y)
@@ -150,7 +175,7 @@ class GANRecipe(Recipe):
             self.loss.after_d_step(self.d)
             for k, v in d_logs.items():  # the critic steps' mean, on the device
                 logs[k] = logs.get(k, 0.0) + log_value(v) / len(batches)
-        set_requires_grad(self.d, False)
+        set_requires_grad(self.d, False)  # D frozen and called unwrapped: nothing to all-reduce
         with self._autocast():
             g_loss, g_logs = self.g_objective(fake, real, y)
             extra, reg_logs = self.regularise_generator(GeneratorBatch(self.g, z, y, fake, scale))
@@ -205,15 +230,29 @@ class GANRecipe(Recipe):
         g: Generator = generators["g"]  # type: ignore[assignment]
         return g.sample(n, seed)
 
+    def sample_share(
+        self, n: int, generators: dict[str, nn.Module], seed: int, share: slice
+    ) -> torch.Tensor:
+        """The ``share`` of ``sample(n, generators, seed)``, generating only that share."""
+        g: Generator = generators["g"]  # type: ignore[assignment]
+        z = g.latent(n, torch.Generator().manual_seed(seed))[share]
+        labels = g.labels(n)
+        return g.sample(len(z), z=z, labels=None if labels is None else labels[share])
+
     def extra_state(self) -> dict[str, Any]:
-        """Loss state (BEGAN's k_t) and the AMP grad scaler."""
-        return {"loss": self.loss.state_dict(), "scaler": self.scaler.state_dict()}
+        """Loss state (BEGAN's k_t), the AMP grad scaler and the shared latent stream."""
+        state = {"loss": self.loss.state_dict(), "scaler": self.scaler.state_dict()}
+        if self.latent_rng is not None:
+            state["latent_rng"] = self.latent_rng.get_state()
+        return state
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
         """Restore extra_state."""
         self.loss.load_state_dict(state.get("loss", {}))
         if state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
+        if self.latent_rng is not None and "latent_rng" in state:
+            self.latent_rng.set_state(state["latent_rng"])
 
     def resolved_config(self) -> dict[str, Any]:
         """The optimiser settings actually used."""

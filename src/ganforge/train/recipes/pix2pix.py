@@ -24,6 +24,7 @@ class Pix2PixRecipe(TranslationRecipe):
         super().__init__(cfg, info, device)
         self.g, self.d = self.built.g.to(device), self.built.d.to(device)
         self.models = {"g": self.g, "d": self.d}
+        self.g_train, self.d_train = self.wrap(self.g), self.wrap(self.d)
         self.optimizers = {
             "g": self._optimizer([self.g], self.settings.lr_g),
             "d": self._optimizer([self.d], self.settings.lr_d),
@@ -33,15 +34,15 @@ class Pix2PixRecipe(TranslationRecipe):
         """One D update, then one G update, on a batch of pairs."""
         a = batches[0]["a"].to(self.device, non_blocking=True)
         b = batches[0]["b"].to(self.device, non_blocking=True)
-        fake = self.g(a)
+        fake = self.g_train(a)
 
-        def critic(x: torch.Tensor) -> torch.Tensor:
-            return self.d(torch.cat([a, x], 1))
+        def critic(x: torch.Tensor, d: nn.Module = self.d_train) -> torch.Tensor:
+            return d(torch.cat([a, x], 1))
 
         d_loss, logs = self.loss.d_loss(critic, b, fake.detach())
         self._update("d", d_loss)
-        set_requires_grad(self.d, False)
-        g_loss, g_logs = self.loss.g_loss(critic, fake, b)
+        set_requires_grad(self.d, False)  # frozen and unwrapped: nothing to all-reduce
+        g_loss, g_logs = self.loss.g_loss(lambda x: critic(x, self.d), fake, b)
         self._update("g", g_loss)
         set_requires_grad(self.d, True)
         return {"d_loss": d_loss.detach(), **logs, **g_logs}

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from torch import nn
 
 from ganforge.config import Config
 from ganforge.data.base import DataInfo
@@ -36,12 +37,26 @@ PROGRESSIVE_OPTIM = OptimDefaults("adam", 1e-3, 1e-3, (0.0, 0.99), 1e-8, 1)
 __all__ = ["ProgressiveRecipe", "growth_phases", "growth_plan", "phase_name"]
 
 
+class Synthesis(nn.Module):
+    """A growing generator's images at the current resolution as its forward pass (what
+    DistributedDataParallel wraps: it synchronises gradients of forward passes only)."""
+
+    def __init__(self, g: GrowingGenerator) -> None:
+        super().__init__()
+        self.g = g
+
+    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """``g.synthesize(z)``."""
+        return self.g.synthesize(z)
+
+
 @RECIPES.register("progressive")
 class ProgressiveRecipe(GANRecipe):
     """A GAN recipe whose models grow from 4x4 to the data resolution in phases."""
 
     make_schedule = staticmethod(progressive_schedule)
     schedule: GrowthSchedule
+    unused_parameters = True  # layers of the resolutions not reached yet
 
     def __init__(self, cfg: Config, info: DataInfo, device: torch.device) -> None:
         super().__init__(cfg, info, device)
@@ -81,9 +96,9 @@ class ProgressiveRecipe(GANRecipe):
         x = batch["x"].to(self.device, non_blocking=True)
         return real_at_level(x, self.d.current_size, self.d.current_alpha)
 
-    def generate(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+    def training_generator(self) -> nn.Module:
         """Fakes at the current resolution (not upsampled to the data size)."""
-        return self.g.synthesize(z)
+        return Synthesis(self.g)  # type: ignore[arg-type]
 
     def extra_state(self) -> dict[str, Any]:
         """The GAN recipe's state plus the phase the optimisers belong to."""
