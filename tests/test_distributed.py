@@ -182,6 +182,10 @@ GROW = ["schedule.phase_images=64", "schedule.final_images=64", "train.threads=1
         ("stylegan-digits", GROW),
         ("pix2pix-edges", ["train.batch_size=4"]),
         ("cyclegan-strokes", ["train.batch_size=2"]),
+        ("cgan-digits", ["train.batch_size=8"]),
+        ("acgan-digits", ["train.batch_size=8"]),
+        ("infogan-digits", ["train.batch_size=8"]),
+        ("sgan-digits", ["train.batch_size=8"]),
     ],
 )
 def test_every_recipe_trains_under_two_processes(preset: str, sets: list, tmp_path: Path) -> None:
@@ -276,3 +280,30 @@ def test_gpus_checks_the_config_before_starting_processes(
     assert code == 2 and err.count("\n") == 1 and "unknown key 'batch_sise'" in err
     code, _, err = run_cli(capsys, "train", "--gpus", "2", "--resume", str(tmp_path / "none"))
     assert code == 2 and err.startswith("error: no run at")
+
+
+@pytest.mark.slow
+def test_class_head_updates_are_averaged_over_processes(tmp_path: Path) -> None:
+    """ACGAN's class terms go through the wrapped discriminator: without batch norm, 2 processes
+    follow the 1-process trajectory (a D step through the unwrapped heads drifts from it)."""
+    sets = [
+        "model.g_norm=layer",
+        "model.d_norm=layer",
+        "train.batch_size=16",
+        "train.steps=6",
+        "train.log_every=1",
+        "train.sample_every=0",
+        "train.checkpoint_every=0",
+        "eval.metrics=[]",
+    ]
+    losses = {}
+    for n in (1, 2):
+        root = tmp_path / f"procs{n}"
+        args = ["train", "acgan-digits", "--runs-dir", str(root), "--quiet", *_sets(sets)]
+        done = _torchrun(n, args, timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+        losses[n] = _losses(_only_run(root))
+    for a, b in zip(losses[1], losses[2], strict=True):
+        for key in ("d_loss", "g_loss", "class_ce"):
+            if key in a:
+                assert b[key] == pytest.approx(a[key], rel=TOLERANCE, abs=1e-6), (a["step"], key)

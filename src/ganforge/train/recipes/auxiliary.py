@@ -7,23 +7,43 @@ input, so the class (or code) terms reuse the pass the loss made instead of a se
 
 from __future__ import annotations
 
-import torch
+from collections.abc import Callable
 
+import torch
+from torch import nn
+
+from ganforge.config import Config
+from ganforge.data.base import DataInfo
 from ganforge.models.trunk import TrunkDiscriminator
 from ganforge.train.recipes.gan import GANRecipe
 from ganforge.train.step_logs import Logs
+
+Heads = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+
+
+class HeadsPass(nn.Module):
+    """A trunk discriminator's score and auxiliary outputs as its forward pass (what
+    DistributedDataParallel wraps: it synchronises the gradients of forward passes only)."""
+
+    def __init__(self, d: TrunkDiscriminator) -> None:
+        super().__init__()
+        self.d = d
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``d.heads(x)``."""
+        return self.d.heads(x)
 
 
 class Tap:
     """A critic callable (score only) that remembers the auxiliary outputs per input tensor."""
 
-    def __init__(self, d: TrunkDiscriminator) -> None:
-        self.d = d
+    def __init__(self, heads: Heads) -> None:
+        self.heads = heads
         self.seen: list[tuple[torch.Tensor, torch.Tensor]] = []
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """D's scores of ``x``; its auxiliary outputs are kept."""
-        score, aux = self.d.heads(x)
+        score, aux = self.heads(x)
         self.seen.append((x, aux))
         return score
 
@@ -33,12 +53,18 @@ class Tap:
         for seen, aux in self.seen:
             if seen.data_ptr() == x.data_ptr() and seen.shape == x.shape:
                 return aux
-        return self.d.heads(x)[1]
+        return self.heads(x)[1]
 
 
 class AuxiliaryRecipe(GANRecipe):
     """The GAN recipe whose objectives add a term read from D's auxiliary head: subclasses say
-    what the term is (``d_extra``, ``g_extra``) and see the loss's own passes through a Tap."""
+    what the term is (``d_extra``, ``g_extra``) and see the loss's own passes through a Tap.
+    The discriminator's updates go through ``heads_train`` (DistributedDataParallel under
+    torchrun); the generator's call D's frozen heads directly, as the GAN recipe does."""
+
+    def __init__(self, cfg: Config, info: DataInfo, device: torch.device) -> None:
+        super().__init__(cfg, info, device)
+        self.heads_train: Heads = self.wrap(HeadsPass(self.d))  # type: ignore[arg-type]
 
     def d_extra(
         self, tap: Tap, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None
@@ -60,7 +86,7 @@ class AuxiliaryRecipe(GANRecipe):
         scale: torch.Tensor | float,
     ) -> tuple[torch.Tensor, Logs]:
         """The loss's pair and penalties plus ``d_extra``."""
-        tap = Tap(self.d)  # type: ignore[arg-type]
+        tap = Tap(self.heads_train)
         loss, logs = self.loss.d_loss(tap, real, fake, scale)
         term, extra = self.d_extra(tap, real, fake, y)
         loss = loss + term
@@ -71,7 +97,7 @@ class AuxiliaryRecipe(GANRecipe):
         self, fake: torch.Tensor, real: torch.Tensor, y: torch.Tensor | None
     ) -> tuple[torch.Tensor, Logs]:
         """The loss's generator objective plus ``g_extra``."""
-        tap = Tap(self.d)  # type: ignore[arg-type]
+        tap = Tap(self.d.heads)  # type: ignore[attr-defined]
         loss, logs = self.loss.g_loss(tap, fake, real)
         term, extra = self.g_extra(tap, fake, y)
         if term is not None:

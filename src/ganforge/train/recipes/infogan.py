@@ -62,7 +62,7 @@ class InfoGANRecipe(AuxiliaryRecipe):
         """A fake batch; its continuous codes are kept for the information loss."""
         g: InfoGenerator = self.g  # type: ignore[assignment]
         self.codes = z[:, g.noise :]
-        return g(z, y)
+        return self.g_train(z, y)
 
     def _information(
         self, tap: Tap, fake: torch.Tensor, y: torch.Tensor | None

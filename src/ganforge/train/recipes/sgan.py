@@ -25,7 +25,7 @@ from ganforge.errors import ConfigError
 from ganforge.models.trunk import TrunkDiscriminator
 from ganforge.registry import DATASETS, RECIPES
 from ganforge.train.optim import make_optimizer
-from ganforge.train.recipes.auxiliary import AuxiliaryRecipe, Tap
+from ganforge.train.recipes.auxiliary import AuxiliaryRecipe, HeadsPass, Tap
 from ganforge.train.recipes.gan import build_gan_models
 from ganforge.train.step_logs import Logs
 
@@ -90,6 +90,7 @@ class SGANRecipe(AuxiliaryRecipe):
         self.test_y = test.labels.to(device)
         self.baseline = build_gan_models(cfg, info).d.to(device)
         self.models["baseline"] = self.baseline
+        self.baseline_train = self.wrap(HeadsPass(self.baseline))  # type: ignore[arg-type]
         self.optimizers["baseline"] = make_optimizer(
             self.baseline.parameters(), self.settings, self.settings.lr_d
         )
@@ -118,7 +119,7 @@ class SGANRecipe(AuxiliaryRecipe):
         logs = super().step(batches)
         x, labels = self._labelled_batch()
         with self._autocast():
-            ce = F.cross_entropy(self.baseline.heads(x)[1].float(), labels)  # type: ignore[operator]
+            ce = F.cross_entropy(self.baseline_train(x)[1].float(), labels)
         self._update("baseline", ce)
         self.scaler.update()
         if self.steps_done % ACCURACY_EVERY == 0:
