@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,9 @@ from torch import nn
 
 from ganforge.config import Config
 from ganforge.data.base import DataInfo
+from ganforge.train.precision import Precision, compiler, finite_logs, memory_format
+
+log = logging.getLogger("ganforge.train")
 
 
 @dataclass
@@ -35,7 +39,11 @@ class Recipe:
     """Owns models, optimisers and losses; exposes step, sample and state.
 
     Subclasses fill ``models`` (every module whose weights are saved), ``optimizers`` and
-    ``generators()`` (what the engine keeps an EMA of and samples from).
+    ``generators()`` (what the engine keeps an EMA of and samples from). They place models with
+    ``place`` (device and ``train.channels_last``), run forward passes in
+    ``precision.autocast()`` and step optimisers with ``precision.update`` (``train.precision``,
+    see ``train/precision.py``), and call each model through the attribute named like its key
+    in ``models`` (which ``compile_models`` may replace by a compiled one).
     """
 
     batches_per_step: int = 1
@@ -51,12 +59,47 @@ class Recipe:
         self.schedule = self.make_schedule(**cfg.schedule)
         self.models: dict[str, nn.Module] = {}
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.precision = Precision(cfg.train.precision, device)
+
+    def place(self, module: nn.Module) -> nn.Module:
+        """``module`` on the training device, in the configured memory format."""
+        return module.to(self.device, memory_format=memory_format(self.cfg.train.channels_last))
+
+    def eager_models(self) -> dict[str, str]:
+        """Models that ``train.compile`` leaves eager, with the reason (none by default)."""
+        return {}
+
+    def compile_models(self) -> None:
+        """With ``train.compile``, call the models through ``torch.compile`` in the training
+        step; ``models`` (state dicts, the EMA's copies) keep the eager originals."""
+        if not self.cfg.train.compile:
+            return
+        compile_module = compiler(self.device)
+        eager = self.eager_models()
+        for name in self.models:
+            if name in eager:
+                log.info("train.compile: %s stays eager (%s)", name, eager[name])
+                continue
+            setattr(self, name, compile_module(getattr(self, name)))
+        if set(self.models) <= set(eager):
+            log.warning("train.compile=true compiles nothing for %s", self.cfg.model.name)
 
     # -- the training step ------------------------------------------------------------------
     def step(self, batches: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor | float]:
         """One generator update (and its discriminator updates); returns scalar logs as 0-d
         detached tensors (read back only when a log line is written) or floats."""
         raise NotImplementedError
+
+    def update(
+        self, name: str, loss: torch.Tensor, logs: dict[str, torch.Tensor | float]
+    ) -> dict[str, torch.Tensor | float]:
+        """Backpropagate ``loss`` and step optimiser ``name`` in the configured precision;
+        ``logs`` gain ``overflow_<name>`` under fp16 (and lose a skipped step's non-finite
+        values, see ``train/precision.py``)."""
+        overflow = self.precision.update(name, self.optimizers[name], loss)
+        if overflow is None:
+            return logs
+        return {**finite_logs(logs, overflow), f"overflow_{name}": overflow}
 
     def phases(self, total_steps: int) -> list[Phase]:
         """The phases of training; one by default."""
@@ -96,6 +139,7 @@ class Recipe:
             "models": {k: m.state_dict() for k, m in self.models.items()},
             "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
             "extra": self.extra_state(),
+            "precision": self.precision.state_dict(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -105,6 +149,7 @@ class Recipe:
         for k, o in self.optimizers.items():
             o.load_state_dict(state["optimizers"][k])
         self.load_extra_state(state.get("extra", {}))
+        self.precision.load_state_dict(state.get("precision", {}))
 
     def resolved_config(self) -> dict[str, Any]:
         """Config values the recipe filled in (optimiser defaults), saved with the run."""

@@ -22,7 +22,7 @@ class Pix2PixRecipe(TranslationRecipe):
 
     def __init__(self, cfg: Config, info: DataInfo, device: torch.device) -> None:
         super().__init__(cfg, info, device)
-        self.g, self.d = self.built.g.to(device), self.built.d.to(device)
+        self.g, self.d = self.place(self.built.g), self.place(self.built.d)
         self.models = {"g": self.g, "d": self.d}
         self.optimizers = {
             "g": self._optimizer([self.g], self.settings.lr_g),
@@ -33,18 +33,22 @@ class Pix2PixRecipe(TranslationRecipe):
         """One D update, then one G update, on a batch of pairs."""
         a = batches[0]["a"].to(self.device, non_blocking=True)
         b = batches[0]["b"].to(self.device, non_blocking=True)
-        fake = self.g(a)
+        autocast = self.precision.autocast
+        with autocast():
+            fake = self.g(a)
 
         def critic(x: torch.Tensor) -> torch.Tensor:
             return self.d(torch.cat([a, x], 1))
 
-        d_loss, logs = self.loss.d_loss(critic, b, fake.detach())
-        self._update("d", d_loss)
+        with autocast():
+            d_loss, logs = self.loss.d_loss(critic, b, fake.detach())
+        logs = self.update("d", d_loss, {"d_loss": d_loss.detach(), **logs})
         set_requires_grad(self.d, False)
-        g_loss, g_logs = self.loss.g_loss(critic, fake, b)
-        self._update("g", g_loss)
+        with autocast():
+            g_loss, g_logs = self.loss.g_loss(critic, fake, b)
+        g_logs = self.update("g", g_loss, g_logs)
         set_requires_grad(self.d, True)
-        return {"d_loss": d_loss.detach(), **logs, **g_logs}
+        return {**logs, **g_logs}
 
     def generators(self) -> dict[str, nn.Module]:
         """The U-Net."""
