@@ -44,6 +44,7 @@ log = logging.getLogger("ganforge.train")
 
 PrecisionName = Literal["fp32", "bf16", "fp16"]
 DTYPES: dict[str, torch.dtype] = {"bf16": torch.bfloat16, "fp16": torch.float16}
+INIT_SCALE = 2.0**16  # torch's default first loss scale
 MIN_SCALE = 1.0  # below it float16 overflows even without scaling: the gradients are not finite
 Logs = dict[str, torch.Tensor | float]
 
@@ -83,7 +84,7 @@ class Precision:
     def scaler(self, name: str) -> torch.amp.GradScaler:
         """The grad scaler of optimiser ``name`` (fp16 only)."""
         if name not in self.scalers:
-            self.scalers[name] = torch.amp.GradScaler(self.device.type)
+            self.scalers[name] = torch.amp.GradScaler(self.device.type, init_scale=INIT_SCALE)
         return self.scalers[name]
 
     def grad_scale(self, name: str) -> torch.Tensor | float:
