@@ -221,6 +221,13 @@ def test_a_checkpoint_from_before_train_precision_gives_both_optimisers_its_scal
     assert recipe.precision.grad_scale("d").item() == recipe.precision.grad_scale("g").item() == 8
 
 
+def test_bf16_on_a_gpu_without_bfloat16_is_refused(monkeypatch) -> None:
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: False)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device: "Tesla V100")
+    with pytest.raises(ConfigError, match=r"Tesla V100 has no bfloat16; use train\.precision=fp16"):
+        P.Precision("bf16", torch.device("cuda"))
+
+
 # --- every recipe ------------------------------------------------------------------------------
 
 RECIPE_PRESETS = {
