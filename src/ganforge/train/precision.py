@@ -33,20 +33,19 @@ import contextlib
 import logging
 import shutil
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from torch import nn
 
 from ganforge.errors import ConfigError
+from ganforge.train.step_logs import Logs
 
 log = logging.getLogger("ganforge.train")
 
-PrecisionName = Literal["fp32", "bf16", "fp16"]
 DTYPES: dict[str, torch.dtype] = {"bf16": torch.bfloat16, "fp16": torch.float16}
 INIT_SCALE = 2.0**16  # torch's default first loss scale
 MIN_SCALE = 1.0  # below it float16 overflows even without scaling: the gradients are not finite
-Logs = dict[str, torch.Tensor | float]
 
 
 def check_precision(name: str, device: torch.device) -> None:

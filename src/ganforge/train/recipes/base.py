@@ -12,6 +12,7 @@ from torch import nn
 from ganforge.config import Config
 from ganforge.data.base import DataInfo
 from ganforge.train.precision import Precision, compiler, finite_logs, memory_format
+from ganforge.train.step_logs import Logs
 
 log = logging.getLogger("ganforge.train")
 
@@ -41,8 +42,8 @@ class Recipe:
     Subclasses fill ``models`` (every module whose weights are saved), ``optimizers`` and
     ``generators()`` (what the engine keeps an EMA of and samples from). They place models with
     ``place`` (device and ``train.channels_last``), run forward passes in
-    ``precision.autocast()`` and step optimisers with ``precision.update`` (``train.precision``,
-    see ``train/precision.py``), and call each model through the attribute named like its key
+    ``precision.autocast()`` and step optimisers with ``update`` (``train.precision``, see
+    ``train/precision.py``), and call each model through the attribute named like its key
     in ``models`` (which ``compile_models`` may replace by a compiled one).
     """
 
@@ -90,9 +91,7 @@ class Recipe:
         detached tensors (read back only when a log line is written) or floats."""
         raise NotImplementedError
 
-    def update(
-        self, name: str, loss: torch.Tensor, logs: dict[str, torch.Tensor | float]
-    ) -> dict[str, torch.Tensor | float]:
+    def update(self, name: str, loss: torch.Tensor, logs: Logs) -> Logs:
         """Backpropagate ``loss`` and step optimiser ``name`` in the configured precision;
         ``logs`` gain ``overflow_<name>`` under fp16 (and lose a skipped step's non-finite
         values, see ``train/precision.py``)."""
