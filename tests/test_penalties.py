@@ -15,6 +15,7 @@ from ganforge.errors import ConfigDeprecationWarning, ConfigError
 from ganforge.losses.penalties import Penalty
 from ganforge.registry import PENALTIES, Entry
 from ganforge.train import with_defaults
+from ganforge.train.precision import Precision
 from ganforge.train.recipes.gan import GANRecipe
 
 T = torch.tensor
@@ -199,13 +200,12 @@ def test_scaling_and_unscaling_by_a_power_of_two_changes_no_bit_in_bfloat16(name
 
 
 def test_the_recipe_hands_penalties_the_grad_scalers_scale_without_a_host_sync() -> None:
-    scaler = torch.amp.GradScaler("cpu", init_scale=2.0**10)
-    recipe = GANRecipe.__new__(GANRecipe)
-    recipe.scaler, recipe.device = scaler, torch.device("cpu")
-    scale = recipe.grad_scale()
+    precision = Precision("fp16", torch.device("cpu"))
+    precision.scalers["d"] = torch.amp.GradScaler("cpu", init_scale=2.0**10)
+    scale = precision.grad_scale("d")
     assert isinstance(scale, torch.Tensor) and scale.item() == 2.0**10
-    recipe.scaler = torch.amp.GradScaler("cpu", enabled=False)
-    assert recipe.grad_scale() == 1.0
+    assert precision.grad_scale("g").item() == 2.0**16  # one scaler per optimiser
+    assert Precision("bf16", torch.device("cpu")).grad_scale("d") == 1.0
 
 
 # --- the generator-side regulariser hook -----------------------------------------------------

@@ -304,7 +304,9 @@ class TrainConfig:
     batch_size: int = 64
     seed: int = 0
     device: str = "auto"  # auto, cpu, cuda, cuda:N
-    amp: bool = False  # mixed precision on CUDA
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"  # autocast; fp16 adds grad scalers
+    channels_last: bool = False  # NHWC weights (faster convolutions on recent hardware)
+    compile: bool = False  # torch.compile the training step's models
     ema: float | None = 0.999  # decay of the generator EMA; null disables it
     ema_start: int = 0  # step at which the EMA starts tracking
     log_every: int = 25

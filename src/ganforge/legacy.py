@@ -13,6 +13,8 @@ import inspect
 from collections.abc import Mapping
 from typing import Any
 
+import torch
+
 from ganforge.errors import ConfigDeprecationWarning, ConfigError, warn_config
 from ganforge.limits import Bound
 from ganforge.registry import DATASETS, LOSSES
@@ -221,6 +223,26 @@ def _migrate_loss(loss: dict[str, Any]) -> None:
         )
 
 
+def _migrate_train(train: dict[str, Any]) -> None:
+    """train.amp (float16 with a scaler on CUDA, bfloat16 on the CPU) -> train.precision."""
+    if "amp" not in train:
+        return
+    if "precision" in train:
+        raise ConfigError("train.amp and train.precision name the same setting; keep precision")
+    amp = train.pop("amp")
+    if amp is True or str(amp).lower() == "true":
+        device = str(train.get("device", "auto"))
+        cuda = device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
+        train["precision"] = "fp16" if cuda else "bf16"
+    elif not (amp is False or str(amp).lower() == "false"):
+        raise ConfigError(f"train.amp: {amp!r} is not valid; expected bool")
+    now = train.get("precision", "fp32")
+    deprecated(
+        f"train.amp is now train.precision (fp32, bf16 or fp16; read as {now}); the old name "
+        "goes in the next release"
+    )
+
+
 def migrate(raw: Mapping[str, Any]) -> dict[str, Any]:
     """The config mapping in the current vocabulary (old names rewritten, with warnings)."""
     out = copy.deepcopy(dict(raw))
@@ -236,4 +258,9 @@ def migrate(raw: Mapping[str, Any]) -> dict[str, Any]:
         _migrate_loss(loss)
         _to_schedule(out, "loss", loss)
         out["loss"] = loss
+    train = out.get("train")
+    if isinstance(train, Mapping) and "amp" in train:
+        train = dict(train)
+        _migrate_train(train)
+        out["train"] = train
     return out

@@ -129,11 +129,14 @@ class Penalty:
 
     ``side``: ``"d"`` (a CriticBatch, every critic step) or ``"g"`` (a GeneratorBatch, every
     generator step); ``per_sample``: it takes per-sample input gradients, which batch statistics
-    in D break. The log shows the unweighted value under the penalty's name.
+    in D break; ``double_backward``: its value has a gradient of that side's network in it (so
+    ``torch.compile``, which has no double backward, leaves that network eager). The log shows
+    the unweighted value under the penalty's name.
     """
 
     side: ClassVar[Literal["d", "g"]] = "d"
     per_sample: ClassVar[bool] = False
+    double_backward: ClassVar[bool] = False  # it differentiates its network's input gradient
     weight: float = 1.0
 
     @property
@@ -165,6 +168,7 @@ class R1(Penalty):
     """R1 (Mescheder et al. 2018): gamma (10) / 2 * E||grad D(x)||^2 on real data."""
 
     per_sample = True
+    double_backward = True
 
     def __init__(self, *, gamma: float = 10.0) -> None:
         self.gamma = non_negative(self.key("gamma"), gamma)
@@ -193,6 +197,7 @@ class GradientPenalty(Penalty):
     """
 
     per_sample = True
+    double_backward = True
 
     def __init__(self, *, weight: float = 10.0, center: float = 1.0) -> None:
         self.weight = non_negative(self.key("weight"), weight)
@@ -212,6 +217,7 @@ class DraganPenalty(Penalty):
     """
 
     per_sample = True
+    double_backward = True
 
     def __init__(self, *, weight: float = 10.0, perturb: float = 0.5, center: float = 1.0) -> None:
         self.weight = non_negative(self.key("weight"), weight)

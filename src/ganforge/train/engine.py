@@ -127,6 +127,7 @@ class Engine:
                 )
         self.step = 0
         self.ema = EMA(recipe.generators(), t.ema) if t.ema else None
+        recipe.compile_models()  # train.compile, after the EMA copied the eager generators
         self.fixed = recipe.fixed_inputs(t.grid_size, t.seed + 1)
         self.stop_reason: str | None = None
         self.last_checkpoint: Path | None = None

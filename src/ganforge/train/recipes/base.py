@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,10 @@ from ganforge.config import Config
 from ganforge.data.base import DataInfo
 from ganforge.models.base import Generator, class_rows
 from ganforge.train import distributed
+from ganforge.train.precision import Precision, compiler, finite_logs, memory_format
+from ganforge.train.step_logs import Logs
+
+log = logging.getLogger("ganforge.train")
 
 CLASS_GRID_COLUMNS = 8  # samples per class row in the class grids written at the end of a run
 
@@ -47,13 +52,18 @@ class Recipe:
     """Owns models, optimisers and losses; exposes step, sample and state.
 
     Subclasses fill ``models`` (every module whose weights are saved), ``optimizers`` and
-    ``generators()`` (what the engine keeps an EMA of and samples from).
+    ``generators()`` (what the engine keeps an EMA of and samples from). They place models with
+    ``place`` (device and ``train.channels_last``), run forward passes in
+    ``precision.autocast()`` and step optimisers with ``update`` (``train.precision``, see
+    ``train/precision.py``).
 
-    Under torchrun a recipe wraps each trained module once with ``wrap`` and calls the wrapper
-    for every forward pass whose gradients update that module (so they are averaged over the
-    ranks), the plain module everywhere else: frozen passes (D in the generator step), state
-    dicts (``models`` holds the plain modules, so checkpoints do not depend on the number of
-    processes), sampling and attribute reads.
+    A recipe wraps each trained module once with ``wrap(module, name)`` and calls
+    ``trained[name]`` for every forward pass whose gradients update that module: under torchrun
+    the wrapper is DistributedDataParallel (gradients averaged over the ranks), and with
+    ``train.compile`` ``compile_models`` replaces it by its compiled form. The plain module
+    serves everywhere else: frozen passes (D in the generator step), state dicts (``models``
+    holds the plain modules, so checkpoints depend neither on the number of processes nor on
+    compilation), sampling and attribute reads.
     """
 
     batches_per_step: int = 1
@@ -71,22 +81,62 @@ class Recipe:
         self.models: dict[str, nn.Module] = {}
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.world = distributed.world()
+        self.precision = Precision(cfg.train.precision, device)
+        # what the training passes call, by model name (see the class docstring)
+        self.trained: dict[str, nn.Module] = {}
 
-    def wrap(self, module: nn.Module) -> nn.Module:
+    def wrap(self, module: nn.Module, name: str | None = None) -> nn.Module:
         """``module`` for training passes: DistributedDataParallel under torchrun (synchronised
-        batch norm with train.sync_batchnorm), the module itself in one process."""
-        return distributed.wrap(
+        batch norm with train.sync_batchnorm), the module itself in one process; kept as
+        ``trained[name]`` when named (what ``compile_models`` compiles)."""
+        wrapped = distributed.wrap(
             module,
             self.device,
             sync_batchnorm=self.cfg.train.sync_batchnorm,
             unused=self.unused_parameters,
         )
+        if name is not None:
+            self.trained[name] = wrapped
+        return wrapped
+
+    def place(self, module: nn.Module) -> nn.Module:
+        """``module`` on the training device, in the configured memory format."""
+        return module.to(self.device, memory_format=memory_format(self.cfg.train.channels_last))
+
+    def eager_models(self) -> dict[str, str]:
+        """Models that ``train.compile`` leaves eager, with the reason (none by default)."""
+        return {}
+
+    def compile_models(self) -> None:
+        """With ``train.compile``, the training passes (``trained``, DistributedDataParallel
+        included) go through ``torch.compile``; ``models`` (state dicts, the EMA's copies) keep
+        the eager originals."""
+        if not self.cfg.train.compile:
+            return
+        compile_module = compiler(self.device)
+        eager = self.eager_models()
+        for name, module in self.trained.items():
+            if name in eager:
+                log.info("train.compile: %s stays eager (%s)", name, eager[name])
+                continue
+            self.trained[name] = compile_module(module)
+        if set(self.trained) <= set(eager):
+            log.warning("train.compile=true compiles nothing for %s", self.cfg.model.name)
 
     # -- the training step ------------------------------------------------------------------
     def step(self, batches: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor | float]:
         """One generator update (and its discriminator updates); returns scalar logs as 0-d
         detached tensors (read back only when a log line is written) or floats."""
         raise NotImplementedError
+
+    def update(self, name: str, loss: torch.Tensor, logs: Logs) -> Logs:
+        """Backpropagate ``loss`` and step optimiser ``name`` in the configured precision;
+        ``logs`` gain ``overflow_<name>`` under fp16 (and lose a skipped step's non-finite
+        values, see ``train/precision.py``)."""
+        overflow = self.precision.update(name, self.optimizers[name], loss)
+        if overflow is None:
+            return logs
+        return {**finite_logs(logs, overflow), f"overflow_{name}": overflow}
 
     def phases(self, total_steps: int) -> list[Phase]:
         """The phases of training; one by default."""
@@ -142,6 +192,7 @@ class Recipe:
             "models": {k: m.state_dict() for k, m in self.models.items()},
             "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
             "extra": self.extra_state(),
+            "precision": self.precision.state_dict(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -151,6 +202,7 @@ class Recipe:
         for k, o in self.optimizers.items():
             o.load_state_dict(state["optimizers"][k])
         self.load_extra_state(state.get("extra", {}))
+        self.precision.load_state_dict(state.get("precision", {}))
 
     def resolved_config(self) -> dict[str, Any]:
         """Config values the recipe filled in (optimiser defaults), saved with the run."""

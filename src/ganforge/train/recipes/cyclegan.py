@@ -49,11 +49,12 @@ class CycleGANRecipe(TranslationRecipe):
     def __init__(self, cfg: Config, info: DataInfo, device: torch.device) -> None:
         super().__init__(cfg, info, device)
         m = self.built
-        self.g_ab, self.g_ba = m.g_ab.to(device), m.g_ba.to(device)
-        self.d_a, self.d_b = m.d_a.to(device), m.d_b.to(device)
+        self.g_ab, self.g_ba = self.place(m.g_ab), self.place(m.g_ba)
+        self.d_a, self.d_b = self.place(m.d_a), self.place(m.d_b)
         self.models = {"g_ab": self.g_ab, "g_ba": self.g_ba, "d_a": self.d_a, "d_b": self.d_b}
         # training passes (DistributedDataParallel under torchrun); frozen D passes unwrapped
-        self.trained = {k: self.wrap(m) for k, m in self.models.items()}
+        for name, module in self.models.items():
+            self.wrap(module, name)
         self.optimizers = {
             "g": self._optimizer([self.g_ab, self.g_ba], self.settings.lr_g),
             "d": self._optimizer([self.d_a, self.d_b], self.settings.lr_d),
@@ -70,36 +71,37 @@ class CycleGANRecipe(TranslationRecipe):
         """One update of both generators, then one of both discriminators."""
         a = batches[0]["a"].to(self.device, non_blocking=True)
         b = batches[0]["b"].to(self.device, non_blocking=True)
-        loss, g_ab, g_ba = self.loss, self.trained["g_ab"], self.trained["g_ba"]
-        fake_b, fake_a = g_ab(a), g_ba(b)
-        rec_a, rec_b = g_ba(fake_b), g_ab(fake_a)
+        loss, autocast = self.loss, self.precision.autocast
+        g_ab, g_ba = self.trained["g_ab"], self.trained["g_ba"]
+        with autocast():
+            fake_b, fake_a = g_ab(a), g_ba(b)
+            rec_a, rec_b = g_ba(fake_b), g_ab(fake_a)
         set_requires_grad(self.d_a, False)
         set_requires_grad(self.d_b, False)
-        gan_ab, gan_ba = loss.adversarial(self.d_b, fake_b), loss.adversarial(self.d_a, fake_a)
-        cycle_a, cycle_b = l1(rec_a, a), l1(rec_b, b)
-        g_loss = gan_ab + gan_ba + loss.cycle_weight * (cycle_a + cycle_b)
-        logs = {"g_gan_ab": gan_ab.detach(), "g_gan_ba": gan_ba.detach()}
-        if loss.identity_weight > 0:
-            idt_b, idt_a = l1(g_ab(b), b), l1(g_ba(a), a)
-            g_loss = g_loss + loss.identity_weight * (idt_a + idt_b)
-            logs.update(idt_a=idt_a.detach(), idt_b=idt_b.detach())
-        self._update("g", g_loss)
+        with autocast():
+            gan_ab, gan_ba = loss.adversarial(self.d_b, fake_b), loss.adversarial(self.d_a, fake_a)
+            cycle_a, cycle_b = l1(rec_a, a), l1(rec_b, b)
+            g_loss = gan_ab + gan_ba + loss.cycle_weight * (cycle_a + cycle_b)
+            logs = {"g_gan_ab": gan_ab.detach(), "g_gan_ba": gan_ba.detach()}
+            if loss.identity_weight > 0:
+                idt_b, idt_a = l1(g_ab(b), b), l1(g_ba(a), a)
+                g_loss = g_loss + loss.identity_weight * (idt_a + idt_b)
+                logs.update(idt_a=idt_a.detach(), idt_b=idt_b.detach())
+        logs.update(g_loss=g_loss.detach(), cycle_a=cycle_a.detach(), cycle_b=cycle_b.detach())
+        logs = self.update("g", g_loss, logs)
         set_requires_grad(self.d_a, True)
         set_requires_grad(self.d_b, True)
-        d_b, logs_b = loss.d_loss(self.trained["d_b"], b, self.pool_b.query(fake_b))
-        d_a, logs_a = loss.d_loss(self.trained["d_a"], a, self.pool_a.query(fake_a))
-        self._update("d", d_a + d_b)
-        logs.update(
-            g_loss=g_loss.detach(),
-            cycle_a=cycle_a.detach(),
-            cycle_b=cycle_b.detach(),
-            d_loss=(d_a + d_b).detach(),
-            d_a=d_a.detach(),
-            d_b=d_b.detach(),
-            d_real=0.5 * (log_value(logs_a["d_real"]) + log_value(logs_b["d_real"])),
-            d_fake=0.5 * (log_value(logs_a["d_fake"]) + log_value(logs_b["d_fake"])),
-        )
-        return logs
+        with autocast():
+            d_b, logs_b = loss.d_loss(self.trained["d_b"], b, self.pool_b.query(fake_b.float()))
+            d_a, logs_a = loss.d_loss(self.trained["d_a"], a, self.pool_a.query(fake_a.float()))
+        d_logs = {
+            "d_loss": (d_a + d_b).detach(),
+            "d_a": d_a.detach(),
+            "d_b": d_b.detach(),
+            "d_real": 0.5 * (log_value(logs_a["d_real"]) + log_value(logs_b["d_real"])),
+            "d_fake": 0.5 * (log_value(logs_a["d_fake"]) + log_value(logs_b["d_fake"])),
+        }
+        return {**logs, **self.update("d", d_a + d_b, d_logs)}
 
     def generators(self) -> dict[str, nn.Module]:
         """G_AB and G_BA."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import torch
@@ -45,7 +44,7 @@ class GANRecipe(Recipe):
         super().__init__(cfg, info, device)
         self.loss = build_loss(cfg)
         self.built = build_gan_models(cfg, info)
-        self.g, self.d = self.built.g.to(device), self.built.d.to(device)
+        self.g, self.d = self.place(self.built.g), self.place(self.built.d)
         self.loss.check(self.d)
         self.models = {"g": self.g, "d": self.d}
         self.settings = resolve_optim(cfg.optim, self.optim_defaults())
@@ -63,22 +62,14 @@ class GANRecipe(Recipe):
         }
         self.batches_per_step = self.settings.n_critic
         # the modules training passes go through (DistributedDataParallel under torchrun)
-        self.g_train, self.d_train = self.wrap(self.training_generator()), self.wrap(self.d)
+        self.wrap(self.training_generator(), "g")
+        self.wrap(self.d, "d")
         # under torchrun every rank draws the global batch's latents from this shared stream
         # and keeps its share, so N processes see the latents one process would
         self.latent_rng = (
             torch.Generator().manual_seed(cfg.train.seed) if self.world.distributed else None
         )
         self.conditional = bool(self.g.n_classes)
-        self.amp = cfg.train.amp
-        cuda_amp = self.amp and device.type == "cuda"
-        self.scaler = torch.amp.GradScaler("cuda", enabled=cuda_amp)
-
-    def _autocast(self) -> contextlib.AbstractContextManager[Any]:
-        if not self.amp:
-            return contextlib.nullcontext()
-        dtype = torch.float16 if self.device.type == "cuda" else torch.bfloat16
-        return torch.autocast(self.device.type, dtype=dtype)
 
     def _labels(self, batch: dict[str, torch.Tensor]) -> torch.Tensor | None:
         if not self.conditional:
@@ -94,6 +85,16 @@ class GANRecipe(Recipe):
     def real_batch(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """The real images of a batch as the discriminator sees them."""
         return batch["x"].to(self.device, non_blocking=True)
+
+    @property
+    def g_train(self) -> nn.Module:
+        """The generator's training passes (wrapped, maybe compiled; see Recipe)."""
+        return self.trained["g"]
+
+    @property
+    def d_train(self) -> nn.Module:
+        """The discriminator's training passes (wrapped, maybe compiled; see Recipe)."""
+        return self.trained["d"]
 
     def training_generator(self) -> nn.Module:
         """The module whose forward makes a training batch of fakes (wrapped once)."""
@@ -115,11 +116,14 @@ class GANRecipe(Recipe):
         full = self.g.latent(n * self.world.size, self.latent_rng)
         return full[self.world.share(len(full))].to(self.device)
 
-    def grad_scale(self) -> torch.Tensor | float:
-        """The mixed-precision loss scale gradient penalties use (a tensor: no host sync)."""
-        if not self.scaler.is_enabled():
-            return 1.0
-        return self.scaler.scale(torch.ones((), device=self.device))
+    def eager_models(self) -> dict[str, str]:
+        """The side a gradient penalty differentiates twice (torch.compile has no double
+        backward)."""
+        return {
+            p.side: f"penalty {p.name} differentiates it twice"
+            for p in self.loss.penalties
+            if p.double_backward
+        }
 
     def regularise_generator(self, batch: GeneratorBatch) -> tuple[torch.Tensor | None, Logs]:
         """The generator-side regularisers added to each generator update (BigGAN's orthogonal
@@ -149,41 +153,35 @@ class GANRecipe(Recipe):
         """The generator's objective on a fake batch that keeps its graph."""
         return self.loss.g_loss(lambda x: self.d(x, y), fake, real)
 
-    def _update(self, name: str, loss: torch.Tensor) -> None:
-        opt = self.optimizers[name]
-        opt.zero_grad(set_to_none=True)
-        self.scaler.scale(loss).backward()
-        self.scaler.step(opt)
-
     def step(self, batches: list[dict[str, torch.Tensor]]) -> Logs:
         """n_critic discriminator updates, each on a fresh batch, then one generator update."""
         logs: Logs = {}
         fake = y = real = z = None
-        scale = self.grad_scale()
+        autocast = self.precision.autocast
         for i, batch in enumerate(batches):
             real = self.real_batch(batch)
             y = self.condition(batch, len(real))
             last = i == len(batches) - 1
             z = self.draw_latent(len(real))
             # the last critic step's fake keeps its graph and is reused by the generator step
-            with torch.set_grad_enabled(last), self._autocast():
+            with torch.set_grad_enabled(last), autocast():
                 fake = self.generate(z, y)
-            with self._autocast():
+            scale = self.precision.grad_scale("d")
+            with autocast():
                 d_loss, d_logs = self.d_objective(real, fake.detach(), y, scale)
-            self._update("d", d_loss)
-            self.scaler.update()
+            d_logs = self.update("d", d_loss, d_logs)
             self.loss.after_d_step(self.d)
             for k, v in d_logs.items():  # the critic steps' mean, on the device
                 logs[k] = logs.get(k, 0.0) + log_value(v) / len(batches)
         set_requires_grad(self.d, False)  # D frozen and called unwrapped: nothing to all-reduce
-        with self._autocast():
+        scale = self.precision.grad_scale("g")
+        with autocast():
             g_loss, g_logs = self.g_objective(fake, real, y)
             extra, reg_logs = self.regularise_generator(GeneratorBatch(self.g, z, y, fake, scale))
         if extra is not None:
             g_loss = g_loss + extra
             g_logs = {**g_logs, **reg_logs}
-        self._update("g", g_loss)
-        self.scaler.update()
+        g_logs = self.update("g", g_loss, g_logs)
         set_requires_grad(self.d, True)
         logs.update(g_logs)
         return logs
@@ -240,17 +238,18 @@ class GANRecipe(Recipe):
         return g.sample(len(z), z=z, labels=None if labels is None else labels[share])
 
     def extra_state(self) -> dict[str, Any]:
-        """Loss state (BEGAN's k_t), the AMP grad scaler and the shared latent stream."""
-        state = {"loss": self.loss.state_dict(), "scaler": self.scaler.state_dict()}
+        """Loss state (BEGAN's k_t) and the shared latent stream (under torchrun)."""
+        state: dict[str, Any] = {"loss": self.loss.state_dict()}
         if self.latent_rng is not None:
             state["latent_rng"] = self.latent_rng.get_state()
         return state
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
-        """Restore extra_state."""
+        """Restore extra_state (and the one grad scaler of checkpoints from before train.precision
+        into both optimisers' scalers)."""
         self.loss.load_state_dict(state.get("loss", {}))
         if state.get("scaler"):
-            self.scaler.load_state_dict(state["scaler"])
+            self.precision.load_state_dict({name: state["scaler"] for name in self.optimizers})
         if self.latent_rng is not None and "latent_rng" in state:
             self.latent_rng.set_state(state["latent_rng"])
 

@@ -22,9 +22,10 @@ class Pix2PixRecipe(TranslationRecipe):
 
     def __init__(self, cfg: Config, info: DataInfo, device: torch.device) -> None:
         super().__init__(cfg, info, device)
-        self.g, self.d = self.built.g.to(device), self.built.d.to(device)
+        self.g, self.d = self.place(self.built.g), self.place(self.built.d)
         self.models = {"g": self.g, "d": self.d}
-        self.g_train, self.d_train = self.wrap(self.g), self.wrap(self.d)
+        self.wrap(self.g, "g")
+        self.wrap(self.d, "d")
         self.optimizers = {
             "g": self._optimizer([self.g], self.settings.lr_g),
             "d": self._optimizer([self.d], self.settings.lr_d),
@@ -34,18 +35,22 @@ class Pix2PixRecipe(TranslationRecipe):
         """One D update, then one G update, on a batch of pairs."""
         a = batches[0]["a"].to(self.device, non_blocking=True)
         b = batches[0]["b"].to(self.device, non_blocking=True)
-        fake = self.g_train(a)
+        autocast = self.precision.autocast
+        with autocast():
+            fake = self.trained["g"](a)
 
-        def critic(x: torch.Tensor, d: nn.Module = self.d_train) -> torch.Tensor:
+        def critic(x: torch.Tensor, d: nn.Module = self.trained["d"]) -> torch.Tensor:
             return d(torch.cat([a, x], 1))
 
-        d_loss, logs = self.loss.d_loss(critic, b, fake.detach())
-        self._update("d", d_loss)
+        with autocast():
+            d_loss, logs = self.loss.d_loss(critic, b, fake.detach())
+        logs = self.update("d", d_loss, {"d_loss": d_loss.detach(), **logs})
         set_requires_grad(self.d, False)  # frozen and unwrapped: nothing to all-reduce
-        g_loss, g_logs = self.loss.g_loss(lambda x: critic(x, self.d), fake, b)
-        self._update("g", g_loss)
+        with autocast():
+            g_loss, g_logs = self.loss.g_loss(lambda x: critic(x, self.d), fake, b)
+        g_logs = self.update("g", g_loss, g_logs)
         set_requires_grad(self.d, True)
-        return {"d_loss": d_loss.detach(), **logs, **g_logs}
+        return {**logs, **g_logs}
 
     def generators(self) -> dict[str, nn.Module]:
         """The U-Net."""

@@ -91,6 +91,12 @@ class ProgressiveRecipe(GANRecipe):
                     opt.state.clear()
             self.phase_index = phase
 
+    def eager_models(self) -> dict[str, str]:
+        """Both: the generator is called through ``synthesize`` and both networks change with
+        the growth phase and fade-in, which torch.compile would recompile for."""
+        reason = "progressive growth changes the network every phase"
+        return {"g": reason, "d": reason}
+
     def real_batch(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Real images at the current resolution, blended while fading in."""
         x = batch["x"].to(self.device, non_blocking=True)

@@ -118,15 +118,14 @@ class SGANRecipe(AuxiliaryRecipe):
         """The GAN step, one baseline update on labelled images, the held-out accuracies."""
         logs = super().step(batches)
         x, labels = self._labelled_batch()
-        with self._autocast():
+        with self.precision.autocast():
             ce = F.cross_entropy(self.baseline_train(x)[1].float(), labels)
-        self._update("baseline", ce)
-        self.scaler.update()
+        logs.update(self.update("baseline", ce, {"baseline_ce": ce.detach()}))
         if self.steps_done % ACCURACY_EVERY == 0:
             self.accuracy = {
                 "test_acc": classifier_accuracy(self.d, self.test_x, self.test_y),  # type: ignore[arg-type]
                 "baseline_acc": classifier_accuracy(self.baseline, self.test_x, self.test_y),  # type: ignore[arg-type]
             }
         self.steps_done += 1
-        logs.update(baseline_ce=ce.detach(), **self.accuracy)
+        logs.update(self.accuracy)
         return logs

@@ -36,8 +36,6 @@ class TranslationRecipe(Recipe):
 
     def __init__(self, cfg: Config, info: DataInfo, device: torch.device) -> None:
         super().__init__(cfg, info, device)
-        if cfg.train.amp:
-            raise ConfigError("train.amp is not supported by the translation recipes; set it false")
         self.loss = build_loss(cfg)
         if not isinstance(self.loss, TranslationLoss) or cfg.loss.name != self.loss_name:
             raise ConfigError(
@@ -55,12 +53,6 @@ class TranslationRecipe(Recipe):
     def _optimizer(self, modules: list[nn.Module], lr: float) -> torch.optim.Optimizer:
         params = itertools.chain(*(m.parameters() for m in modules))
         return make_optimizer(params, self.settings, lr)
-
-    def _update(self, name: str, loss: torch.Tensor) -> None:
-        opt = self.optimizers[name]
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
 
     def set_progress(self, phase: int, fraction: float, overall: float) -> None:
         """Constant learning rate, then linear decay to 0 (optim.lr_schedule=linear-decay)."""
