@@ -59,7 +59,8 @@ class GANRecipe(Recipe):
             "g": make_optimizer(self.g.parameters(), self.settings, self.settings.lr_g),
             "d": make_optimizer(self.d.parameters(), self.settings, self.settings.lr_d),
         }
-        self.batches_per_step = self.settings.n_critic
+        self.accumulate = cfg.optim.accumulate
+        self.batches_per_step = self.settings.n_critic * self.accumulate
         self.conditional = bool(self.g.n_classes)
         self.amp = cfg.train.amp
         cuda_amp = self.amp and device.type == "cuda"
@@ -102,45 +103,67 @@ class GANRecipe(Recipe):
         default; a recipe may add its own."""
         return self.loss.regularise_generator(batch)
 
-    def _update(self, name: str, loss: torch.Tensor) -> None:
-        opt = self.optimizers[name]
-        opt.zero_grad(set_to_none=True)
+    def _backward(self, loss: torch.Tensor) -> None:
         self.scaler.scale(loss).backward()
-        self.scaler.step(opt)
+
+    def _apply(self, name: str) -> None:
+        self.scaler.step(self.optimizers[name])
+        self.scaler.update()
 
     def step(self, batches: list[dict[str, torch.Tensor]]) -> Logs:
-        """n_critic discriminator updates, each on a fresh batch, then one generator update."""
+        """n_critic discriminator updates, each on fresh batches, then one generator update.
+
+        With ``optim.accumulate`` = k each update sums the gradients of k micro-batches (each
+        loss divided by k: the gradient of the mean over k * batch_size samples); the generator's
+        micro-batches take the last critic update's labels, its last one reuses that update's
+        fake, the others generate afresh. k = 1 is the plain step.
+        """
         logs: Logs = {}
-        fake = y = real = z = None
         scale = self.grad_scale()
-        for i, batch in enumerate(batches):
-            real = self.real_batch(batch)
-            y = self._labels(batch)
-            last = i == len(batches) - 1
-            z = self.g.latent(len(real), device=self.device)
-            # the last critic step's fake keeps its graph and is reused by the generator step
-            with torch.set_grad_enabled(last), self._autocast():
-                fake = self.generate(z, y)
-            with self._autocast():
-                d_loss, d_logs = self.loss.d_loss(
-                    lambda x, y=y: self.d(x, y), real, fake.detach(), scale
-                )
-            self._update("d", d_loss)
-            self.scaler.update()
+        k = self.accumulate
+        groups = [batches[i : i + k] for i in range(0, len(batches), k)]
+        kept: list[tuple[torch.Tensor, torch.Tensor | None, torch.Tensor, torch.Tensor | None]]
+        for g_index, group in enumerate(groups):
+            kept = []
+            self.optimizers["d"].zero_grad(set_to_none=True)
+            for m_index, batch in enumerate(group):
+                real = self.real_batch(batch)
+                y = self._labels(batch)
+                keep = g_index == len(groups) - 1 and m_index == len(group) - 1
+                z = self.g.latent(len(real), device=self.device)
+                # the last micro-batch's fake keeps its graph and is reused by the generator step
+                with torch.set_grad_enabled(keep), self._autocast():
+                    fake = self.generate(z, y)
+                with self._autocast():
+                    d_loss, d_logs = self.loss.d_loss(
+                        lambda x, y=y: self.d(x, y), real, fake.detach(), scale
+                    )
+                self._backward(d_loss / k if k > 1 else d_loss)
+                kept.append((real, y, z, fake if keep else None))
+                for key, v in d_logs.items():  # the critic steps' mean, on the device
+                    logs[key] = logs.get(key, 0.0) + log_value(v) / len(batches)
+            self._apply("d")
             self.loss.after_d_step(self.d)
-            for k, v in d_logs.items():  # the critic steps' mean, on the device
-                logs[k] = logs.get(k, 0.0) + log_value(v) / len(batches)
         set_requires_grad(self.d, False)
-        with self._autocast():
-            g_loss, g_logs = self.loss.g_loss(lambda x: self.d(x, y), fake, real)
-            extra, reg_logs = self.regularise_generator(GeneratorBatch(self.g, z, y, fake, scale))
-        if extra is not None:
-            g_loss = g_loss + extra
-            g_logs = {**g_logs, **reg_logs}
-        self._update("g", g_loss)
-        self.scaler.update()
+        self.optimizers["g"].zero_grad(set_to_none=True)
+        for real, y, z, fake in kept:
+            if fake is None:
+                z = self.g.latent(len(real), device=self.device)
+                with self._autocast():
+                    fake = self.generate(z, y)
+            with self._autocast():
+                g_loss, g_logs = self.loss.g_loss(lambda x, y=y: self.d(x, y), fake, real)
+                extra, reg_logs = self.regularise_generator(
+                    GeneratorBatch(self.g, z, y, fake, scale)
+                )
+            if extra is not None:
+                g_loss = g_loss + extra
+                g_logs = {**g_logs, **reg_logs}
+            self._backward(g_loss / k if k > 1 else g_loss)
+            for key, v in g_logs.items():
+                logs[key] = v if k == 1 else logs.get(key, 0.0) + log_value(v) / k
+        self._apply("g")
         set_requires_grad(self.d, True)
-        logs.update(g_logs)
         return logs
 
     def set_progress(self, phase: int, fraction: float, overall: float) -> None:
