@@ -275,9 +275,38 @@ def datasets(name: str | None) -> None:
 
 @cli.command()
 @click.argument("name", required=False)
-def models(name: str | None) -> None:
-    """List the model families, or the parameters of one (set as model.KEY)."""
-    _print_listing("models", name)
+@click.option("--count", is_flag=True, help="Print the G and D parameter counts of NAME.")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="model.KEY=VALUE",
+    help="With --count: a model parameter, e.g. --set model.g_width=64 (repeatable).",
+)
+@click.option("--size", default=128, show_default=True, type=click.IntRange(1, api.MAX_SIDE))
+@click.option("--classes", default=1000, show_default=True, type=click.IntRange(0, 100_000))
+@click.option("--channels", default=3, show_default=True, type=click.IntRange(1, 3))
+def models(
+    name: str | None,
+    count: bool,
+    overrides: tuple[str, ...],
+    size: int,
+    classes: int,
+    channels: int,
+) -> None:
+    """List the model families, the parameters of one (model.KEY), or with --count its
+    networks' parameter counts for SIZE x SIZE images and CLASSES classes (nothing trained)."""
+    if not count:
+        if overrides:
+            raise click.UsageError("--set applies with --count")
+        _print_listing("models", name)
+        return
+    if name is None:
+        raise click.UsageError("--count needs a model NAME, e.g. ganforge models biggan --count")
+    rows = api.parameter_counts(name, overrides, size, classes, channels)
+    click.echo(f"{name} at {size}x{size}, {channels} channels, {classes} classes:")
+    for network, n in rows:
+        click.echo(f"  {network}: {n:,} parameters")
 
 
 @cli.command()
