@@ -20,7 +20,11 @@ from ganforge.models.biggan import biggan
 from ganforge.models.biggan_deep import biggan_deep
 from ganforge.models.latent import truncated_normal
 from ganforge.nn.attention import SelfAttention
-from ganforge.nn.cond_norm import ConditionalBatchNorm2d, standing_statistics
+from ganforge.nn.cond_norm import (
+    ConditionalBatchNorm2d,
+    batch_norm_statistics,
+    standing_statistics,
+)
 from ganforge.registry import PENALTIES
 from ganforge.runs import RunDir
 
@@ -108,7 +112,7 @@ def test_spectral_norm_brings_the_largest_singular_value_to_one() -> None:
     conv = d.blocks[1].conv1
     assert conv.parametrizations.weight[0].eps == 1e-6
     x = torch.randn(4, 1, 32, 32)
-    for _ in range(30):  # one power iteration per training forward
+    for _ in range(10):  # one power iteration per training forward (15 at registration)
         d(x, torch.arange(4))
     w = conv.weight.detach().reshape(conv.out_channels, -1)
     assert torch.linalg.matrix_norm(w, ord=2).item() == pytest.approx(1.0, abs=1e-3)
@@ -180,3 +184,16 @@ def test_biggan_digits_trains_a_few_steps_from_the_cli(tmp_path: Path) -> None:
     records = [r for r in RunDir(tmp_path / "b").read_metrics() if r["kind"] == "train"]
     assert [r["step"] for r in records] == [1, 2]
     assert all(r["orthogonal"] > 0 and np.isfinite(r["d_loss"]) for r in records)
+
+
+def test_batch_norm_statistics_modes_use_the_right_statistics_and_restore_the_module() -> None:
+    bn = nn.BatchNorm2d(2).eval()
+    with torch.no_grad():
+        bn.running_mean.fill_(5.0)
+    x = torch.randn(8, 2, 3, 3)
+    with batch_norm_statistics(bn, "train"):
+        torch.testing.assert_close(bn(x).mean((0, 2, 3)), torch.zeros(2), atol=1e-5, rtol=0)
+    assert bn.running_mean.tolist() == [5.0, 5.0] and not bn.training
+    with batch_norm_statistics(bn, "standing", lambda i: bn(x + 1.0), passes=2):
+        torch.testing.assert_close(bn.running_mean, (x + 1.0).mean((0, 2, 3)))
+    assert bn.running_mean.tolist() == [5.0, 5.0] and bn.momentum == 0.1

@@ -40,6 +40,7 @@ from ganforge.metrics.translation import evaluate_run as _evaluate_translation
 from ganforge.metrics.translation import table as _translation_table
 from ganforge.models.base import count_parameters
 from ganforge.models.latent import slerp
+from ganforge.nn.cond_norm import BN_STATS
 from ganforge.rate.study import EXPOSURE_MS as RATE_EXPOSURE_MS
 from ganforge.registry import DATASETS, LOSSES, METRICS, MODELS, PENALTIES, PRESETS
 from ganforge.report import save_samples
@@ -435,6 +436,7 @@ def tune(
 
 
 __all__ = [
+    "BN_STATS",
     "FACE_CROPS",
     "FACE_DETECTORS",
     "MAX_SIDE",
@@ -464,6 +466,7 @@ __all__ = [
     "load",
     "naive_bayes",
     "nrds",
+    "parameter_counts",
     "prepare_faces",
     "rate",
     "rate_report",

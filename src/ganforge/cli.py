@@ -123,8 +123,9 @@ def train(
 @click.option(
     "--truncation",
     type=FiniteFloat(-2.0, 2.0),
-    metavar="PSI",
-    help="Truncation psi in W (StyleGAN), e.g. 0.7.",
+    metavar="T",
+    help="Truncation: psi in W (StyleGAN, e.g. 0.7) or the |z| threshold beyond which BigGAN "
+    "resamples (e.g. 0.5).",
 )
 def sample(
     source: str,
@@ -440,6 +441,19 @@ def _print_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
     help="Bootstrap rounds for 95% CIs.",
 )
 @click.option("--no-ema", is_flag=True, help="Use the raw generator weights, not the EMA.")
+@click.option(
+    "--truncation",
+    type=FiniteFloat(-2.0, 2.0),
+    metavar="T",
+    help="Sample with the truncation trick (StyleGAN psi, BigGAN threshold).",
+)
+@click.option(
+    "--bn-stats",
+    type=click.Choice(api.BN_STATS),
+    default="eval",
+    show_default=True,
+    help="Generator batch norms: running (eval), per-batch (train) or standing statistics.",
+)
 def evaluate(
     source: str,
     metrics: str | None,
@@ -451,6 +465,8 @@ def evaluate(
     floors: bool,
     bootstrap: int,
     no_ema: bool,
+    truncation: float | None,
+    bn_stats: str,
 ) -> None:
     """Score a run or checkpoint; prints a table and writes JSON with provenance."""
     result = api.evaluate(
@@ -464,6 +480,8 @@ def evaluate(
         floors=floors,
         bootstrap=bootstrap,
         use_ema=not no_ema,
+        truncation=truncation,
+        bn_stats=bn_stats,
     )
     for note in result.notes:
         click.echo(f"note: {note}")

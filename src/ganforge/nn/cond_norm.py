@@ -8,7 +8,10 @@ batch norm's running statistics over many forward passes (BigGAN's "standing sta
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import typing
+from collections.abc import Callable, Iterator
+from typing import Literal
 
 import torch
 from torch import nn
@@ -37,23 +40,65 @@ class ConditionalBatchNorm2d(nn.Module):
         return self.bn(x) * gain[:, :, None, None] + bias[:, :, None, None]
 
 
+BNStats = Literal["eval", "train", "standing"]
+BN_STATS: tuple[str, ...] = typing.get_args(BNStats)
+
+
+def batch_norms(module: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
+    """Every batch-norm layer of ``module``."""
+    return [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+
+
 @torch.no_grad()
 def standing_statistics(
     module: nn.Module, forward: Callable[[int], object], passes: int = 16
 ) -> None:
     """Replace every batch norm's running statistics by their mean over ``passes`` forward
-    passes in training mode (``forward(i)`` runs pass ``i``), then leave the module in eval
-    mode so that sampling uses them."""
-    norms = [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    passes (``forward(i)`` runs pass ``i``) with the batch norms in training mode (nothing else:
+    spectral norm's power iteration does not run), then put them back in eval mode."""
+    norms = batch_norms(module)
     momenta = [m.momentum for m in norms]
     for m in norms:
         m.reset_running_stats()
         m.momentum = None  # a cumulative average over the passes
-    module.train()
+        m.train()
     try:
         for i in range(passes):
             forward(i)
     finally:
         for m, momentum in zip(norms, momenta):
             m.momentum = momentum
-        module.eval()
+            m.eval()
+
+
+@contextlib.contextmanager
+def batch_norm_statistics(
+    module: nn.Module,
+    mode: BNStats,
+    forward: Callable[[int], object] | None = None,
+    passes: int = 16,
+) -> Iterator[None]:
+    """Within the block, batch norms use their running statistics (``eval``), each batch's own
+    (``train``; the running statistics stay as they are) or standing statistics re-estimated
+    over ``passes`` calls of ``forward`` (``standing``); afterwards everything is restored."""
+    norms = batch_norms(module)
+    saved = [
+        (m.training, m.momentum, {k: v.clone() for k, v in m.state_dict().items()}) for m in norms
+    ]
+    try:
+        if mode == "standing":
+            if forward is None:
+                raise ValueError("standing statistics need a forward pass to run")
+            standing_statistics(module, forward, passes)
+        for m in norms:
+            if mode == "train":
+                m.train()
+                m.momentum = 0.0  # batch statistics, running ones untouched
+            else:
+                m.eval()
+        yield
+    finally:
+        for m, (training, momentum, state) in zip(norms, saved):
+            m.train(training)
+            m.momentum = momentum
+            m.load_state_dict(state)
