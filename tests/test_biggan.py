@@ -197,3 +197,22 @@ def test_batch_norm_statistics_modes_use_the_right_statistics_and_restore_the_mo
     with batch_norm_statistics(bn, "standing", lambda i: bn(x + 1.0), passes=2):
         torch.testing.assert_close(bn.running_mean, (x + 1.0).mean((0, 2, 3)))
     assert bn.running_mean.tolist() == [5.0, 5.0] and bn.momentum == 0.1
+
+
+@pytest.mark.slow
+def test_biggan_imagenet128_builds_and_runs_a_step_on_the_cpu(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (4, 128, 128, 3), dtype=np.uint8)
+    np.savez(tmp_path / "imagenet128.npz", images=images, labels=np.array([0, 1, 2, 999]))
+    with pytest.raises(SystemExit) as done:
+        main(
+            ["train", "biggan-imagenet128", "--runs-dir", str(tmp_path), "--name", "i",
+             "--quiet", "--set", f"data.path={tmp_path / 'imagenet128.npz'}",
+             "--set", "train.steps=1", "--set", "train.batch_size=2", "--set", "optim.n_critic=1",
+             "--set", "optim.accumulate=2", "--set", "train.log_every=1",
+             "--set", "eval.metrics=[]", "--set", "train.ema_start=0"]
+        )  # fmt: skip
+        raise SystemExit(0)
+    assert done.value.code == 0
+    (record,) = [r for r in RunDir(tmp_path / "i").read_metrics() if r["kind"] == "train"]
+    assert np.isfinite(record["g_loss"]) and record["orthogonal"] > 0
