@@ -3,6 +3,7 @@ orthogonal regularisation, truncation by resampling, the reference parameter cou
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -172,18 +173,36 @@ def test_models_count_from_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 2 and "square images of side 32, 64, 128, 256" in err
 
 
-def test_biggan_digits_trains_a_few_steps_from_the_cli(tmp_path: Path) -> None:
+def test_biggan_digits_trains_from_the_cli_and_sweeps_truncation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as done:
         main(
             ["train", "biggan-digits", "--runs-dir", str(tmp_path), "--name", "b", "--quiet",
              "--set", "train.steps=2", "--set", "train.batch_size=8", "--set", "train.log_every=1",
-             "--set", "eval.metrics=[]", "--set", "train.ema_start=1"]
+             "--set", "eval.metrics=[]", "--set", "train.ema_start=1",
+             "--set", "eval.extractor=pixels"]
         )  # fmt: skip
         raise SystemExit(0)
     assert done.value.code == 0
-    records = [r for r in RunDir(tmp_path / "b").read_metrics() if r["kind"] == "train"]
+    run = tmp_path / "b"
+    records = [r for r in RunDir(run).read_metrics() if r["kind"] == "train"]
     assert [r["step"] for r in records] == [1, 2]
     assert all(r["orthogonal"] > 0 and np.isfinite(r["d_loss"]) for r in records)
+    # the truncation sweep: a score and a grid row per threshold, into the run and its report
+    code, out, _ = run_cli(
+        capsys, "truncation", str(run), "--thresholds", "1,0.5", "--n", "20", "--metrics", "fid",
+        "--bn-stats", "standing",
+    )  # fmt: skip
+    assert code == 0, out
+    rows = json.loads((run / "truncation.json").read_text())
+    assert [(r["truncation"], r["bn_stats"]) for r in rows] == [
+        (1.0, "standing"),
+        (0.5, "standing"),
+    ]
+    assert all(np.isfinite(r["fid"]) for r in rows)
+    assert (run / "truncation-grid.png").is_file() and (run / "truncation.png").is_file()
+    assert "<h2>Truncation</h2>" in (run / "report.html").read_text()
 
 
 def test_batch_norm_statistics_modes_use_the_right_statistics_and_restore_the_module() -> None:

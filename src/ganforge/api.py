@@ -38,6 +38,8 @@ from ganforge.metrics.select import select
 from ganforge.metrics.stats import FeatureStats
 from ganforge.metrics.translation import evaluate_run as _evaluate_translation
 from ganforge.metrics.translation import table as _translation_table
+from ganforge.metrics.truncation import DEFAULT_THRESHOLDS
+from ganforge.metrics.truncation import truncation_sweep as _truncation_sweep
 from ganforge.models.base import count_parameters
 from ganforge.models.latent import slerp
 from ganforge.nn.cond_norm import BN_STATS
@@ -179,6 +181,22 @@ def parameter_counts(
         for field in dataclasses.fields(built)
         if isinstance(getattr(built, field.name), torch.nn.Module)
     ]
+
+
+def truncation_sweep(
+    source: str | Path,
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+    *,
+    metrics: str = "fid,is",
+    n: int | None = None,
+    seed: int = 0,
+    bn_stats: str = "eval",
+) -> Path:
+    """Scores and a grid row per truncation threshold of a BigGAN/StyleGAN run, written into
+    the run (truncation.json, truncation-grid.png, truncation.png) and shown in its report."""
+    return _truncation_sweep(
+        source, tuple(thresholds), metrics=metrics, n=n, seed=seed, bn_stats=bn_stats
+    )
 
 
 def evaluation_table(result: Evaluation) -> list[tuple[str, str, str, str]]:
@@ -479,5 +497,6 @@ __all__ = [
     "train",
     "translate",
     "translation_table",
+    "truncation_sweep",
     "tune",
 ]

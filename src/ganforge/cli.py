@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import logging
 import math
 import sys
@@ -143,6 +144,44 @@ def sample(
     )
     for path in paths:
         click.echo(path)
+
+
+@cli.command("truncation")
+@click.argument("source", metavar="RUN|CKPT")
+@click.option(
+    "--thresholds",
+    default="2,1.5,1,0.75,0.5,0.25",
+    show_default=True,
+    help="Comma-separated truncation thresholds (BigGAN) or psi values (StyleGAN).",
+)
+@click.option("--metrics", default="fid,is", show_default=True, help="Metrics per threshold.")
+@click.option("--n", "n", type=SAMPLES, help="Samples per threshold (default: eval.n_samples).")
+@click.option("--seed", default=0, show_default=True, type=SEED)
+@click.option(
+    "--bn-stats",
+    type=click.Choice(api.BN_STATS),
+    default="eval",
+    show_default=True,
+    help="Generator batch norms: running (eval), per-batch (train) or standing statistics.",
+)
+def truncation(
+    source: str, thresholds: str, metrics: str, n: int | None, seed: int, bn_stats: str
+) -> None:
+    """Truncation sweep: scores and a grid row per threshold, into the run and its report."""
+    try:
+        values = tuple(float(t) for t in thresholds.split(",") if t.strip())
+    except ValueError as exc:
+        raise click.BadParameter(f"{thresholds!r}: expected numbers, e.g. 2,1,0.5") from exc
+    if not values or not all(math.isfinite(t) and 0 < t <= 10 for t in values):
+        raise click.BadParameter("thresholds must be numbers in (0, 10], e.g. 2,1,0.5")
+    path = api.truncation_sweep(source, values, metrics=metrics, n=n, seed=seed, bn_stats=bn_stats)
+    for row in json.loads(path.read_text()):
+        click.echo(
+            "  ".join(
+                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()
+            )
+        )
+    click.echo(path)
 
 
 @cli.command("style-mix")
