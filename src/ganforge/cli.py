@@ -47,6 +47,13 @@ class RunName(click.ParamType):
 
 SEED = click.IntRange(0, api.SEED_MAX)
 SAMPLES = click.IntRange(2, 10**6)  # samples drawn and scored (evaluate, select, compare, ...)
+BN_STATS_OPTION = click.option(
+    "--bn-stats",
+    type=click.Choice(api.BN_STATS),
+    default="eval",
+    show_default=True,
+    help="Generator batch norms: running (eval), per-batch (train) or standing statistics.",
+)
 BOOTSTRAP = click.IntRange(0, 100_000)
 EXIT_INTERRUPTED = {"SIGINT": 130, "SIGTERM": 143}
 OUT_OF_MEMORY = (
@@ -157,13 +164,7 @@ def sample(
 @click.option("--metrics", default="fid,is", show_default=True, help="Metrics per threshold.")
 @click.option("--n", "n", type=SAMPLES, help="Samples per threshold (default: eval.n_samples).")
 @click.option("--seed", default=0, show_default=True, type=SEED)
-@click.option(
-    "--bn-stats",
-    type=click.Choice(api.BN_STATS),
-    default="eval",
-    show_default=True,
-    help="Generator batch norms: running (eval), per-batch (train) or standing statistics.",
-)
+@BN_STATS_OPTION
 def truncation(
     source: str, thresholds: str, metrics: str, n: int | None, seed: int, bn_stats: str
 ) -> None:
@@ -486,13 +487,7 @@ def _print_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
     metavar="T",
     help="Sample with the truncation trick (StyleGAN psi, BigGAN threshold).",
 )
-@click.option(
-    "--bn-stats",
-    type=click.Choice(api.BN_STATS),
-    default="eval",
-    show_default=True,
-    help="Generator batch norms: running (eval), per-batch (train) or standing statistics.",
-)
+@BN_STATS_OPTION
 def evaluate(
     source: str,
     metrics: str | None,

@@ -133,9 +133,9 @@ class BigGANBase(Generator):
         device: torch.device | str = "cpu",
     ) -> torch.Tensor:
         """Standard normal z; with ``truncation``, every value beyond it is redrawn."""
-        self.check_truncation(truncation)
         if truncation is None:
-            return torch.randn(n, self.z_dim, generator=generator).to(device)
+            return super().latent(n, generator, None, device)
+        self.check_truncation(truncation)
         return truncated_normal(n, self.z_dim, truncation, generator).to(device)
 
 
