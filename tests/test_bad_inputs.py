@@ -433,7 +433,7 @@ def test_the_values_from_the_issue_are_refused_before_any_data_is_loaded(
 
 
 NEW_KEY_CASES = [  # issue 10's keys: loss.penalty and its penalties' keys, the schedule section
-    (["loss.penalty=zz"], "unknown penalty 'zz'. Valid: dragan, drift, gp, r1, r2"),
+    (["loss.penalty=zz"], "unknown penalty 'zz'. Valid: dragan, drift, gp, orthogonal, r1, r2"),
     (["loss.penalty=[gp,gp]"], "loss.penalty lists a penalty twice"),
     (["loss.penalty=gp", "loss.gp_weight=-1"], "loss.gp_weight=-1.0 is out of range"),
     (["loss.penalty=dragan", "loss.dragan_perturb=0"], "loss.dragan_perturb=0.0 is out of range"),

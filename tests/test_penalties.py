@@ -28,9 +28,11 @@ def linear(norm: float, dim: int = 4) -> tuple[nn.Module, torch.Tensor]:
     return lambda x: x @ w, w  # type: ignore[return-value]
 
 
-def test_the_registry_has_the_five_penalties_on_the_discriminator_side() -> None:
-    assert PENALTIES.names() == ["dragan", "drift", "gp", "r1", "r2"]
-    assert {e.meta["side"] for e in PENALTIES} == {"d"}
+def test_the_registry_has_five_discriminator_and_one_generator_penalty() -> None:
+    assert PENALTIES.names() == ["dragan", "drift", "gp", "orthogonal", "r1", "r2"]
+    sides = {e.name: e.meta["side"] for e in PENALTIES}
+    assert sides.pop("orthogonal") == "g"
+    assert set(sides.values()) == {"d"}
 
 
 def test_r2_and_drift_hand_values() -> None:

@@ -6,9 +6,12 @@ the work (train, metrics, translation, rate, style_figures, tune, bayes).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+import torch
 
 from ganforge import config as config_mod
 from ganforge import rate as _rate
@@ -17,6 +20,7 @@ from ganforge import tune as _tune
 from ganforge.bayes.naive_bayes import NaiveBayesError
 from ganforge.bayes.nb_cli_support import CHOICES as _NB_CHOICES
 from ganforge.bayes.nb_cli_support import NaiveBayesRun, run_naive_bayes
+from ganforge.data.base import DataInfo
 from ganforge.data.faces import CROPS as FACE_CROPS
 from ganforge.data.faces import DETECTORS as FACE_DETECTORS
 from ganforge.data.faces import FacesReport, prepare_faces
@@ -34,8 +38,11 @@ from ganforge.metrics.select import select
 from ganforge.metrics.stats import FeatureStats
 from ganforge.metrics.translation import evaluate_run as _evaluate_translation
 from ganforge.metrics.translation import table as _translation_table
-from ganforge.models.base import class_rows
+from ganforge.metrics.truncation import DEFAULT_THRESHOLDS
+from ganforge.metrics.truncation import truncation_sweep as _truncation_sweep
+from ganforge.models.base import class_rows, count_parameters
 from ganforge.models.latent import slerp
+from ganforge.nn.cond_norm import BN_STATS
 from ganforge.rate.study import EXPOSURE_MS as RATE_EXPOSURE_MS
 from ganforge.registry import DATASETS, LOSSES, METRICS, MODELS, PENALTIES, PRESETS
 from ganforge.report import save_samples
@@ -195,6 +202,56 @@ def parameters(kind: str, name: str) -> tuple[str, list[tuple[str, str, str]]]:
     if kind == "penalties":
         return entry.summary, config_mod.describe_keys(penalty_keys(name))
     return entry.summary, config_mod.describe_parameters(entry.obj)
+
+
+def parameter_counts(
+    name: str,
+    overrides: Iterable[str] = (),
+    size: int = 128,
+    classes: int = 1000,
+    channels: int = 3,
+) -> list[tuple[str, int]]:
+    """(network, parameter count) of model family ``name`` built for ``size`` x ``size`` images
+    with ``classes`` classes, with ``model.KEY=VALUE`` overrides; every parameter is counted
+    (spectral norm's power-iteration vectors are buffers, not parameters). Nothing is trained."""
+    entry = MODELS.entry(name)
+    params: dict[str, Any] = {}
+    for text in overrides:
+        path, value = config_mod.parse_override(text)
+        if len(path) != 2 or path[0] != "model" or path[1] == "name":
+            raise GanforgeError(f"--set {text!r}: only model.KEY=VALUE (not the name) applies here")
+        params[path[1]] = value
+    bound = {
+        **config_mod.defaults(entry.obj),
+        **config_mod.bind(entry.obj, params, f"model {name}"),
+    }
+    kind = entry.meta.get("data_kind", "image")
+    shape = (2,) if kind == "points" else (channels, size, size)
+    if "limits" in entry.meta and kind != "points":
+        entry.meta["limits"]((size, size), bound)
+    info = DataInfo(f"{size}x{size}", kind, shape, 0, classes)
+    built = entry.obj(info, **bound)
+    return [
+        (field.name, count_parameters(getattr(built, field.name), trainable_only=False))
+        for field in dataclasses.fields(built)
+        if isinstance(getattr(built, field.name), torch.nn.Module)
+    ]
+
+
+def truncation_sweep(
+    source: str | Path,
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+    *,
+    metrics: str = "fid,is",
+    n: int | None = None,
+    seed: int = 0,
+    bn_stats: str = "eval",
+) -> Path:
+    """Scores and a grid row per truncation threshold of a BigGAN/StyleGAN run, written into
+    the run (truncation.json, truncation-grid.png, truncation.png) and shown in its report."""
+    return _truncation_sweep(
+        source, tuple(thresholds), metrics=metrics, n=n, seed=seed, bn_stats=bn_stats
+    )
 
 
 def evaluation_table(result: Evaluation) -> list[tuple[str, str, str, str]]:
@@ -452,6 +509,7 @@ def tune(
 
 
 __all__ = [
+    "BN_STATS",
     "FACE_CROPS",
     "FACE_DETECTORS",
     "MAX_SIDE",
@@ -481,6 +539,7 @@ __all__ = [
     "load",
     "naive_bayes",
     "nrds",
+    "parameter_counts",
     "prepare_faces",
     "rate",
     "rate_report",
@@ -493,5 +552,6 @@ __all__ = [
     "train",
     "translate",
     "translation_table",
+    "truncation_sweep",
     "tune",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import logging
 import math
 import sys
@@ -46,6 +47,13 @@ class RunName(click.ParamType):
 
 SEED = click.IntRange(0, api.SEED_MAX)
 SAMPLES = click.IntRange(2, 10**6)  # samples drawn and scored (evaluate, select, compare, ...)
+BN_STATS_OPTION = click.option(
+    "--bn-stats",
+    type=click.Choice(api.BN_STATS),
+    default="eval",
+    show_default=True,
+    help="Generator batch norms: running (eval), per-batch (train) or standing statistics.",
+)
 BOOTSTRAP = click.IntRange(0, 100_000)
 EXIT_INTERRUPTED = {"SIGINT": 130, "SIGTERM": 143}
 OUT_OF_MEMORY = (
@@ -150,8 +158,9 @@ def train(
 @click.option(
     "--truncation",
     type=FiniteFloat(-2.0, 2.0),
-    metavar="PSI",
-    help="Truncation psi in W (StyleGAN), e.g. 0.7.",
+    metavar="T",
+    help="Truncation: psi in W (StyleGAN, e.g. 0.7) or the |z| threshold beyond which BigGAN "
+    "resamples (e.g. 0.5).",
 )
 @click.option(
     "--class",
@@ -190,6 +199,38 @@ def sample(
     )
     for path in paths:
         click.echo(path)
+
+
+@cli.command("truncation")
+@click.argument("source", metavar="RUN|CKPT")
+@click.option(
+    "--thresholds",
+    default="2,1.5,1,0.75,0.5,0.25",
+    show_default=True,
+    help="Comma-separated truncation thresholds (BigGAN) or psi values (StyleGAN).",
+)
+@click.option("--metrics", default="fid,is", show_default=True, help="Metrics per threshold.")
+@click.option("--n", "n", type=SAMPLES, help="Samples per threshold (default: eval.n_samples).")
+@click.option("--seed", default=0, show_default=True, type=SEED)
+@BN_STATS_OPTION
+def truncation(
+    source: str, thresholds: str, metrics: str, n: int | None, seed: int, bn_stats: str
+) -> None:
+    """Truncation sweep: scores and a grid row per threshold, into the run and its report."""
+    try:
+        values = tuple(float(t) for t in thresholds.split(",") if t.strip())
+    except ValueError as exc:
+        raise click.BadParameter(f"{thresholds!r}: expected numbers, e.g. 2,1,0.5") from exc
+    if not values or not all(math.isfinite(t) and 0 < t <= 10 for t in values):
+        raise click.BadParameter("thresholds must be numbers in (0, 10], e.g. 2,1,0.5")
+    path = api.truncation_sweep(source, values, metrics=metrics, n=n, seed=seed, bn_stats=bn_stats)
+    for row in json.loads(path.read_text()):
+        click.echo(
+            "  ".join(
+                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()
+            )
+        )
+    click.echo(path)
 
 
 @cli.command("style-mix")
@@ -323,9 +364,38 @@ def datasets(name: str | None) -> None:
 
 @cli.command()
 @click.argument("name", required=False)
-def models(name: str | None) -> None:
-    """List the model families, or the parameters of one (set as model.KEY)."""
-    _print_listing("models", name)
+@click.option("--count", is_flag=True, help="Print the G and D parameter counts of NAME.")
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="model.KEY=VALUE",
+    help="With --count: a model parameter, e.g. --set model.g_width=64 (repeatable).",
+)
+@click.option("--size", default=128, show_default=True, type=click.IntRange(1, api.MAX_SIDE))
+@click.option("--classes", default=1000, show_default=True, type=click.IntRange(0, 100_000))
+@click.option("--channels", default=3, show_default=True, type=click.IntRange(1, 3))
+def models(
+    name: str | None,
+    count: bool,
+    overrides: tuple[str, ...],
+    size: int,
+    classes: int,
+    channels: int,
+) -> None:
+    """List the model families, the parameters of one (model.KEY), or with --count its
+    networks' parameter counts for SIZE x SIZE images and CLASSES classes (nothing trained)."""
+    if not count:
+        if overrides:
+            raise click.UsageError("--set applies with --count")
+        _print_listing("models", name)
+        return
+    if name is None:
+        raise click.UsageError("--count needs a model NAME, e.g. ganforge models biggan --count")
+    rows = api.parameter_counts(name, overrides, size, classes, channels)
+    click.echo(f"{name} at {size}x{size}, {channels} channels, {classes} classes:")
+    for network, n in rows:
+        click.echo(f"  {network}: {n:,} parameters")
 
 
 @cli.command()
@@ -459,6 +529,13 @@ def _print_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> None:
     help="Bootstrap rounds for 95% CIs.",
 )
 @click.option("--no-ema", is_flag=True, help="Use the raw generator weights, not the EMA.")
+@click.option(
+    "--truncation",
+    type=FiniteFloat(-2.0, 2.0),
+    metavar="T",
+    help="Sample with the truncation trick (StyleGAN psi, BigGAN threshold).",
+)
+@BN_STATS_OPTION
 def evaluate(
     source: str,
     metrics: str | None,
@@ -470,6 +547,8 @@ def evaluate(
     floors: bool,
     bootstrap: int,
     no_ema: bool,
+    truncation: float | None,
+    bn_stats: str,
 ) -> None:
     """Score a run or checkpoint; prints a table and writes JSON with provenance."""
     result = api.evaluate(
@@ -483,6 +562,8 @@ def evaluate(
         floors=floors,
         bootstrap=bootstrap,
         use_ema=not no_ema,
+        truncation=truncation,
+        bn_stats=bn_stats,
     )
     for note in result.notes:
         click.echo(f"note: {note}")

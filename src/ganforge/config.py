@@ -291,6 +291,7 @@ class OptimConfig:
     eps: float | None = None
     weight_decay: float = 0.0
     n_critic: int | None = None  # discriminator steps per generator step
+    accumulate: int = 1  # micro-batches summed per update (effective batch: batch_size * this)
     lr_schedule: Literal["constant", "linear-decay"] = "constant"
     decay_start: float = 0.5  # fraction of the budget after which linear decay starts
 
@@ -479,6 +480,7 @@ BOUNDS = [
     Bound("optim.betas", 0, 1, open_high=True),
     Bound("optim.weight_decay", 0),
     Bound("optim.n_critic", 1),
+    Bound("optim.accumulate", 1, 1024),
     Bound("optim.decay_start", 0, 1),
     Bound("eval.every", 0),
     Bound("eval.n_samples", 2),

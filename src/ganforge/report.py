@@ -162,6 +162,32 @@ def plot_scores(
     return path
 
 
+def plot_truncation(rows: list[dict[str, Any]], path: Path) -> Path:
+    """Each score against the truncation threshold; FID against IS (the trade-off) when both."""
+    keys = [k for k in rows[0] if k not in ("truncation", "bn_stats", "step")]
+    both = "fid" in keys and "is" in keys
+    fig = figure(7, 3.2 * (len(keys) + both))
+    axes = list(fig.subplots(len(keys) + both, 1, squeeze=False)[:, 0])
+    t = [r["truncation"] for r in rows]
+    for ax, key in zip(axes, keys):
+        ax.plot(t, [r[key] for r in rows], marker="o", markersize=3)
+        ax.set_xlabel("truncation threshold", fontsize=8)
+        ax.set_title(f"{key} against truncation", fontsize=9)
+    if both:
+        ax = axes[-1]
+        ax.plot([r["is"] for r in rows], [r["fid"] for r in rows], marker="o", markersize=3)
+        for r in rows:
+            ax.annotate(f"{r['truncation']:g}", (r["is"], r["fid"]), fontsize=7)
+        ax.set_xlabel("IS (quality)", fontsize=8)
+        ax.set_ylabel("FID", fontsize=8)
+        ax.set_title("FID against IS: the truncation trade-off", fontsize=9)
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    return path
+
+
 def _table(rows: list[tuple[str, Any]]) -> str:
     body = "".join(
         f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows
@@ -221,6 +247,13 @@ def write_report(run_path: str | Path) -> Path:
         if floors:
             rows += [(f"{k} (real vs real)", f"{v:.4g}") for k, v in floors.items()]
         parts.append("<h2>Final metrics</h2>" + _table(rows))
+    sweep_file = run / "truncation.json"
+    if sweep_file.is_file():
+        sweep = json.loads(sweep_file.read_text())
+        parts.append(
+            "<h2>Truncation</h2><img src='truncation-grid.png'><img src='truncation.png'>"
+            + _table([(f"{r['truncation']:g} ({r['bn_stats']} BN)", json.dumps(r)) for r in sweep])
+        )
     if snapshots:
         parts.append(
             "<h2>Snapshots</h2>"

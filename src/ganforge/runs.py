@@ -270,13 +270,14 @@ class Loaded:
     ) -> torch.Tensor:
         """``n`` samples in [-1, 1] from the generator's one sampler (``Generator.sample``).
 
-        ``truncation`` (psi) works with generators that have the truncation trick.
+        ``truncation`` works with generators that have a truncation trick (StyleGAN's psi,
+        BigGAN's threshold).
         """
         g = self.g
         if truncation is not None and not getattr(g, "supports_truncation", False):
             raise GanforgeError(
                 f"model {self.config.model.name!r} has no truncation trick; "
-                "--truncation works with stylegan checkpoints"
+                "--truncation works with stylegan and biggan checkpoints"
             )
         return g.sample(n, seed, labels, truncation=truncation, z=z, post=post)  # type: ignore[operator]
 

@@ -239,3 +239,42 @@ class Drift(Penalty):
     def value(self, batch: CriticBatch) -> torch.Tensor:
         """E[D(x)^2] on the real batch's scores."""
         return (batch.real_scores**2).mean()
+
+
+def orthogonal_penalty(weights: list[torch.Tensor]) -> torch.Tensor:
+    """Sum over weights of ||W W^T * (1 - I)||_F^2, each W reshaped to (outputs, inputs):
+    the squared inner products between different filters (BigGAN's off-diagonal form)."""
+    total = torch.zeros((), device=weights[0].device if weights else "cpu")
+    for w in weights:
+        w = w.float().reshape(len(w), -1)
+        gram = w @ w.t()
+        total = total + (gram.square().sum() - gram.diagonal().square().sum())
+    return total
+
+
+def regularised_weights(g: nn.Module) -> list[torch.Tensor]:
+    """The generator's trainable weight matrices and kernels (the original weights under
+    spectral norm), embeddings excluded."""
+    embeddings = {id(p) for m in g.modules() if isinstance(m, nn.Embedding) for p in m.parameters()}
+    return [
+        p for p in g.parameters() if p.ndim >= 2 and p.requires_grad and id(p) not in embeddings
+    ]
+
+
+@register("orthogonal")
+class Orthogonal(Penalty):
+    """BigGAN's orthogonal regularisation (Brock et al. 2018): beta (1e-4) * sum over G's
+    weights of ||W W^T * (1 - I)||_F^2, embeddings excluded; its exact gradient,
+    4 beta (W W^T * (1 - I)) W, is what the generator's update receives (the reference code
+    applies half of it: its beta corresponds to beta / 2 here)."""
+
+    side = "g"
+
+    def __init__(self, *, beta: float = 1e-4) -> None:
+        self.weight = non_negative(self.key("beta"), beta)
+
+    def value(self, batch: GeneratorBatch) -> torch.Tensor:
+        """The unweighted penalty, in float32 outside any autocast."""
+        device = batch.fake.device.type
+        with torch.autocast(device, enabled=False):
+            return orthogonal_penalty(regularised_weights(batch.g))

@@ -23,6 +23,7 @@ from ganforge.metrics.featureset import FeatureSet, extract
 from ganforge.metrics.plan import Plan, make_plan
 from ganforge.metrics.reference import DEFAULT_REAL_LIMIT, dataset_features, real_side
 from ganforge.metrics.suite import flat_values, run_metrics
+from ganforge.nn.cond_norm import BNStats, batch_norm_statistics
 from ganforge.registry import DATASETS
 from ganforge.runs import Loaded, RunDir, load
 
@@ -32,11 +33,38 @@ def as_samples(x: torch.Tensor, info: DataInfo) -> torch.Tensor:
     return x.float().cpu() if info.kind == "points" else to_uint8(x)
 
 
-def sample_model(model: Loaded, n: int, seed: int) -> torch.Tensor:
-    """``n`` metric-ready samples from the generator's one sampler (uint8 images, or points)."""
+STANDING_PASSES = 16  # forward passes that re-estimate standing batch-norm statistics
+STANDING_BATCH = 64
+
+
+def sample_model(
+    model: Loaded,
+    n: int,
+    seed: int,
+    truncation: float | None = None,
+    bn_stats: BNStats = "eval",
+) -> torch.Tensor:
+    """``n`` metric-ready samples from the generator's one sampler (uint8 images, or points),
+    with the batch norms in mode ``bn_stats``; standing statistics are re-estimated at this
+    truncation from latents of their own seed, and the generator is restored afterwards."""
     if n < 2:
         raise GanforgeError(f"--n must be at least 2, got {n}")
-    return model.sample(n, seed, post=lambda x: as_samples(x, model.info))
+    g = model.g
+    gen = torch.Generator().manual_seed(seed + 1_000_003)
+    device = next(g.parameters()).device
+
+    @torch.no_grad()
+    def forward(i: int) -> None:
+        z = g.latent(STANDING_BATCH, gen, truncation, device)
+        y = None
+        if g.n_classes:
+            y = torch.randint(g.n_classes, (STANDING_BATCH,), generator=gen).to(device)
+        g.generate(z, y, truncation)
+
+    with batch_norm_statistics(g, bn_stats, forward, STANDING_PASSES):
+        return model.sample(
+            n, seed, truncation=truncation, post=lambda x: as_samples(x, model.info)
+        )
 
 
 def needs_real(plan: Plan) -> bool:
@@ -144,10 +172,14 @@ def evaluate(
     bootstrap: int = 0,
     use_ema: bool = True,
     real_limit: int | None = DEFAULT_REAL_LIMIT,
+    truncation: float | None = None,
+    bn_stats: BNStats = "eval",
 ) -> Evaluation:
     """Score a run's latest checkpoint (or a checkpoint) against real data; see docs/metrics.md.
 
     Unset options come from the run's ``eval`` config, then from the dataset's defaults.
+    ``truncation`` samples with the generator's truncation trick; ``bn_stats`` says which
+    batch-norm statistics the generator uses (eval, train or standing); both are recorded.
     """
     model = load(source, use_ema=use_ema)
     settings = model.config.eval
@@ -167,7 +199,7 @@ def evaluate(
     if needs_real(plan):
         real_set = real_side(real, model.config.data, model.info, plan.extractor, real_limit, seed)
         check_stats_only(plan, real_set)
-    fake = fake_features(model, plan, n, seed)
+    fake = fake_features(model, plan, n, seed, truncation, bn_stats)
     ctx = Context(model.info, seed, out_dir, f"step-{model.step:07d}", model=model)
     out_dir.mkdir(parents=True, exist_ok=True)
     records = run_metrics(plan.calls, real_set, fake, ctx, bootstrap)
@@ -184,15 +216,26 @@ def evaluate(
     return result
 
 
-def fake_features(model: Loaded, plan: Plan, n: int, seed: int) -> FeatureSet:
-    """Features of ``n`` samples of a loaded generator."""
+def fake_features(
+    model: Loaded,
+    plan: Plan,
+    n: int,
+    seed: int,
+    truncation: float | None = None,
+    bn_stats: BNStats = "eval",
+) -> FeatureSet:
+    """Features of ``n`` samples of a loaded generator (the truncation and the batch-norm
+    statistics mode are part of every metric's provenance)."""
     provenance = {
         "source": str(model.checkpoint),
         "step": model.step,
         "ema": model.ema,
         "sample_seed": seed,
+        "truncation": truncation,
+        "bn_stats": bn_stats,
     }
-    features = extract(plan.extractor, sample_model(model, n, seed), provenance)
+    samples = sample_model(model, n, seed, truncation, bn_stats)
+    features = extract(plan.extractor, samples, provenance)
     label_samples(features, model.g, n)
     return features
 

@@ -55,6 +55,13 @@ OWN: dict[str, str] = {
     "categories": "values of InfoGAN's categorical latent code",
     "continuous": "InfoGAN's continuous latent codes (uniform on [-1, 1])",
     "test_mode": "Pix2Pix at test time: keep batch statistics and dropout ('train') or not",
+    "shared_dim": "size of BigGAN's shared class embedding (0: per-class batch-norm gains)",
+    "hierarchical": "BigGAN's hierarchical latent: z split into chunks, one per generator block",
+    "g_attention": "resolution of the generator's self-attention block (0: none)",
+    "d_attention": "resolution of the discriminator's self-attention block (0: none)",
+    "sn_eps": "epsilon of spectral normalisation's power iteration",
+    "bn_eps": "epsilon of the generator's batch norms",
+    "init": "weight initialisation: orthogonal ('ortho') or N(0, 0.02) ('N02')",
 }
 
 VOCABULARY: dict[str, str] = {**SHARED, **OWN}

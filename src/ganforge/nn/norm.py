@@ -35,18 +35,30 @@ def norm_layer(kind: str, channels: int) -> nn.Module:
     raise ValueError(f"unknown normalisation {kind!r}")
 
 
-def maybe_spectral(module: nn.Module, kind: str) -> nn.Module:
+def spectral(module: nn.Module, eps: float = 1e-12) -> nn.Module:
+    """Spectral normalisation of a conv/linear/embedding weight (one power iteration per
+    training forward; ``eps`` guards the power iteration's normalisations, e.g. BigGAN's 1e-6).
+    The power-iteration vectors are buffers, so parameter counts are those of the plain layer."""
+    return nn.utils.parametrizations.spectral_norm(module, eps=eps)
+
+
+def maybe_spectral(module: nn.Module, kind: str, eps: float = 1e-12) -> nn.Module:
     """Wrap a conv/linear in spectral normalisation when ``kind == 'spectral'``."""
-    return nn.utils.parametrizations.spectral_norm(module) if kind == "spectral" else module
+    return spectral(module, eps) if kind == "spectral" else module
+
+
+def raw_weight(module: nn.Module) -> nn.Parameter:
+    """The trainable weight of a layer: the original one under a parametrisation (spectral norm)."""
+    if nn.utils.parametrize.is_parametrized(module, "weight"):
+        return module.parametrizations.weight.original
+    return module.weight
 
 
 def init_dcgan(module: nn.Module) -> None:
     """DCGAN initialisation: conv weights N(0, 0.02), norm scales N(1, 0.02), biases 0."""
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-            weight = getattr(m, "parametrizations", None)
-            target = m.parametrizations.weight.original if weight is not None else m.weight
-            nn.init.normal_(target, 0.0, 0.02)
+            nn.init.normal_(raw_weight(m), 0.0, 0.02)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
         elif (
@@ -55,3 +67,11 @@ def init_dcgan(module: nn.Module) -> None:
         ):
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
+
+
+def init_orthogonal(module: nn.Module) -> None:
+    """Orthogonal initialisation (BigGAN) of every conv, linear and embedding weight (the weight
+    under spectral norm); biases keep PyTorch's default initialisation, as the reference code."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear, nn.Embedding)):
+            nn.init.orthogonal_(raw_weight(m))

@@ -93,26 +93,36 @@ class Precision:
             return 1.0
         return self.scaler(name).scale(torch.ones((), device=self.device))
 
-    def update(
-        self, name: str, optimizer: torch.optim.Optimizer, loss: torch.Tensor
-    ) -> torch.Tensor | None:
-        """Zero the gradients, backpropagate ``loss`` and step ``optimizer``; under fp16 through
-        its scaler, returning the overflow flag (1.0: the step was skipped; inf: the scale fell
-        below MIN_SCALE), else None."""
-        optimizer.zero_grad(set_to_none=True)
+    def backward(self, name: str, loss: torch.Tensor) -> None:
+        """Backpropagate ``loss``; under fp16 scaled by optimiser ``name``'s scaler. Gradients
+        add up over calls until ``step`` (gradient accumulation)."""
+        if self.scaled:
+            loss = self.scaler(name).scale(loss)
+        loss.backward()
+
+    def step(self, name: str, optimizer: torch.optim.Optimizer) -> torch.Tensor | None:
+        """Step ``optimizer`` on the gradients ``backward`` left; under fp16 through its scaler,
+        returning the overflow flag (1.0: the step was skipped; inf: the scale fell below
+        MIN_SCALE), else None."""
         if not self.scaled:
-            loss.backward()
             optimizer.step()
             return None
         scaler = self.scaler(name)
         before = self.grad_scale(name)
-        scaler.scale(loss).backward()
         scaler.step(optimizer)  # skipped when a gradient is not finite
         scaler.update()  # halves the scale after a skipped step
         after = self.grad_scale(name)
         assert isinstance(before, torch.Tensor) and isinstance(after, torch.Tensor)
         skipped = (after < before).float()
         return torch.where(after < MIN_SCALE, torch.inf, skipped)
+
+    def update(
+        self, name: str, optimizer: torch.optim.Optimizer, loss: torch.Tensor
+    ) -> torch.Tensor | None:
+        """Zero the gradients, ``backward`` and ``step``: one update on one loss."""
+        optimizer.zero_grad(set_to_none=True)
+        self.backward(name, loss)
+        return self.step(name, optimizer)
 
     def state_dict(self) -> dict[str, Any]:
         """The grad scalers' states, by optimiser."""

@@ -133,7 +133,14 @@ class Recipe:
         """Backpropagate ``loss`` and step optimiser ``name`` in the configured precision;
         ``logs`` gain ``overflow_<name>`` under fp16 (and lose a skipped step's non-finite
         values, see ``train/precision.py``)."""
-        overflow = self.precision.update(name, self.optimizers[name], loss)
+        self.optimizers[name].zero_grad(set_to_none=True)
+        self.precision.backward(name, loss)
+        return self.apply(name, logs)
+
+    def apply(self, name: str, logs: Logs) -> Logs:
+        """Step optimiser ``name`` on the gradients accumulated by ``precision.backward`` (the
+        second half of ``update``, for recipes that accumulate micro-batches)."""
+        overflow = self.precision.step(name, self.optimizers[name])
         if overflow is None:
             return logs
         return {**finite_logs(logs, overflow), f"overflow_{name}": overflow}

@@ -60,7 +60,8 @@ class GANRecipe(Recipe):
             "g": make_optimizer(self.g.parameters(), self.settings, self.settings.lr_g),
             "d": make_optimizer(self.d.parameters(), self.settings, self.settings.lr_d),
         }
-        self.batches_per_step = self.settings.n_critic
+        self.accumulate = cfg.optim.accumulate
+        self.batches_per_step = self.settings.n_critic * self.accumulate
         # the modules training passes go through (DistributedDataParallel under torchrun)
         self.wrap(self.training_generator(), "g")
         self.wrap(self.d, "d")
@@ -154,36 +155,63 @@ class GANRecipe(Recipe):
         return self.loss.g_loss(lambda x: self.d(x, y), fake, real)
 
     def step(self, batches: list[dict[str, torch.Tensor]]) -> Logs:
-        """n_critic discriminator updates, each on a fresh batch, then one generator update."""
+        """n_critic discriminator updates, each on fresh batches, then one generator update.
+
+        With ``optim.accumulate`` = k each update sums the gradients of k micro-batches (each
+        loss divided by k: the gradient of the mean over k * batch_size samples); the generator's
+        micro-batches take the last critic update's labels, its last one reuses that update's
+        fake, the others generate afresh. k = 1 is the plain step.
+        """
         logs: Logs = {}
-        fake = y = real = z = None
         autocast = self.precision.autocast
-        for i, batch in enumerate(batches):
-            real = self.real_batch(batch)
-            y = self.condition(batch, len(real))
-            last = i == len(batches) - 1
-            z = self.draw_latent(len(real))
-            # the last critic step's fake keeps its graph and is reused by the generator step
-            with torch.set_grad_enabled(last), autocast():
-                fake = self.generate(z, y)
+        k = self.accumulate
+        groups = [batches[i : i + k] for i in range(0, len(batches), k)]
+        kept: list[tuple[torch.Tensor, torch.Tensor | None, torch.Tensor, torch.Tensor | None]]
+        for g_index, group in enumerate(groups):
+            kept = []
+            d_logs_k: Logs = {}
+            self.optimizers["d"].zero_grad(set_to_none=True)
             scale = self.precision.grad_scale("d")
-            with autocast():
-                d_loss, d_logs = self.d_objective(real, fake.detach(), y, scale)
-            d_logs = self.update("d", d_loss, d_logs)
+            for m_index, batch in enumerate(group):
+                real = self.real_batch(batch)
+                y = self.condition(batch, len(real))
+                keep = g_index == len(groups) - 1 and m_index == len(group) - 1
+                z = self.draw_latent(len(real))
+                # the last micro-batch's fake keeps its graph and is reused by the generator step
+                with torch.set_grad_enabled(keep), autocast():
+                    fake = self.generate(z, y)
+                with autocast():
+                    d_loss, d_logs = self.d_objective(real, fake.detach(), y, scale)
+                self.precision.backward("d", d_loss / k if k > 1 else d_loss)
+                kept.append((real, y, z, fake if keep else None))
+                for key, v in d_logs.items():  # the micro-batches' mean, on the device
+                    d_logs_k[key] = v if k == 1 else d_logs_k.get(key, 0.0) + log_value(v) / k
+            d_logs_k = self.apply("d", d_logs_k)
             self.loss.after_d_step(self.d)
-            for k, v in d_logs.items():  # the critic steps' mean, on the device
-                logs[k] = logs.get(k, 0.0) + log_value(v) / len(batches)
+            for key, v in d_logs_k.items():  # the critic steps' mean, on the device
+                logs[key] = logs.get(key, 0.0) + log_value(v) / len(groups)
         set_requires_grad(self.d, False)  # D frozen and called unwrapped: nothing to all-reduce
+        self.optimizers["g"].zero_grad(set_to_none=True)
         scale = self.precision.grad_scale("g")
-        with autocast():
-            g_loss, g_logs = self.g_objective(fake, real, y)
-            extra, reg_logs = self.regularise_generator(GeneratorBatch(self.g, z, y, fake, scale))
-        if extra is not None:
-            g_loss = g_loss + extra
-            g_logs = {**g_logs, **reg_logs}
-        g_logs = self.update("g", g_loss, g_logs)
+        g_logs_k: Logs = {}
+        for real, y, z, fake in kept:
+            if fake is None:
+                z = self.draw_latent(len(real))
+                with autocast():
+                    fake = self.generate(z, y)
+            with autocast():
+                g_loss, g_logs = self.g_objective(fake, real, y)
+                extra, reg_logs = self.regularise_generator(
+                    GeneratorBatch(self.g, z, y, fake, scale)
+                )
+            if extra is not None:
+                g_loss = g_loss + extra
+                g_logs = {**g_logs, **reg_logs}
+            self.precision.backward("g", g_loss / k if k > 1 else g_loss)
+            for key, v in g_logs.items():
+                g_logs_k[key] = v if k == 1 else g_logs_k.get(key, 0.0) + log_value(v) / k
+        logs.update(self.apply("g", g_logs_k))
         set_requires_grad(self.d, True)
-        logs.update(g_logs)
         return logs
 
     def set_progress(self, phase: int, fraction: float, overall: float) -> None:
