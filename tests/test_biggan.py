@@ -119,6 +119,43 @@ def test_spectral_norm_brings_the_largest_singular_value_to_one() -> None:
     assert torch.linalg.matrix_norm(w, ord=2).item() == pytest.approx(1.0, abs=1e-3)
 
 
+# orthogonal weights have equal singular values (the power iteration is exact at once); a random
+# Gaussian matrix's top two are close, so 15 iterations leave a few per cent, as at registration
+@pytest.mark.parametrize(("init", "tolerance"), [("ortho", 1e-3), ("N02", 0.2)])
+def test_initialised_weights_are_spectrally_normed_before_any_training_forward(
+    init: str, tolerance: float
+) -> None:
+    # the initialisation replaces the weights spectral norm was registered on: its singular-value
+    # estimate must follow, or an evaluation-mode forward divides by a stale one
+    torch.manual_seed(0)
+    models = biggan(DIGITS, **SMALL, init=init)
+    models.g.eval(), models.d.eval()
+    modules = (*models.g.modules(), *models.d.modules())
+    layers = [m for m in modules if hasattr(m, "parametrizations")]
+    assert len(layers) > 20
+    for m in layers:
+        w = m.weight.detach()
+        w = w.reshape(w.shape[0], -1)
+        assert torch.linalg.matrix_norm(w, ord=2).item() == pytest.approx(1.0, abs=tolerance)
+
+
+def test_generator_and_discriminator_outputs_depend_on_the_label() -> None:
+    # the class reaches G through every conditional batch norm and D through the projection
+    torch.manual_seed(0)
+    models = biggan(DIGITS, **SMALL)
+    z = models.g.latent(8, torch.Generator().manual_seed(1))
+    zeros, sevens = torch.zeros(8, dtype=torch.long), torch.full((8,), 7)
+    with torch.no_grad():
+        x0, x7 = models.g(z, zeros), models.g(z, sevens)
+        assert (x0 - x7).abs().mean() > 1e-2
+        s0, s7 = models.d(x0, zeros), models.d(x0, sevens)
+        assert (s0 - s7).abs().min() > 1e-3
+        # only the class term differs: <embed(7) - embed(0), h>
+        h = torch.relu(models.d.features(x0)).sum((2, 3))
+        embed = models.d.head.embed.weight
+        torch.testing.assert_close(s7 - s0, h @ (embed[7] - embed[0]), rtol=1e-4, atol=1e-4)
+
+
 def test_self_attention_with_gain_zero_is_the_identity() -> None:
     torch.manual_seed(0)
     block = SelfAttention(16)

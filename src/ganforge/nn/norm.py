@@ -12,6 +12,7 @@ from __future__ import annotations
 import typing
 from typing import Literal
 
+import torch
 from torch import nn
 
 Norm = Literal["batch", "instance", "layer", "none", "spectral", "instance-affine"]
@@ -54,6 +55,21 @@ def raw_weight(module: nn.Module) -> nn.Parameter:
     return module.weight
 
 
+def refresh_spectral(module: nn.Module, iterations: int = 15) -> None:
+    """Re-run spectral norm's power iteration (as at registration) on every spectrally normed
+    weight of ``module``: needed after re-initialising the weights, whose estimate of the largest
+    singular value would otherwise still be that of the weights spectral norm was registered on
+    (an evaluation-mode forward, which runs no power iteration, would divide by it)."""
+    with torch.no_grad():
+        for m in module.modules():
+            if not nn.utils.parametrize.is_parametrized(m, "weight"):
+                continue
+            for p in m.parametrizations.weight:
+                if hasattr(p, "_power_method"):  # torch's spectral norm parametrisation
+                    weight = p._reshape_weight_to_matrix(m.parametrizations.weight.original)
+                    p._power_method(weight, iterations)
+
+
 def init_dcgan(module: nn.Module) -> None:
     """DCGAN initialisation: conv weights N(0, 0.02), norm scales N(1, 0.02), biases 0."""
     for m in module.modules():
@@ -67,6 +83,7 @@ def init_dcgan(module: nn.Module) -> None:
         ):
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
+    refresh_spectral(module)
 
 
 def init_orthogonal(module: nn.Module) -> None:
@@ -75,3 +92,4 @@ def init_orthogonal(module: nn.Module) -> None:
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear, nn.Embedding)):
             nn.init.orthogonal_(raw_weight(m))
+    refresh_spectral(module)
