@@ -11,6 +11,7 @@ import pytest
 import torch
 from scipy import stats
 from torch import nn
+from torch.nn.utils import parametrize
 
 import ganforge.models.biggan as biggan_mod
 from ganforge.cli import main
@@ -48,6 +49,41 @@ def test_conditional_batch_norm_is_non_affine_bn_times_one_plus_gain_plus_bias()
     torch.testing.assert_close(cbn(x, c), expected, atol=1e-5, rtol=1e-5)
     assert cbn.gain.bias is None and cbn.bias.bias is None and not cbn.bn.affine
     assert count_parameters(cbn) == 2 * 5 * 3
+
+
+def test_without_a_shared_embedding_the_per_class_gains_are_plain_embeddings() -> None:
+    # the reference's G_shared=False (its CIFAR setting): each conditional batch norm holds two
+    # nn.Embedding tables (classes x channels), no spectral norm, N(0, 0.02) under init N02
+    torch.manual_seed(0)
+    info = DataInfo("cifar", "image", (3, 32, 32), 1, n_classes=10)
+    g = biggan(info, **{**SMALL, "shared_dim": 0, "hierarchical": False, "init": "N02"}).g
+    norms = [m for m in g.modules() if isinstance(m, ConditionalBatchNorm2d)]
+    assert len(norms) == 6 and g.classes.shared is None
+    for cbn in norms:
+        for table in (cbn.gain, cbn.bias):
+            assert type(table) is nn.Embedding and not parametrize.is_parametrized(table)
+            assert table.weight.shape == (10, cbn.bn.num_features)
+            assert 0.01 < table.weight.std().item() < 0.03  # N(0, 0.02), not rescaled by SN
+    seen: list[torch.Tensor] = []
+    g.blocks[1].bn2.register_forward_hook(lambda m, args, out: seen.append(args[1]))
+    y = torch.tensor([0, 3, 3, 9])
+    assert g(torch.randn(4, 32), y).shape == (4, 3, 32, 32)
+    assert torch.equal(seen[0], y)  # the batch norms read the labels themselves
+    cbn = norms[0]
+    x = torch.randn(4, cbn.bn.num_features, 2, 2)
+    mean = x.mean((0, 2, 3), keepdim=True)
+    normed = (x - mean) / torch.sqrt(x.var((0, 2, 3), unbiased=False, keepdim=True) + 1e-5)
+    gain, bias = 1 + cbn.gain.weight[y], cbn.bias.weight[y]  # a class's gain: 1 + its row
+    expected = normed * gain[:, :, None, None] + bias[:, :, None, None]
+    torch.testing.assert_close(cbn(x, y), expected, atol=1e-5, rtol=1e-5)
+
+
+def test_per_class_gains_count_as_the_one_hot_linear_maps_they_replace() -> None:
+    linear = ConditionalBatchNorm2d(16, 10)
+    per_class = ConditionalBatchNorm2d(16, 10, per_class=True)
+    assert count_parameters(per_class) == count_parameters(linear) == 2 * 10 * 16
+    x = torch.randn(4, 16, 3, 3)
+    torch.testing.assert_close(per_class(x, torch.arange(4)), linear(x, torch.zeros(4, 10)))
 
 
 def test_each_generator_block_reads_the_shared_embedding_and_its_own_z_chunk() -> None:

@@ -25,7 +25,7 @@ from ganforge.models.base import Discriminator, DOutput, GANModels, Generator
 from ganforge.models.latent import truncated_normal
 from ganforge.nn.attention import SelfAttention
 from ganforge.nn.cond_norm import ConditionalBatchNorm2d
-from ganforge.nn.norm import init_dcgan, init_orthogonal, spectral
+from ganforge.nn.norm import init_dcgan, init_orthogonal, raw_weight, spectral
 from ganforge.nn.projection import ProjectionHead
 from ganforge.registry import MODELS
 
@@ -75,25 +75,27 @@ def attention_block(channels: int, wrap: Wrap, key: str) -> SelfAttention:
 
 
 class ClassConditioning(nn.Module):
-    """The vector each conditional batch norm reads: the shared class embedding (or, without
-    one, the one-hot label: per-class gains as the reference's CIFAR setting), concatenated with
-    a chunk of z when the latent is hierarchical."""
+    """The class part of what each conditional batch norm reads: the shared class embedding;
+    without one, the label itself for per-class batch-norm gains (``per_class``, the reference's
+    CIFAR setting: each batch norm holds its own plain embeddings) or else the one-hot label.
+    A chunk of z is concatenated to it when the latent is hierarchical."""
 
-    def __init__(self, n_classes: int, shared_dim: int) -> None:
+    def __init__(self, n_classes: int, shared_dim: int, per_class: bool = False) -> None:
         super().__init__()
         self.n_classes = n_classes
         self.shared = nn.Embedding(n_classes, shared_dim) if n_classes and shared_dim else None
+        self.per_class = bool(n_classes and not shared_dim and per_class)
         self.dim = (shared_dim if shared_dim else n_classes) if n_classes else 0
 
     def forward(self, y: torch.Tensor | None) -> torch.Tensor | None:
-        """The class part of the conditioning vector (None when unconditional)."""
+        """The class part of the conditioning (None when unconditional)."""
         if not self.n_classes:
             return None
         if y is None:
             raise ValueError("this generator is class-conditional: pass labels y")
         if self.shared is not None:
             return self.shared(y)
-        return F.one_hot(y, self.n_classes).float()
+        return y if self.per_class else F.one_hot(y, self.n_classes).float()
 
 
 def join(*parts: torch.Tensor | None) -> torch.Tensor:
@@ -107,10 +109,12 @@ class BigGANBase(Generator):
 
     supports_truncation = True
 
-    def __init__(self, z_dim: int, n_classes: int, shared_dim: int) -> None:
+    def __init__(
+        self, z_dim: int, n_classes: int, shared_dim: int, per_class: bool = False
+    ) -> None:
         super().__init__()
         self.z_dim, self.n_classes = z_dim, n_classes
-        self.classes = ClassConditioning(n_classes, shared_dim)
+        self.classes = ClassConditioning(n_classes, shared_dim, per_class)
 
     def output_layer(self, width: int, channels: int, wrap: Wrap) -> nn.Module:
         """Affine batch norm, ReLU, 3x3 conv to the image channels, tanh."""
@@ -142,11 +146,13 @@ class BigGANBase(Generator):
 class GBlock(nn.Module):
     """Residual up-block: CBN-ReLU-up-conv3x3-CBN-ReLU-conv3x3, plus up-sampled 1x1-conv skip."""
 
-    def __init__(self, c_in: int, c_out: int, cond_dim: int, wrap: Wrap, bn_eps: float) -> None:
+    def __init__(
+        self, c_in: int, c_out: int, cond_dim: int, wrap: Wrap, bn_eps: float, per_class: bool
+    ) -> None:
         super().__init__()
-        self.bn1 = ConditionalBatchNorm2d(c_in, cond_dim, bn_eps, wrap=wrap)
+        self.bn1 = ConditionalBatchNorm2d(c_in, cond_dim, bn_eps, wrap=wrap, per_class=per_class)
         self.conv1 = conv(wrap, c_in, c_out)
-        self.bn2 = ConditionalBatchNorm2d(c_out, cond_dim, bn_eps, wrap=wrap)
+        self.bn2 = ConditionalBatchNorm2d(c_out, cond_dim, bn_eps, wrap=wrap, per_class=per_class)
         self.conv2 = conv(wrap, c_out, c_out)
         self.skip = conv(wrap, c_in, c_out, 1)
 
@@ -172,7 +178,7 @@ class BigGANGenerator(BigGANBase):
         wrap: Wrap,
         bn_eps: float,
     ) -> None:
-        super().__init__(z_dim, n_classes, shared_dim)
+        super().__init__(z_dim, n_classes, shared_dim, per_class=not hierarchical)
         size = side(info, "biggan")
         c_in = [m * width for m in G_IN[size]]
         c_out = [m * width for m in G_OUT[size]]
@@ -188,7 +194,8 @@ class BigGANGenerator(BigGANBase):
             raise ConfigError("an unconditional biggan needs model.hierarchical=true")
         self.linear = wrap(nn.Linear(z_dim // slots, c_in[0] * 16))
         self.blocks = nn.ModuleList(
-            GBlock(a, b, cond_dim, wrap, bn_eps) for a, b in zip(c_in, c_out)
+            GBlock(a, b, cond_dim, wrap, bn_eps, self.classes.per_class)
+            for a, b in zip(c_in, c_out)
         )
         resolutions = [8 * 2**i for i in range(len(c_in))]
         self.attention_after = resolutions.index(attention) if attention in resolutions else -1
@@ -307,9 +314,16 @@ def n_classes_of(info: DataInfo, conditional: bool, family: str) -> int:
 
 
 def initialise(models: GANModels, init: str) -> GANModels:
-    """Orthogonal (the 128x128 reference) or N(0, 0.02) (its CIFAR setting) initialisation."""
+    """Orthogonal (the 128x128 reference) or N(0, 0.02) (its CIFAR setting) initialisation; as
+    the reference, N(0, 0.02) covers the embeddings too (class embedding, per-class gains)."""
     for module in (models.g, models.d):
-        init_orthogonal(module) if init == "ortho" else init_dcgan(module)
+        if init == "ortho":
+            init_orthogonal(module)
+            continue
+        for m in module.modules():
+            if isinstance(m, nn.Embedding):
+                nn.init.normal_(raw_weight(m), 0.0, 0.02)
+        init_dcgan(module)  # convs and linears; refreshes spectral norm's estimate
     return models
 
 

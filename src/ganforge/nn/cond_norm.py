@@ -2,7 +2,9 @@
 
 Batch norm without its own scale and shift; a conditioning vector ``c`` (in BigGAN the shared
 class embedding concatenated with a chunk of z) gives them per sample through two linear layers
-without bias: ``bn(x) * (1 + gain(c)) + bias(c)``. ``standing_statistics`` re-estimates every
+without bias: ``bn(x) * (1 + gain(c)) + bias(c)``. With ``per_class`` the gain and bias are
+plain per-class embeddings instead (no spectral norm, as the reference's ``G_shared=False``, its
+CIFAR setting) and ``c`` holds the labels. ``standing_statistics`` re-estimates every
 batch norm's running statistics over many forward passes (BigGAN's "standing stats").
 """
 
@@ -18,7 +20,10 @@ from torch import nn
 
 
 class ConditionalBatchNorm2d(nn.Module):
-    """Non-affine batch norm with per-sample gain ``1 + gain(c)`` and bias ``bias(c)``."""
+    """Non-affine batch norm with per-sample gain ``1 + gain(c)`` and bias ``bias(c)``: linear
+    maps of a conditioning vector (wrapped by ``wrap``, e.g. spectral norm), or with
+    ``per_class`` rows of two plain embeddings of ``cond_dim`` classes (never wrapped;
+    initialised at 0: the identity until a model's initialisation sets them)."""
 
     def __init__(
         self,
@@ -27,14 +32,24 @@ class ConditionalBatchNorm2d(nn.Module):
         eps: float = 1e-5,
         momentum: float = 0.1,
         wrap: Callable[[nn.Module], nn.Module] = lambda m: m,
+        per_class: bool = False,
     ) -> None:
         super().__init__()
         self.bn = nn.BatchNorm2d(channels, eps=eps, momentum=momentum, affine=False)
-        self.gain = wrap(nn.Linear(cond_dim, channels, bias=False))
-        self.bias = wrap(nn.Linear(cond_dim, channels, bias=False))
+        self.gain: nn.Module
+        self.bias: nn.Module
+        if per_class:
+            self.gain = nn.Embedding(cond_dim, channels)
+            self.bias = nn.Embedding(cond_dim, channels)
+            for table in (self.gain, self.bias):
+                nn.init.zeros_(table.weight)
+        else:
+            self.gain = wrap(nn.Linear(cond_dim, channels, bias=False))
+            self.bias = wrap(nn.Linear(cond_dim, channels, bias=False))
 
     def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        """Normalise ``x`` (N, C, H, W) and apply the gain and bias of ``c`` (N, cond_dim)."""
+        """Normalise ``x`` (N, C, H, W) and apply the gain and bias of ``c``: (N, cond_dim)
+        vectors, or (N,) class labels when per-class."""
         gain = 1.0 + self.gain(c)
         bias = self.bias(c)
         return self.bn(x) * gain[:, :, None, None] + bias[:, :, None, None]
