@@ -186,6 +186,7 @@ GROW = ["schedule.phase_images=64", "schedule.final_images=64", "train.threads=1
         ("acgan-digits", ["train.batch_size=8"]),
         ("infogan-digits", ["train.batch_size=8"]),
         ("sgan-digits", ["train.batch_size=8"]),
+        ("sgan-digits", ["train.batch_size=8", "schedule.g_objective=feature-matching"]),
     ],
 )
 def test_every_recipe_trains_under_two_processes(preset: str, sets: list, tmp_path: Path) -> None:
@@ -269,6 +270,30 @@ def test_evaluation_shares_gather_to_the_one_process_samples() -> None:
     whole = recipe.sample(101, gens, seed=5)
     parts = [recipe.sample_share(101, gens, 5, share(101, r, 3)) for r in range(3)]
     assert torch.equal(torch.cat(parts), whole)
+
+
+def test_forward_of_makes_a_method_the_forward_pass_and_shares_the_parameters() -> None:
+    from torch import nn
+
+    from ganforge.train.distributed import ForwardOf
+
+    class TwoHeads(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear = nn.Linear(2, 3)
+
+        def heads(self, x: torch.Tensor, scale: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+            return self.linear(x) * scale, x.sum(1)
+
+    module = TwoHeads()
+    wrapped = ForwardOf(module, "heads")
+    x = torch.randn(4, 2)
+    score, aux = wrapped(x, scale=2.0)
+    assert torch.equal(score, module.linear(x) * 2.0) and torch.equal(aux, x.sum(1))
+    mine, theirs = list(wrapped.parameters()), list(module.parameters())
+    assert len(mine) == len(theirs) == 2 and all(a is b for a, b in zip(mine, theirs))
+    with pytest.raises(TypeError, match="TwoHeads has no method 'synthesize'"):
+        ForwardOf(module, "synthesize")
 
 
 def test_gpus_checks_the_config_before_starting_processes(

@@ -4,7 +4,8 @@ One process per device. ``torchrun`` (or ``ganforge train --gpus N``) starts the
 sets ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK`` and the rendezvous address in the environment;
 ``setup`` joins the process group from it (NCCL on CUDA, gloo on the CPU). Everything here is a
 thin layer over ``torch.distributed``: which process is the writer (global rank 0), the rank's
-share of a global batch, wrapping a module once for training, and agreeing on flags (a stop
+share of a global batch, wrapping a module once for training (``ForwardOf`` when the step calls
+a method other than ``forward``), and agreeing on flags (a stop
 requested on one rank, a non-finite loss on one rank) so that every rank takes the same branch.
 Without torchrun every function is the single-process identity.
 """
@@ -164,6 +165,28 @@ def gather_rows(part: torch.Tensor) -> torch.Tensor:
     parts = [torch.empty_like(padded) for _ in counts]
     dist.all_gather(parts, padded)
     return torch.cat([p[: int(c.item())] for p, c in zip(parts, counts)]).to(part.device)
+
+
+class ForwardOf(nn.Module):
+    """``module.method(...)`` as a forward pass. DistributedDataParallel synchronises the
+    gradients of its module's forward passes only, so a training step that calls another method
+    (a trunk discriminator's ``heads``, a growing generator's ``synthesize``) wraps this instead;
+    it holds ``module`` as its child, so they share every parameter and buffer."""
+
+    def __init__(self, module: nn.Module, method: str) -> None:
+        super().__init__()
+        if not callable(getattr(module, method, None)):
+            raise TypeError(f"{type(module).__name__} has no method {method!r}")
+        self.inner = module
+        self.method = method
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """``module.method(*args, **kwargs)``."""
+        return getattr(self.inner, self.method)(*args, **kwargs)
+
+    def extra_repr(self) -> str:
+        """The method forwarded to."""
+        return f"method={self.method!r}"
 
 
 def wrap(

@@ -10,28 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
-from torch import nn
 
 from ganforge.config import Config
 from ganforge.data.base import DataInfo
-from ganforge.models.trunk import TrunkDiscriminator
+from ganforge.train.distributed import ForwardOf
 from ganforge.train.recipes.gan import GANRecipe
 from ganforge.train.step_logs import Logs
 
 Heads = Callable[[torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
-
-
-class HeadsPass(nn.Module):
-    """A trunk discriminator's score and auxiliary outputs as its forward pass (what
-    DistributedDataParallel wraps: it synchronises the gradients of forward passes only)."""
-
-    def __init__(self, d: TrunkDiscriminator) -> None:
-        super().__init__()
-        self.d = d
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``d.heads(x)``."""
-        return self.d.heads(x)
 
 
 class Tap:
@@ -64,7 +50,7 @@ class AuxiliaryRecipe(GANRecipe):
 
     def __init__(self, cfg: Config, info: DataInfo, device: torch.device) -> None:
         super().__init__(cfg, info, device)
-        self.heads_train: Heads = self.wrap(HeadsPass(self.d))  # type: ignore[arg-type]
+        self.heads_train: Heads = self.wrap(ForwardOf(self.d, "heads"))  # type: ignore[arg-type]
 
     def d_extra(
         self, tap: Tap, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None

@@ -21,6 +21,7 @@ from ganforge.errors import ConfigError
 from ganforge.losses import OptimDefaults
 from ganforge.models.growing import GrowingGenerator, real_at_level
 from ganforge.registry import RECIPES
+from ganforge.train.distributed import ForwardOf
 from ganforge.train.recipes.base import Phase
 from ganforge.train.recipes.gan import GANRecipe
 from ganforge.train.schedules import (
@@ -35,19 +36,6 @@ from ganforge.train.schedules import (
 PROGRESSIVE_OPTIM = OptimDefaults("adam", 1e-3, 1e-3, (0.0, 0.99), 1e-8, 1)
 
 __all__ = ["ProgressiveRecipe", "growth_phases", "growth_plan", "phase_name"]
-
-
-class Synthesis(nn.Module):
-    """A growing generator's images at the current resolution as its forward pass (what
-    DistributedDataParallel wraps: it synchronises gradients of forward passes only)."""
-
-    def __init__(self, g: GrowingGenerator) -> None:
-        super().__init__()
-        self.g = g
-
-    def forward(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        """``g.synthesize(z)``."""
-        return self.g.synthesize(z)
 
 
 @RECIPES.register("progressive")
@@ -104,7 +92,11 @@ class ProgressiveRecipe(GANRecipe):
 
     def training_generator(self) -> nn.Module:
         """Fakes at the current resolution (not upsampled to the data size)."""
-        return Synthesis(self.g)  # type: ignore[arg-type]
+        return ForwardOf(self.g, "synthesize")
+
+    def generate(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+        """A fake batch at the current resolution (growing generators take no labels)."""
+        return self.g_train(z)
 
     def extra_state(self) -> dict[str, Any]:
         """The GAN recipe's state plus the phase the optimisers belong to."""

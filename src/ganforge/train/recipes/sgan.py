@@ -8,11 +8,16 @@ split, fixed by ``train.seed``) adds the supervised loss. Beside it, the same cl
 trained on the labelled images alone with the same optimiser (``baseline``). Both are scored on
 the dataset's held-out test split every ``ACCURACY_EVERY`` steps and logged as ``test_acc`` and
 ``baseline_acc`` (the last value between measurements; drawn in the report).
+
+The generator minimises the loss's generator objective, or with ``g_objective:
+feature-matching`` Salimans et al.'s feature matching: the squared distance between the batch
+means of D's last hidden features (the trunk's output, which the K logits read) on real images
+and on fakes.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -24,12 +29,20 @@ from ganforge.data.base import DataInfo
 from ganforge.errors import ConfigError
 from ganforge.models.trunk import TrunkDiscriminator
 from ganforge.registry import DATASETS, RECIPES
+from ganforge.train.distributed import ForwardOf
 from ganforge.train.optim import make_optimizer
-from ganforge.train.recipes.auxiliary import AuxiliaryRecipe, HeadsPass, Tap
+from ganforge.train.recipes.auxiliary import AuxiliaryRecipe, Tap
 from ganforge.train.recipes.gan import build_gan_models
 from ganforge.train.step_logs import Logs
 
 ACCURACY_EVERY = 100  # steps between held-out accuracy measurements
+GObjective = Literal["loss", "feature-matching"]
+
+
+def feature_matching(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """Salimans et al.'s feature matching, ``||mean(real) - mean(fake)||_2^2``: the squared
+    distance between the batch means of two (N, F) feature batches, in float32."""
+    return (real.float().mean(0) - fake.float().mean(0)).square().sum()
 
 
 def labelled_subset(labels: torch.Tensor, count: int, n_classes: int, seed: int) -> torch.Tensor:
@@ -66,10 +79,13 @@ class SGANRecipe(AuxiliaryRecipe):
     """GAN recipe whose discriminator is also a classifier, with a supervised-only baseline."""
 
     @staticmethod
-    def make_schedule(*, labelled: int = 100, class_weight: float = 1.0) -> dict[str, Any]:
+    def make_schedule(
+        *, labelled: int = 100, class_weight: float = 1.0, g_objective: GObjective = "loss"
+    ) -> dict[str, Any]:
         """``labelled``: labelled training images (class-balanced); ``class_weight``: weight of
-        their cross-entropy in D's objective."""
-        return {"labelled": labelled, "class_weight": class_weight}
+        their cross-entropy in D's objective; ``g_objective``: the generator minimises the
+        loss's objective (``loss``) or matches D's mean features (``feature-matching``)."""
+        return {"labelled": labelled, "class_weight": class_weight, "g_objective": g_objective}
 
     def __init__(self, cfg: Config, info: DataInfo, device: torch.device) -> None:
         super().__init__(cfg, info, device)
@@ -90,7 +106,7 @@ class SGANRecipe(AuxiliaryRecipe):
         self.test_y = test.labels.to(device)
         self.baseline = build_gan_models(cfg, info).d.to(device)
         self.models["baseline"] = self.baseline
-        self.baseline_train = self.wrap(HeadsPass(self.baseline))  # type: ignore[arg-type]
+        self.baseline_train = self.wrap(ForwardOf(self.baseline, "heads"))  # type: ignore[arg-type]
         self.optimizers["baseline"] = make_optimizer(
             self.baseline.parameters(), self.settings, self.settings.lr_d
         )
@@ -113,6 +129,19 @@ class SGANRecipe(AuxiliaryRecipe):
         x, labels = self._labelled_batch()
         ce = F.cross_entropy(tap.aux(x).float(), labels)
         return self.schedule["class_weight"] * ce, {"class_ce": ce.detach()}
+
+    def g_objective(
+        self, fake: torch.Tensor, real: torch.Tensor, y: torch.Tensor | None
+    ) -> tuple[torch.Tensor, Logs]:
+        """The loss's generator objective, or feature matching on D's last hidden features
+        (the real batch is the last critic update's; D is frozen, its real features constant)."""
+        if self.schedule["g_objective"] == "loss":
+            return super().g_objective(fake, real, y)
+        d: TrunkDiscriminator = self.d  # type: ignore[assignment]
+        with torch.no_grad():
+            target = d.trunk(real).flatten(1)
+        loss = feature_matching(target, d.trunk(fake).flatten(1))
+        return loss, {"g_loss": loss.detach()}
 
     def step(self, batches: list[dict[str, torch.Tensor]]) -> Logs:
         """The GAN step, one baseline update on labelled images, the held-out accuracies."""
