@@ -29,6 +29,7 @@ from ganforge.nn.cond_norm import (
 )
 from ganforge.registry import PENALTIES
 from ganforge.runs import RunDir
+from ganforge.train.recipes.base import class_grid, grid_classes
 
 from .conftest import run_cli
 
@@ -291,6 +292,25 @@ def test_batch_norm_statistics_modes_use_the_right_statistics_and_restore_the_mo
     assert bn.running_mean.tolist() == [5.0, 5.0] and bn.momentum == 0.1
 
 
+def test_the_end_of_run_class_grid_of_1000_classes_shows_20_evenly_spaced_ones() -> None:
+    seen: list[torch.Tensor] = []
+
+    class Stub:  # records the labels it is asked for
+        n_classes = 1000
+
+        def sample(self, n: int, seed: int, labels: torch.Tensor) -> torch.Tensor:
+            seen.append(labels)
+            return torch.zeros(n, 3, 4, 4)
+
+    info = DataInfo("imagenet", "image", (3, 4, 4), 1, n_classes=1000)
+    preview = class_grid(Stub(), 8, 0, info)  # type: ignore[arg-type]
+    rows = seen[0].view(20, 8)
+    assert (rows == rows[:, :1]).all() and rows[0, 0] == 0 and rows[-1, 0] == 999
+    assert (rows[1:, 0] - rows[:-1, 0]).tolist() == pytest.approx([999 / 19] * 19, abs=1)
+    assert preview.samples.shape == (160, 3, 4, 4) and preview.captions[8] == "53"
+    assert grid_classes(10).tolist() == list(range(10))  # small label sets: every class
+
+
 @pytest.mark.slow
 def test_biggan_imagenet128_builds_and_runs_a_step_on_the_cpu(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
@@ -308,3 +328,4 @@ def test_biggan_imagenet128_builds_and_runs_a_step_on_the_cpu(tmp_path: Path) ->
     assert done.value.code == 0
     (record,) = [r for r in RunDir(tmp_path / "i").read_metrics() if r["kind"] == "train"]
     assert np.isfinite(record["g_loss"]) and record["orthogonal"] > 0
+    assert (tmp_path / "i" / "samples" / "class-grid.png").is_file()  # 20 of the 1,000 classes

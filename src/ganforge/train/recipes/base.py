@@ -11,7 +11,7 @@ from torch import nn
 
 from ganforge.config import Config
 from ganforge.data.base import DataInfo
-from ganforge.models.base import Generator, class_rows
+from ganforge.models.base import Generator
 from ganforge.train import distributed
 from ganforge.train.precision import Precision, compiler, finite_logs, memory_format
 from ganforge.train.step_logs import Logs
@@ -19,6 +19,8 @@ from ganforge.train.step_logs import Logs
 log = logging.getLogger("ganforge.train")
 
 CLASS_GRID_COLUMNS = 8  # samples per class row in the class grids written at the end of a run
+CLASS_GRID_ROWS = 20  # at most this many classes (evenly spaced) in those grids: 1,000 would
+# mean 8,000 samples (a 128x128 BigGAN: minutes and tens of GB on a CPU) in an unreadable figure
 
 
 @dataclass
@@ -40,9 +42,17 @@ class Preview:
     nrow: int | None = None  # images per grid row (e.g. 3 for input | output | target triples)
 
 
+def grid_classes(n_classes: int, rows: int = CLASS_GRID_ROWS) -> torch.Tensor:
+    """The classes a class grid shows: every one, or ``rows`` evenly spaced from first to last."""
+    if n_classes <= rows:
+        return torch.arange(n_classes)
+    return torch.linspace(0, n_classes - 1, rows).round().long()
+
+
 def class_grid(g: Generator, per_class: int, seed: int, info: DataInfo) -> Preview:
-    """One row per class of a class-conditional generator, ``per_class`` samples wide."""
-    labels = class_rows(g.n_classes, per_class)
+    """One row per class of a class-conditional generator (at most ``CLASS_GRID_ROWS``,
+    evenly spaced), ``per_class`` samples wide."""
+    labels = grid_classes(g.n_classes).repeat_interleave(per_class)
     names = info.class_names or [str(i) for i in range(g.n_classes)]
     samples = g.sample(len(labels), seed, labels)
     return Preview(samples, [names[int(i)] for i in labels], nrow=per_class)
