@@ -110,6 +110,24 @@ def test_the_orthogonal_penalty_value_and_exact_gradient_on_a_known_matrix() -> 
     assert w.grad.tolist() == [[132.0, 176.0], [44.0, 88.0]]
 
 
+@pytest.mark.parametrize("shape", [(40, 3), (3, 40), (6, 2, 3, 3)])
+def test_the_orthogonal_penalty_of_tall_wide_and_conv_weights_is_the_stated_formula(
+    shape: tuple[int, ...],
+) -> None:
+    # computed (in float32) through the smaller Gram matrix; value and gradient as the direct
+    # W W^T form in float64
+    torch.manual_seed(0)
+    w = torch.randn(shape, requires_grad=True)
+    w64 = w.detach().double().requires_grad_(True)
+    m = w64.reshape(shape[0], -1)
+    direct = (m @ m.t() * (1 - torch.eye(shape[0], dtype=torch.float64))).square().sum()
+    (expected,) = torch.autograd.grad(direct, w64)
+    value = orthogonal_penalty([w])
+    value.backward()
+    assert value.item() == pytest.approx(direct.item(), rel=1e-4)
+    torch.testing.assert_close(w.grad.double(), expected, rtol=1e-4, atol=1e-4)
+
+
 def test_the_orthogonal_penalty_covers_g_weights_not_embeddings_and_weighs_by_beta() -> None:
     g = nn.Module()
     g.linear = nn.Linear(2, 2, bias=False)

@@ -243,12 +243,15 @@ class Drift(Penalty):
 
 def orthogonal_penalty(weights: list[torch.Tensor]) -> torch.Tensor:
     """Sum over weights of ||W W^T * (1 - I)||_F^2, each W reshaped to (outputs, inputs):
-    the squared inner products between different filters (BigGAN's off-diagonal form)."""
+    the squared inner products between different filters (BigGAN's off-diagonal form).
+    Computed as ||G||_F^2 - sum_i ||w_i||^4 with G the smaller of W W^T and W^T W (the same
+    Frobenius norm): BigGAN's first linear layer (24,576 x 20 at 128x128) would otherwise
+    need a 24,576^2 Gram matrix."""
     total = torch.zeros((), device=weights[0].device if weights else "cpu")
     for w in weights:
         w = w.float().reshape(len(w), -1)
-        gram = w @ w.t()
-        total = total + (gram.square().sum() - gram.diagonal().square().sum())
+        gram = w.t() @ w if w.shape[0] > w.shape[1] else w @ w.t()
+        total = total + (gram.square().sum() - w.square().sum(1).square().sum())
     return total
 
 
