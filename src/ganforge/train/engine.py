@@ -250,7 +250,10 @@ class Engine:
         )
 
     def write_figures(self) -> list[Path]:
-        """Write the recipe's end-of-run figures (class grids, code sweeps) into samples/."""
+        """Write the recipe's end-of-run figures (class grids, code sweeps) into samples/
+        (rank 0: under torchrun the ranks would race on the same files)."""
+        if not self.world.main:
+            return []
         gens = self.sample_generators()
         with preserved_rng(), eval_mode(gens):
             previews = self.recipe.figures(gens)
