@@ -119,7 +119,7 @@ def test_information_loss_matches_a_hand_computation() -> None:
     assert float(nll) == pytest.approx((nll0 + nll1) / 2)
 
 
-@pytest.mark.parametrize("variant", [[], ["model.dense=32", "model.code_std=learned"]])
+@pytest.mark.parametrize("variant", [[], ["model.code_std=learned"]])
 def test_infogan_information_term_trains_q_and_the_trunk_and_codes_ignore_the_data(
     variant: list[str],
 ) -> None:
@@ -144,9 +144,8 @@ def test_infogan_information_term_trains_q_and_the_trunk_and_codes_ignore_the_da
     q_out = r.d.aux[-1].weight.grad
     assert trunk is not None and trunk.abs().sum() > 0  # D's trunk learns from L_I
     assert q_out is not None and q_out.abs().sum() > 0
-    if variant:  # Q reads the FC layer and predicts a log-variance per continuous code
-        assert r.d.aux[0].in_features == 32 and q_out.shape[0] == 10 + 2 * r.g.continuous
-        assert r.d.dense[0].weight.grad.abs().sum() > 0
+    if variant:  # Q predicts a mean and a log-variance per continuous code
+        assert q_out.shape[0] == 10 + 2 * r.g.continuous
 
 
 def test_sgan_objective_is_the_k_plus_one_classifier_loss() -> None:

@@ -129,7 +129,6 @@ PARAMETER_BOUNDS: dict[str, Bound] = {
         Bound("model.class_dim", 1, 16384),
         Bound("model.categories", 2, 10_000),
         Bound("model.continuous", 0, 1024),
-        Bound("model.dense", 0, 65536),
         Bound("model.shared_dim", 0, 16384),
         Bound("model.g_attention", 0, MAX_SIDE),
         Bound("model.d_attention", 0, MAX_SIDE),

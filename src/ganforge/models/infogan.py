@@ -8,11 +8,6 @@ measure matches categories to classes). The discriminator's trunk also feeds Q, 
 that predicts the categorical code (logits) and the continuous codes (means of a factored
 Gaussian with unit variance, or means then log-variances with ``code_std="learned"``); the
 ``infogan`` recipe adds the mutual-information bound.
-
-``dense`` > 0 adds the fully connected layers of the paper's MNIST networks: G's input goes
-through FC ``dense`` (batch norm, ReLU) before the DCGAN body (whose first layer, a transposed
-convolution from 1x1 to the base map, is the paper's FC to 7x7x128), and D's flattened trunk
-through FC ``dense`` (batch norm, leaky ReLU), which feeds a linear score and Q.
 """
 
 from __future__ import annotations
@@ -27,7 +22,7 @@ from ganforge.errors import ConfigError
 from ganforge.models.acgan import trunk_features
 from ganforge.models.base import DOutput, GANModels
 from ganforge.models.cgan import LabelledGenerator, score_output
-from ganforge.models.dcgan import DCGANGenerator, dcgan_limits
+from ganforge.models.dcgan import dcgan_limits
 from ganforge.models.trunk import TrunkDiscriminator
 from ganforge.nn.norm import Norm, init_dcgan, maybe_spectral
 from ganforge.registry import MODELS
@@ -40,24 +35,9 @@ class InfoGenerator(LabelledGenerator):
 
     unsupervised_labels = True  # its "classes" are learned categories, not the data's classes
 
-    def __init__(
-        self,
-        noise: int,
-        continuous: int,
-        categories: int,
-        class_dim: int,
-        info: DataInfo,
-        width: int,
-        norm: str,
-        upsample: str,
-        dense: int = 0,
-    ) -> None:
-        super().__init__(noise + continuous, categories, class_dim, info, width, norm, upsample)
+    def __init__(self, noise: int, continuous: int, categories: int, *args: object) -> None:
+        super().__init__(noise + continuous, categories, *args)  # type: ignore[arg-type]
         self.noise, self.continuous = noise, continuous
-        if dense:
-            fc = nn.Linear(noise + continuous + class_dim, dense, bias=norm == "none")
-            body = DCGANGenerator(dense, info.channels, info.size, width, norm, upsample)
-            self.body = nn.Sequential(fc, dense_norm(norm, dense), nn.ReLU(True), body)
 
     def latent(
         self,
@@ -71,29 +51,6 @@ class InfoGenerator(LabelledGenerator):
         noise = torch.randn(n, self.noise, generator=generator)
         codes = torch.rand(n, self.continuous, generator=generator) * 2 - 1
         return torch.cat([noise, codes], 1).to(device)
-
-
-def dense_norm(kind: str, features: int) -> nn.Module:
-    """The normalisation of a fully connected layer: batch or layer norm, else none."""
-    if kind == "batch":
-        return nn.BatchNorm1d(features)
-    return nn.LayerNorm(features) if kind == "layer" else nn.Identity()
-
-
-class DenseTrunkDiscriminator(TrunkDiscriminator):
-    """The trunk discriminator with the paper's FC layer after the convolutions: flattened
-    features -> FC ``dense`` (norm, leaky ReLU) -> a linear score and the auxiliary head."""
-
-    def __init__(self, info: DataInfo, width: int, norm: str, aux: nn.Module, dense: int):
-        super().__init__(info, width, norm, aux)
-        fc = maybe_spectral(nn.Linear(self.features, dense, bias=norm != "batch"), norm)
-        self.dense = nn.Sequential(fc, dense_norm(norm, dense), nn.LeakyReLU(0.2, True))
-        self.head = maybe_spectral(nn.Linear(dense, 1), norm)
-
-    def heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(scores (N,), auxiliary outputs (N, A)) from one pass through trunk and FC layer."""
-        h = self.dense(self.encoder(x).flatten(1))
-        return self.head(h).squeeze(1), self.aux(h)
 
 
 def q_head(features: int, outputs: int, norm: str) -> nn.Module:
@@ -119,29 +76,20 @@ def infogan(
     g_norm: Literal["batch", "layer", "none"] = "batch",
     d_norm: Norm = "batch",
     upsample: Literal["transposed", "nearest", "bilinear"] = "transposed",
-    dense: int = 0,
     code_std: Literal["fixed", "learned"] = "fixed",
 ) -> GANModels:
     """InfoGAN: G(noise, continuous codes; categorical code y); D's trunk -> score and Q;
-    ``dense``: width of the paper's FC layers in G and D (0: none); ``code_std``: the
-    continuous codes' Gaussian has unit variance or Q predicts its log-variance too."""
+    ``code_std``: the continuous codes' Gaussian has unit variance or Q predicts its
+    log-variance too."""
     if info.kind != "image":
         raise ConfigError(f"model infogan needs an image dataset; {info.name!r} holds {info.kind}")
     if categories < 2:
         raise ConfigError(f"model.categories must be at least 2, got {categories}")
     score_output(d_output, "infogan")
-    g = InfoGenerator(
-        z_dim, continuous, categories, class_dim, info, g_width, g_norm, upsample, dense
-    )
+    g = InfoGenerator(z_dim, continuous, categories, class_dim, info, g_width, g_norm, upsample)
     outputs = categories + continuous * (2 if code_std == "learned" else 1)
-    if dense:
-        d: TrunkDiscriminator = DenseTrunkDiscriminator(
-            info, d_width, d_norm, q_head(dense, outputs, d_norm), dense
-        )
-    else:
-        d = TrunkDiscriminator(
-            info, d_width, d_norm, q_head(trunk_features(info, d_width), outputs, d_norm)
-        )
+    q = q_head(trunk_features(info, d_width), outputs, d_norm)
+    d = TrunkDiscriminator(info, d_width, d_norm, q)
     init_dcgan(g)
     init_dcgan(d)
     return GANModels(g, d, d_output)

@@ -55,7 +55,6 @@ OWN: dict[str, str] = {
     "categories": "values of InfoGAN's categorical latent code",
     "continuous": "InfoGAN's continuous latent codes (uniform on [-1, 1])",
     "code_std": "InfoGAN's continuous-code Gaussian in Q: unit variance or a learned one",
-    "dense": "width of InfoGAN's fully connected hidden layers in G and D (0: none)",
     "test_mode": "Pix2Pix at test time: keep batch statistics and dropout ('train') or not",
     "shared_dim": "size of BigGAN's shared class embedding (0: per-class batch-norm gains)",
     "hierarchical": "BigGAN's hierarchical latent: z split into chunks, one per generator block",
