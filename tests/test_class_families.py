@@ -110,10 +110,22 @@ def test_information_loss_matches_a_hand_computation() -> None:
     ce1 = -(1 - math.log(1 + 2 * math.e))
     assert float(ce) == pytest.approx((ce0 + ce1) / 2)
     assert float(mse) == pytest.approx((0.5 * 0.25 + 0.5 * 0.25) / 2)
+    # a learned variance: one more column, Q's log-variance of the code
+    log_var = torch.tensor([[math.log(4.0)], [0.0]])
+    ce_learned, nll = information_loss(torch.cat([q, log_var], 1), codes, y, 3)
+    assert float(ce_learned) == pytest.approx(float(ce))
+    nll0 = 0.5 * (math.log(4.0) + 0.25 / 4.0)  # 0.5 (log var + (c - mu)^2 / var)
+    nll1 = 0.5 * (0.0 + 0.25)
+    assert float(nll) == pytest.approx((nll0 + nll1) / 2)
 
 
-def test_infogan_information_term_trains_q_and_the_trunk_and_codes_ignore_the_data() -> None:
-    r = recipe("infogan-digits", "schedule.info_weight=2", "schedule.continuous_weight=0.5")
+@pytest.mark.parametrize("variant", [[], ["model.code_std=learned"]])
+def test_infogan_information_term_trains_q_and_the_trunk_and_codes_ignore_the_data(
+    variant: list[str],
+) -> None:
+    r = recipe(
+        "infogan-digits", "schedule.info_weight=2", "schedule.continuous_weight=0.5", *variant
+    )
     y = r.condition({"x": torch.zeros(400, 1, 8, 8), "y": torch.zeros(400, dtype=torch.long)}, 400)
     assert len(torch.unique(y)) == 10  # drawn uniformly, not the batch's labels (all 0 here)
     z = r.g.latent(8)
@@ -125,13 +137,15 @@ def test_infogan_information_term_trains_q_and_the_trunk_and_codes_ignore_the_da
     adversarial, _ = r.loss.d_loss(r.d, real, fake)
     ce, mse = information_loss(r.d.heads(fake)[1], z[:, r.g.noise :], y, 10)
     assert float(total) == pytest.approx(float(adversarial + 2 * (ce + 0.5 * mse)), rel=1e-5)
-    assert float(logs["mi_cat"]) == pytest.approx(math.log(10) - float(ce), rel=1e-5)
+    assert float(logs["mi_cat"]) == pytest.approx(math.log(10) - float(ce), abs=1e-5)
     term, _ = r._information(Tap(r.d.heads), fake, y)
     term.backward()
     trunk = r.d.encoder.net[0].weight.grad
     q_out = r.d.aux[-1].weight.grad
     assert trunk is not None and trunk.abs().sum() > 0  # D's trunk learns from L_I
     assert q_out is not None and q_out.abs().sum() > 0
+    if variant:  # Q predicts a mean and a log-variance per continuous code
+        assert q_out.shape[0] == 10 + 2 * r.g.continuous
 
 
 def test_sgan_objective_is_the_k_plus_one_classifier_loss() -> None:

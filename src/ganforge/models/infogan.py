@@ -6,7 +6,8 @@ label ``y``: so ``sample(n, labels=...)`` fixes the categorical code and ``n_cla
 number of categories (unsupervised: a category is not a dataset class; the ``class-accuracy``
 measure matches categories to classes). The discriminator's trunk also feeds Q, a small head
 that predicts the categorical code (logits) and the continuous codes (means of a factored
-Gaussian with unit variance); the ``infogan`` recipe adds the mutual-information bound.
+Gaussian with unit variance, or means then log-variances with ``code_std="learned"``); the
+``infogan`` recipe adds the mutual-information bound.
 """
 
 from __future__ import annotations
@@ -75,15 +76,19 @@ def infogan(
     g_norm: Literal["batch", "layer", "none"] = "batch",
     d_norm: Norm = "batch",
     upsample: Literal["transposed", "nearest", "bilinear"] = "transposed",
+    code_std: Literal["fixed", "learned"] = "fixed",
 ) -> GANModels:
-    """InfoGAN: G(noise, continuous codes; categorical code y); D's trunk -> score and Q."""
+    """InfoGAN: G(noise, continuous codes; categorical code y); D's trunk -> score and Q;
+    ``code_std``: the continuous codes' Gaussian has unit variance or Q predicts its
+    log-variance too."""
     if info.kind != "image":
         raise ConfigError(f"model infogan needs an image dataset; {info.name!r} holds {info.kind}")
     if categories < 2:
         raise ConfigError(f"model.categories must be at least 2, got {categories}")
     score_output(d_output, "infogan")
     g = InfoGenerator(z_dim, continuous, categories, class_dim, info, g_width, g_norm, upsample)
-    q = q_head(trunk_features(info, d_width), categories + continuous, d_norm)
+    outputs = categories + continuous * (2 if code_std == "learned" else 1)
+    q = q_head(trunk_features(info, d_width), outputs, d_norm)
     d = TrunkDiscriminator(info, d_width, d_norm, q)
     init_dcgan(g)
     init_dcgan(d)

@@ -54,6 +54,7 @@ OWN: dict[str, str] = {
     "projection (Miyato & Koyama)",
     "categories": "values of InfoGAN's categorical latent code",
     "continuous": "InfoGAN's continuous latent codes (uniform on [-1, 1])",
+    "code_std": "InfoGAN's continuous-code Gaussian in Q: unit variance or a learned one",
     "test_mode": "Pix2Pix at test time: keep batch statistics and dropout ('train') or not",
     "shared_dim": "size of BigGAN's shared class embedding (0: per-class batch-norm gains)",
     "hierarchical": "BigGAN's hierarchical latent: z split into chunks, one per generator block",

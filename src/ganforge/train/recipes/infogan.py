@@ -4,10 +4,12 @@ Each step draws the categorical code uniformly (it is the generator's label ``y`
 labels are never read) and the continuous codes with the noise (``InfoGenerator.latent``). Q
 (a head on D's trunk) predicts the codes of generated images; the information loss
 
-    L_I = CE(Q_cat(G(z, c)), c) + continuous_weight * E 0.5 ||c_cont - Q_mean(G(z, c))||^2
+    L_I = CE(Q_cat(G(z, c)), c) + continuous_weight * E sum_i NLL_i
 
-(the negative variational lower bound on I(c; G(z, c)) up to the constant H(c), with a
-unit-variance Gaussian for the continuous codes) is added with weight ``info_weight`` to the
+(the negative variational lower bound on I(c; G(z, c)) up to constants, with a factored
+Gaussian for the continuous codes: NLL_i = 0.5 (c_i - mu_i)^2 with unit variance, or
+0.5 (log var_i + (c_i - mu_i)^2 / var_i) when Q also predicts the log-variances,
+``model.code_std=learned``) is added with weight ``info_weight`` to the
 discriminator's objective, so it trains Q and D's trunk, and to the generator's, as in the
 paper's reference code (see docs/conditional.md for how other implementations differ).
 """
@@ -32,14 +34,22 @@ CODE_RANGE = 2.0  # the paper's figures vary continuous codes over [-2, 2] (trai
 
 def information_loss(
     q: torch.Tensor, codes: torch.Tensor, y: torch.Tensor, categories: int
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(categorical cross-entropy, continuous squared error / 2) of Q's outputs ``q`` (N,
-    categories + continuous) for categorical codes ``y`` and continuous ``codes``; both are
-    batch means (the continuous term summed over codes)."""
-    q = q.float()
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(categorical cross-entropy, continuous Gaussian negative log-likelihood without its
+    constant) of Q's outputs ``q`` for categorical codes ``y`` and continuous ``codes`` (N, C);
+    both are batch means (the continuous term summed over codes). ``q`` holds the category
+    logits, then C means, then (when it is C columns wider) C log-variances; without them the
+    variance is 1 and the likelihood term is half the squared error."""
+    q, codes = q.float(), codes.float()
     ce = F.cross_entropy(q[:, :categories], y)
-    mse = 0.5 * (q[:, categories:] - codes.float()).pow(2).sum(1).mean()
-    return ce, mse
+    c = codes.shape[1]
+    error = (q[:, categories : categories + c] - codes).pow(2)
+    if q.shape[1] == categories + 2 * c:
+        log_var = q[:, categories + c :]
+        nll = 0.5 * (log_var + error * torch.exp(-log_var))
+    else:
+        nll = 0.5 * error
+    return ce, nll.sum(1).mean()
 
 
 @RECIPES.register("infogan")
@@ -69,10 +79,10 @@ class InfoGANRecipe(AuxiliaryRecipe):
     ) -> tuple[torch.Tensor, Logs]:
         """lambda L_I on the fakes, and its parts."""
         assert y is not None
-        ce, mse = information_loss(tap.aux(fake), self.codes, y, self.g.n_classes)
-        term = self.schedule["info_weight"] * (ce + self.schedule["continuous_weight"] * mse)
+        ce, nll = information_loss(tap.aux(fake), self.codes, y, self.g.n_classes)
+        term = self.schedule["info_weight"] * (ce + self.schedule["continuous_weight"] * nll)
         mi_cat = math.log(self.g.n_classes) - ce  # lower bound on I(c_cat; G(z, c))
-        return term, {"info_cat": ce.detach(), "info_cont": mse.detach(), "mi_cat": mi_cat.detach()}
+        return term, {"info_cat": ce.detach(), "info_cont": nll.detach(), "mi_cat": mi_cat.detach()}
 
     def d_extra(
         self, tap: Tap, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None
