@@ -8,8 +8,9 @@ paper shows.
 For each preset and seed: train from the CLI's code path, draw 2,500 samples from the (EMA)
 generator, and count modes captured (a mode is captured when it is the nearest mean of at least
 one high-quality sample; a sample is high quality within 3 std of its nearest mean), the
-high-quality fraction and the KL of the high-quality samples' mode histogram to uniform. Reports
-mean and spread over seeds and CPU minutes per run.
+high-quality fraction and the KL of the high-quality samples' mode histogram to uniform (each run
+also records the share of bridge samples, over 6 std from every mean, and the width of the modes
+in data std). Reports mean and spread over seeds and CPU minutes per run.
 
     python benchmarks/toy_modes.py [--losses a,b] [--datasets ring,grid] [--seeds 0,1,2]
                                    [--update]  # redo only these runs, keep the others
@@ -92,6 +93,8 @@ def one_run(job: Job) -> dict:
         "total_modes": cov.total,
         "high_quality": cov.high_quality,
         "kl": cov.kl_uniform,
+        "bridges": cov.bridges,
+        "width": cov.width,
         "cpu_minutes": (time.process_time() - cpu) / 60,
         "wall_minutes": (time.perf_counter() - wall) / 60,
     }
