@@ -108,8 +108,11 @@ def test_toy_mode_coverage() -> None:
     assert result.histogram == [2, 1, 0, 0]
     assert result.kl_uniform == pytest.approx(kl_divergence([2, 1, 0, 0], [1, 1, 1, 1]))
     assert result.kl_uniform == pytest.approx((2 / 3) * np.log(8 / 3) + (1 / 3) * np.log(4 / 3))
+    # 1, 2 and 1 std from their means, the last ~71 std (a bridge): width sqrt(6 / 3 / 2) = 1
+    assert result.bridges == 0.25 and result.width == pytest.approx(1.0)
     nothing = toy_mode_coverage(np.array([[5.0, 5.0]]), means, 0.01)
     assert nothing.modes == 0 and np.isnan(nothing.kl_uniform)
+    assert nothing.bridges == 1.0 and np.isnan(nothing.width)
 
 
 def test_class_coverage() -> None:

@@ -156,3 +156,28 @@ def test_dragan_toy_presets_zero_centre_the_penalty_and_the_paper_presets_do_not
         cfg = config.resolve(name)
         (penalty,) = build_loss(cfg.loss.name, cfg.loss.params).penalties
         assert (penalty.center, penalty.perturb) == (1.0, 0.5)
+
+
+@pytest.mark.parametrize("dataset", ["ring", "grid"])
+def test_the_pacgan4_presets_carry_the_released_toy_settings_and_train(
+    dataset: str, tmp_path: Path
+) -> None:
+    """PacGAN's released 2D-ring/2D-grid code: packs of 4, maxout critic, 400,000 steps."""
+    cfg = config.resolve(f"pacgan4-{dataset}")
+    assert (cfg.data.name, cfg.loss.name, cfg.loss.params["penalty"]) == (
+        dataset,
+        "non-saturating",
+        [],
+    )
+    model = cfg.model.params
+    assert (model["pack"], model["d_maxout"], model["g_norm"]) == (4, 5, "batch")
+    assert (cfg.optim.lr_g, cfg.optim.lr_d, cfg.optim.betas) == (1e-4, 1e-4, (0.8, 0.999))
+    assert (cfg.train.steps, cfg.train.batch_size // model["pack"]) == (400_000, 100)
+    assert cfg.optim.lr_schedule == "constant" and cfg.train.ema is None
+    with pytest.raises(SystemExit) as done:
+        main(["train", f"pacgan4-{dataset}", "--runs-dir", str(tmp_path), "--name", "p", *QUICK])
+        raise SystemExit(0)
+    assert done.value.code == 0
+    records = [r for r in RunDir(tmp_path / "p").read_metrics() if r["kind"] == "train"]
+    assert [r["step"] for r in records] == [1, 2, 3]
+    assert all(np.isfinite(r["d_loss"]) and np.isfinite(r["g_loss"]) for r in records)

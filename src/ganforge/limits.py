@@ -118,6 +118,7 @@ PARAMETER_BOUNDS: dict[str, Bound] = {
         Bound("model.d_depth", 0, 64),
         Bound("model.patch_layers", 0, 64),
         Bound("model.pack", 1, 64),
+        Bound("model.d_maxout", 1, 64),
         Bound("model.dropout", 0, 1, open_high=True),
         Bound("model.dropout_layers", 0, 16),
         Bound("model.mbstd_group", 1, 1024),

@@ -20,13 +20,21 @@ def kl_divergence(p: np.ndarray, q: np.ndarray) -> float:
 
 @dataclass
 class ModeCoverage:
-    """Modes captured, share of high-quality samples, KL of their mode histogram to uniform."""
+    """Modes captured, share of high-quality samples, KL of their mode histogram to uniform.
+
+    Two diagnostics of what keeps samples from being high quality: ``bridges``, the share of
+    samples farther than twice the threshold from every mean (between modes), and ``width``, the
+    per-axis RMS distance of the other samples to their nearest mean in data std (1: as sharp as
+    the data; nan when every sample is a bridge).
+    """
 
     modes: int
     total: int
     high_quality: float
     kl_uniform: float
     histogram: list[int]
+    bridges: float = float("nan")
+    width: float = float("nan")
 
 
 def toy_mode_coverage(
@@ -46,8 +54,17 @@ def toy_mode_coverage(
     good = d[np.arange(len(points)), closest] <= threshold * std
     histogram = np.bincount(closest[good], minlength=len(means))
     kl = kl_divergence(histogram, np.ones(len(means))) if good.any() else float("nan")
+    nearest = d[np.arange(len(points)), closest] / std
+    near = nearest[nearest <= 2 * threshold]
+    width = float(np.sqrt(np.mean(near**2) / means.shape[1])) if len(near) else float("nan")
     return ModeCoverage(
-        int((histogram > 0).sum()), len(means), float(good.mean()), kl, histogram.tolist()
+        int((histogram > 0).sum()),
+        len(means),
+        float(good.mean()),
+        kl,
+        histogram.tolist(),
+        bridges=float((nearest > 2 * threshold).mean()),
+        width=width,
     )
 
 

@@ -28,6 +28,25 @@ def mlp(
     return nn.Sequential(*layers)
 
 
+class Maxout(nn.Module):
+    """A linear maxout layer (Goodfellow et al. 2013): the largest of ``pieces`` linear maps."""
+
+    def __init__(self, dim_in: int, dim_out: int, pieces: int) -> None:
+        super().__init__()
+        self.pieces = pieces
+        self.linear = nn.Linear(dim_in, dim_out * pieces)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, dim_in) -> (N, dim_out): per unit, the max over its pieces."""
+        return self.linear(x).unflatten(1, (-1, self.pieces)).amax(2)
+
+
+def maxout_mlp(sizes: list[int], pieces: int) -> nn.Sequential:
+    """Maxout hidden layers, then a linear output (the PacGAN/VEEGAN toy discriminator)."""
+    hidden = [Maxout(a, b, pieces) for a, b in itertools.pairwise(sizes[:-1])]
+    return nn.Sequential(*hidden, nn.Linear(sizes[-2], sizes[-1]))
+
+
 class MLPGenerator(Generator):
     """z -> hidden ReLU layers -> a point (no output squashing: toy data is not in [-1, 1])."""
 
@@ -42,12 +61,18 @@ class MLPGenerator(Generator):
 
 
 class MLPCritic(Discriminator):
-    """Points -> hidden layers -> score; with ``pack`` > 1, judges packs of samples jointly."""
+    """Points -> hidden layers -> score; with ``pack`` > 1, judges packs of samples jointly.
 
-    def __init__(self, dim: int, hidden: int, layers: int, pack: int, out: int = 1) -> None:
+    Hidden units are leaky ReLU, or maxout units of ``maxout`` pieces when ``maxout`` > 1.
+    """
+
+    def __init__(
+        self, dim: int, hidden: int, layers: int, pack: int, out: int = 1, maxout: int = 1
+    ) -> None:
         super().__init__()
         self.pack = pack
-        self.net = mlp([dim * pack, *[hidden] * layers, out], nn.LeakyReLU)
+        sizes = [dim * pack, *[hidden] * layers, out]
+        self.net = maxout_mlp(sizes, maxout) if maxout > 1 else mlp(sizes, nn.LeakyReLU)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """Scores of shape (N / pack,)."""
@@ -86,19 +111,27 @@ def mlp_gan(
     d_width: int = 200,
     d_depth: int = 3,
     pack: int = 1,
+    d_maxout: int = 1,
     code: int = 16,
 ) -> GANModels:
-    """MLP generator/critic for 2-D points (PacGAN sizes: G 4x400, D 3x200); pack=m for PacGANm."""
+    """MLP generator/critic for 2-D points (PacGAN sizes: G 4x400, D 3x200); pack=m for PacGANm.
+
+    ``d_maxout`` = k > 1 gives the critic maxout units of k pieces (PacGAN's released toy code: 5).
+    """
     if info.kind != "points":
         raise ConfigError(f"model mlp needs a points dataset (ring, grid); got {info.name!r}")
     if pack < 1:
         raise ConfigError(f"model.pack must be >= 1, got {pack}")
+    if d_maxout < 1:
+        raise ConfigError(f"model.d_maxout must be >= 1, got {d_maxout}")
     dim = info.shape[0]
     g = MLPGenerator(z_dim, dim, g_width, g_depth, g_norm)
     if d_output == "reconstruction":
-        if pack != 1:
-            raise ConfigError("BEGAN's auto-encoder discriminator does not support packing")
+        if pack != 1 or d_maxout != 1:
+            raise ConfigError(
+                "BEGAN's auto-encoder discriminator supports neither packing nor maxout units"
+            )
         d: Discriminator = MLPAutoEncoder(dim, d_width, d_depth, code)
     else:
-        d = MLPCritic(dim, d_width, d_depth, pack)
+        d = MLPCritic(dim, d_width, d_depth, pack, maxout=d_maxout)
     return GANModels(g, d, d_output)

@@ -30,6 +30,7 @@ OWN: dict[str, str] = {
     "code": "size of the code of BEGAN's auto-encoder discriminator",
     "upsample": "how the generator doubles the resolution (transposed conv or resize + conv)",
     "pack": "PacGAN: samples the discriminator judges jointly",
+    "d_maxout": "pieces of the MLP discriminator's maxout units (1: leaky ReLU units)",
     "widths": "explicit widths, one per resolution from 4x4 up, for both networks",
     "mbstd_group": "group size of the minibatch standard deviation feature",
     "w_dim": "size of StyleGAN's intermediate latent w",
