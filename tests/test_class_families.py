@@ -159,7 +159,7 @@ def test_sgan_objective_is_the_k_plus_one_classifier_loss() -> None:
     z_real, z_fake = lr.exp().sum(1), lf.exp().sum(1)  # Z = sum_k exp(l_k); fake logit 0
     unsup = -(z_real / (z_real + 1)).log().mean() - (1 / (z_fake + 1)).log().mean()
     sup = -(ll.softmax(1)[torch.arange(8), yl]).log().mean()  # K-way CE of the labelled batch
-    assert float(loss) == pytest.approx(float(unsup + 0.25 * sup), rel=1e-5)
+    assert loss.item() == pytest.approx((unsup + 0.25 * sup).item(), rel=1e-5)
 
 
 def test_sgan_labelled_subset_is_class_balanced_and_needs_the_training_split() -> None:
