@@ -51,10 +51,11 @@ def toy_mode_coverage(
         raise GanforgeError(f"points of shape {points.shape} do not match means {means.shape}")
     d = np.linalg.norm(points[:, None, :] - means[None, :, :], axis=2)
     closest = d.argmin(axis=1)
-    good = d[np.arange(len(points)), closest] <= threshold * std
+    distance = d.min(axis=1)  # to the nearest mean
+    good = distance <= threshold * std
     histogram = np.bincount(closest[good], minlength=len(means))
     kl = kl_divergence(histogram, np.ones(len(means))) if good.any() else float("nan")
-    nearest = d[np.arange(len(points)), closest] / std
+    nearest = distance / std
     near = nearest[nearest <= 2 * threshold]
     width = float(np.sqrt(np.mean(near**2) / means.shape[1])) if len(near) else float("nan")
     return ModeCoverage(
