@@ -147,6 +147,8 @@ class _ArrayUnpickler(pickle.Unpickler):
             ("numpy._core.multiarray", "_reconstruct"),
             ("numpy", "ndarray"),
             ("numpy", "dtype"),
+            # protocol-2 pickles written by Python 3 spell bytes as _codecs.encode(text, "latin1")
+            ("_codecs", "encode"),
         }
     )
 
