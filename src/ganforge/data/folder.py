@@ -246,8 +246,10 @@ def folder(
     progress: bool = True,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
 ) -> Dataset:
-    """A folder of images or a stylegan2-ada dataset zip (class sub-folders, or the zip's
-    dataset.json, as labels); corrupt files, and images over ``max_pixels`` (8192 x 8192 by
+    """A folder of images or a stylegan2-ada dataset zip; labels: sub-folders or dataset.json.
+
+    With ``labels``, a folder's first-level sub-folders are the classes; a zip's classes are
+    those of its dataset.json. Corrupt files, and images over ``max_pixels`` (8192 x 8192 by
     default; null: no limit), are skipped and counted.
 
     ``size``: resize each image to cover it and centre-crop; None keeps each image at its own
