@@ -23,6 +23,8 @@ from PIL import Image
 from ganforge import config
 from ganforge.data import build_dataset
 from ganforge.data.convert import archive_name, convert_dataset, parse_size, transform_image
+from ganforge.data.loader import BatchLoader
+from ganforge.data.stream import BatchStream
 from ganforge.errors import ConfigDeprecationWarning, ConfigError, DataError
 
 from .conftest import run_cli
@@ -323,6 +325,27 @@ def test_hdf5_errors_name_the_expected_layout(tmp_path: Path, monkeypatch) -> No
     monkeypatch.setitem(sys.modules, "h5py", None)  # as if the extra were not installed
     with pytest.raises(DataError, match=r"^reading HDF5 files needs h5py: pip install 'ganforge"):
         build_dataset("hdf5", {"path": str(tmp_path / "ok.hdf5")})
+
+
+def test_zip_and_hdf5_batches_from_two_worker_processes_are_the_streams(tmp_path: Path) -> None:
+    """Each DataLoader worker opens the zip / HDF5 file itself (the parent's handle is not shared
+    across the fork); the batches are those decoded in the training process."""
+    _hdf5(tmp_path / "d.hdf5", n=24)
+    src = _class_folder(tmp_path / "src", {"a": [(12, 9, "RGB")] * 12, "b": [(8, 8, "L")] * 12})
+    convert_dataset(src, tmp_path / "d.zip", "8", labels=True, progress=False)
+    for name, params in [
+        ("hdf5", {"path": str(tmp_path / "d.hdf5")}),
+        ("folder", {"path": str(tmp_path / "d.zip"), "size": 8, "labels": True,
+                    "in_memory": False, "progress": False}),
+    ]:  # fmt: skip
+        data = build_dataset(name, params)
+        data.real_uint8(torch.tensor([0]))  # the parent has the file open before the fork
+        direct = BatchStream(data, 5, seed=1)
+        loader = BatchLoader(BatchStream(data, 5, seed=1), workers=2)
+        for _ in range(6):  # crosses an epoch
+            want, got = data.get(direct.next_indices()), next(loader)
+            assert torch.equal(got["x"], want["x"]) and torch.equal(got["y"], want["y"]), name
+        loader.close()
 
 
 # ---------------------------------------------------------------- the CLI and one-line errors
