@@ -290,6 +290,34 @@ def test_hdf5_in_biggan_layout_reads_batches_in_any_order(tmp_path: Path) -> Non
     assert small.info.shape == (1, 4, 4) and small.real_uint8(index).shape == (4, 1, 4, 4)
 
 
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    n=st.integers(1, 12),
+    channels=st.sampled_from([1, 3]),
+    channels_last=st.booleans(),
+    picks=st.lists(st.integers(0, 10**6), min_size=1, max_size=9),
+)
+def test_hdf5_batches_equal_the_stored_rows(
+    tmp_path_factory: pytest.TempPathFactory,
+    n: int,
+    channels: int,
+    channels_last: bool,
+    picks: list[int],
+) -> None:
+    images = np.random.default_rng(n).integers(0, 256, (n, channels, 5, 6), dtype=np.uint8)
+    path = tmp_path_factory.mktemp("h5") / "d.hdf5"
+    with h5py.File(path, "w") as f:
+        f.create_dataset("imgs", data=images.transpose(0, 2, 3, 1) if channels_last else images)
+    data = build_dataset("hdf5", {"path": str(path)})
+    assert data.info.shape == (channels, 5, 6) and data.info.n_classes == 0
+    index = torch.tensor([p % n for p in picks])
+    batch = data.get(index)
+    assert "y" not in batch
+    assert np.array_equal(data.real_uint8(index).numpy(), images[index.numpy()])
+
+
 def test_hdf5_never_reads_all_images(tmp_path: Path) -> None:
     """A file declaring 1 M images of 3 x 128 x 128 (49 GB once read; unwritten chunks take no
     disk): building the dataset and reading a batch must touch only those rows."""
@@ -351,22 +379,27 @@ def test_zip_and_hdf5_batches_from_two_worker_processes_are_the_streams(tmp_path
 # ---------------------------------------------------------------- the CLI and one-line errors
 
 
-def test_training_runs_from_a_converted_zip_and_an_hdf5_file(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("name", ["folder", "hdf5"])
+def test_training_runs_from_a_converted_zip_or_an_hdf5_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
 ) -> None:
-    _hdf5(tmp_path / "d.hdf5", n=20, side=16)
-    src = _class_folder(tmp_path / "src", {"a": [(20, 30, "RGBA")] * 3, "b": [(17, 16, "L")] * 3})
-    assert run_cli(capsys, "dataset", "convert", str(src), str(tmp_path / "d.zip"),
-                   "--size", "16", "--labels")[0] == 0  # fmt: skip
-    for name, path in [("folder", "d.zip"), ("hdf5", "d.hdf5")]:
-        sets = [*TINY_DCGAN, "train.steps=2", "eval.metrics=[]", f"data.name={name}"]
-        sets += [f"data.path={tmp_path / path}", "data.channels=3"]
-        argv = ["train", "dcgan-digits", "--runs-dir", str(tmp_path / "runs"), "--name", name]
-        for s in sets:
-            argv += ["--set", s]
-        code, out, err = run_cli(capsys, *argv)
-        assert code == 0, err
-        assert "completed at step 2/2" in out
+    if name == "hdf5":
+        _hdf5(tmp_path / "d", n=20, side=16)
+    else:
+        src = _class_folder(tmp_path / "src", {"a": [(20, 30, "RGBA")] * 3, "b": [(17, 16, "L")]})
+        argv = ["dataset", "convert", str(src), str(tmp_path / "d"), "--size", "16", "--labels"]
+        with pytest.raises(DataError, match=r"the output must be a \.zip file"):
+            convert_dataset(src, tmp_path / "d", progress=False)
+        assert run_cli(capsys, *argv[:3], str(tmp_path / "d.zip"), *argv[4:])[0] == 0
+        (tmp_path / "d.zip").rename(tmp_path / "d")  # a zip is read by content, not its name
+    sets = [*TINY_DCGAN, "train.steps=2", "eval.metrics=[]", f"data.name={name}"]
+    sets += [f"data.path={tmp_path / 'd'}", "data.channels=3", "train.sample_every=2"]
+    argv = ["train", "dcgan-digits", "--runs-dir", str(tmp_path / "runs"), "--name", name]
+    for s in sets:
+        argv += ["--set", s]
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 0, err
+    assert "completed at step 2/2" in out
 
 
 @pytest.mark.parametrize(
