@@ -29,8 +29,8 @@ from tqdm.auto import tqdm
 
 from ganforge.data.arrays import find_cifar_folder
 from ganforge.data.base import channels_to
-from ganforge.data.folder import class_labels, list_images
-from ganforge.data.folder_scan import skip_summary
+from ganforge.data.folder import class_labels
+from ganforge.data.folder_scan import skip_summary, walk_images
 from ganforge.data.images import IMAGE_EXTENSIONS, load_image, resize_stretch
 from ganforge.data.zipped import LABELS_FILE, ZipImages, ZipMember, is_zip
 from ganforge.errors import DataError
@@ -45,7 +45,7 @@ SOURCES = (
     "train-images-idx3-ubyte[.gz] / t10k-images-idx3-ubyte[.gz]) or an .npz with 'images' "
     "(and 'labels')"
 )
-# an image (HWC uint8) or why it could not be read, and its label
+# (name, a function decoding the image to HWC uint8, its class or None)
 Item = tuple[str, Callable[[], np.ndarray], "int | None"]
 
 
@@ -174,11 +174,11 @@ def open_source(
         members = [ZipMember(archive, n) for n in archive.names]
         return "dataset zip", _file_items(members, src, found, channels or 3), []
     if src.is_dir():
-        files = list_images(src)
+        files, unreadable = walk_images(src)
         if files:
             found = class_labels(src, files)[0] if labels else None
             kind = "image folder with class sub-folders" if labels else "image folder"
-            return kind, _file_items(files, src, found, channels or 3), []
+            return kind, _file_items(files, src, found, channels or 3), unreadable
         raise DataError(f"no images ({', '.join(sorted(IMAGE_EXTENSIONS))}) under {src}")
     raise DataError(f"{src}: not a dataset this converter reads; expected {SOURCES}")
 
