@@ -26,6 +26,7 @@ from ganforge.data.convert import archive_name, convert_dataset, parse_size, tra
 from ganforge.data.loader import BatchLoader
 from ganforge.data.stream import BatchStream
 from ganforge.errors import ConfigDeprecationWarning, ConfigError, DataError
+from ganforge.metrics.reference import dataset_choice
 
 from .conftest import run_cli
 from .test_engine import TINY_DCGAN
@@ -448,5 +449,12 @@ def test_data_root_still_loads_as_data_path_with_a_warning(tmp_path: Path) -> No
     assert cfg.data.params["path"] == str(tmp_path) and "root" not in cfg.data.params
     with pytest.raises(ConfigError, match="same setting"):
         config.resolve(None, ["data.name=mnist", "data.root=a", "data.path=b"])
+    saved = tmp_path / "config.yaml"  # a run saved before the rename
+    saved.write_text(f"data:\n  name: mnist\n  root: {tmp_path}\n")
+    with pytest.warns(ConfigDeprecationWarning, match=r"data\.root is now data\.path"):
+        assert config.load(saved).data.params["path"] == str(tmp_path)
+    with pytest.warns(ConfigDeprecationWarning, match=r"data\.root is now data\.path"):
+        choice = dataset_choice(f"cifar10:split=test:root={tmp_path}", None, None)
+    assert choice.params["path"] == str(tmp_path) and "root" not in choice.params
     for name in ("mnist", "cifar10", "folder", "npz", "hdf5", "paired", "unpaired"):
         assert "path" in config.parameters(config.DATASETS.get(name)), name
