@@ -121,6 +121,9 @@ def test_a_stylegan_zip_with_shards_and_null_labels_reads_lazily_and_pickles(
     index = torch.tensor([4, 0, 4])
     expected = np.stack([pixels[sorted(pixels)[i]] for i in index.tolist()]).transpose(0, 3, 1, 2)
     assert np.array_equal(copy.real_uint8(index).numpy(), expected)
+    choice = dataset_choice(str(path), None, None)  # a zip is an image source for compare/stats
+    assert (choice.name, choice.params["path"]) == ("folder", str(path))
+    assert choice.params["size"] is None  # each image at its own size, as for folders
     with pytest.raises(DataError, match=r"labels=true needs class labels in .*dataset\.json"):
         build_dataset("folder", {"path": str(path), "labels": True, "progress": False})
 
