@@ -110,12 +110,12 @@ def test_a_folder_keeps_its_images_exactly_or_names_every_size(
         Image.fromarray(image).save(folder / f"{i}.png")
         written.append(image)
     if len(set(sizes)) == 1:
-        data = build_dataset("folder", {"root": str(folder), "size": None, "progress": False})
+        data = build_dataset("folder", {"path": str(folder), "size": None, "progress": False})
         assert np.array_equal(data.images.numpy(), np.stack(written).transpose(0, 3, 1, 2))
         assert data.info.extra["native_size"] is True
     else:
         with pytest.raises(GanforgeError) as info:
-            build_dataset("folder", {"root": str(folder), "size": None, "progress": False})
+            build_dataset("folder", {"path": str(folder), "size": None, "progress": False})
         assert all(f"{h}x{w} (" in str(info.value) for h, w in set(sizes))
 
 
@@ -136,7 +136,7 @@ def test_dataset_specs_including_cifar10(tmp_path: Path) -> None:
     folder.mkdir()
     batch = {b"data": noise(12, (3072,), 0), b"labels": [*range(10), 0, 1]}
     (folder / "test_batch").write_bytes(pickle.dumps(batch))
-    spec = f"cifar10:split=test:root={tmp_path}"
+    spec = f"cifar10:split=test:path={tmp_path}"
     result = api.compare(spec, "digits:split=test:channels=3", extractor=PIXELS, metrics="fid")
     a, b = result.sources
     assert (a.kind, a.provenance["split"], a.provenance["count"]) == ("dataset", "test", 12)

@@ -54,7 +54,7 @@ def test_changing_a_selectable_name_drops_the_old_parameters() -> None:
 
 
 def test_missing_required_parameter_is_reported() -> None:
-    with pytest.raises(ConfigError, match=r"missing required key\(s\): root"):
+    with pytest.raises(ConfigError, match=r"missing required key\(s\): path"):
         config.resolve(None, ["data.name=folder"])
 
 

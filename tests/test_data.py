@@ -83,7 +83,7 @@ def _write_mixed_folder(root: Path) -> None:
 def test_folder_skips_corrupt_files_and_reports_them(tmp_path: Path) -> None:
     _write_mixed_folder(tmp_path)
     ds = build_dataset(
-        "folder", {"root": str(tmp_path), "size": 8, "labels": True, "progress": False}
+        "folder", {"path": str(tmp_path), "size": 8, "labels": True, "progress": False}
     )
     assert len(ds) == 5
     assert sorted(Path(p).name for p in ds.info.extra["skipped"]) == [
@@ -101,7 +101,7 @@ def test_folder_skips_corrupt_files_and_reports_them(tmp_path: Path) -> None:
 
 def test_folder_rectangular_size_and_lazy_mode_agree(tmp_path: Path) -> None:
     _write_mixed_folder(tmp_path)
-    common = {"root": str(tmp_path), "size": [6, 10], "progress": False}
+    common = {"path": str(tmp_path), "size": [6, 10], "progress": False}
     eager = build_dataset("folder", common)
     lazy = build_dataset("folder", {**common, "in_memory": False})
     index = torch.arange(len(eager))
@@ -111,12 +111,12 @@ def test_folder_rectangular_size_and_lazy_mode_agree(tmp_path: Path) -> None:
 
 def test_folder_errors_are_actionable(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="does not exist"):
-        build_dataset("folder", {"root": str(tmp_path / "nope")})
+        build_dataset("folder", {"path": str(tmp_path / "nope")})
     with pytest.raises(DataError, match="no images found"):
-        build_dataset("folder", {"root": str(tmp_path)})
+        build_dataset("folder", {"path": str(tmp_path)})
     Image.new("RGB", (8, 8)).save(tmp_path / "loose.png")
     with pytest.raises(DataError, match="class sub-folder"):
-        build_dataset("folder", {"root": str(tmp_path), "labels": True})
+        build_dataset("folder", {"path": str(tmp_path), "labels": True})
 
 
 # -- arrays, MNIST, CIFAR-10 --------------------------------------------------------------------
@@ -144,7 +144,7 @@ def test_cifar10_reads_the_python_batches(tmp_path: Path) -> None:
     for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
         batch = {b"data": rng.integers(0, 255, (4, 3072), dtype=np.uint8), b"labels": [1, 2, 3, 9]}
         (folder / name).write_bytes(pickle.dumps(batch))
-    ds = build_dataset("cifar10", {"root": str(tmp_path), "split": "train"})
+    ds = build_dataset("cifar10", {"path": str(tmp_path), "split": "train"})
     assert len(ds) == 20 and ds.info.shape == (3, 32, 32) and ds.info.class_names[9] == "truck"
     first = pickle.loads((folder / "data_batch_1").read_bytes())[b"data"][0]
     assert np.array_equal(ds.images[0].numpy().ravel(), first)  # CHW order of the official format
@@ -162,24 +162,24 @@ def test_cifar10_batch_that_would_run_code_is_refused(tmp_path: Path) -> None:
 
     (folder / "test_batch").write_bytes(pickle.dumps({b"data": Evil(), b"labels": [0]}))
     with pytest.raises(DataError, match=r"refers to (posix|os|nt)\.system"):
-        build_dataset("cifar10", {"root": str(tmp_path), "split": "test"})
+        build_dataset("cifar10", {"path": str(tmp_path), "split": "test"})
 
 
 def test_cifar10_missing_files_say_how_to_get_them(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="download=true"):
-        build_dataset("cifar10", {"root": str(tmp_path)})
+        build_dataset("cifar10", {"path": str(tmp_path)})
 
 
 def test_mnist_test_split_from_idx_files() -> None:
     require(MNIST_DIR / "t10k-images-idx3-ubyte.gz")
-    ds = build_dataset("mnist", {"root": str(MNIST_DIR), "split": "test", "size": 32})
+    ds = build_dataset("mnist", {"path": str(MNIST_DIR), "split": "test", "size": 32})
     assert len(ds) == 10000 and ds.info.shape == (1, 32, 32)
     assert torch.bincount(ds.labels).tolist()[:3] == [980, 1135, 1032]
 
 
 def test_mnist_missing_files_error_says_where_to_put_them(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match=r"not found in .*data.root.*data.download=true"):
-        build_dataset("mnist", {"root": str(tmp_path)})
+    with pytest.raises(DataError, match=r"not found in .*data.path.*data.download=true"):
+        build_dataset("mnist", {"path": str(tmp_path)})
 
 
 def test_idx_reader_rejects_bad_magic_and_truncation(tmp_path: Path) -> None:

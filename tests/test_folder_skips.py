@@ -47,7 +47,7 @@ def test_an_image_over_the_pixel_limit_is_refused_before_it_is_decoded(tmp_path:
 
 def test_the_skip_summary_counts_reasons_and_names_the_list(tmp_path: Path) -> None:
     root = _folder(tmp_path / "photos")
-    data = build_dataset("folder", {"root": str(root), "size": 8, "progress": False})
+    data = build_dataset("folder", {"path": str(root), "size": 8, "progress": False})
     assert len(data) == 6
     (note,) = data.info.notes
     head, _, listing = note.partition("; the list is in ")
@@ -69,7 +69,7 @@ def test_raising_the_pixel_limit_lets_a_large_image_in(tmp_path: Path) -> None:
     root.mkdir()
     Image.new("RGB", (300, 200), (10, 20, 30)).save(root / "a.png")
     Image.new("RGB", (30, 20), (10, 20, 30)).save(root / "b.png")
-    params = {"root": str(root), "size": 8, "progress": False}
+    params = {"path": str(root), "size": 8, "progress": False}
     assert len(build_dataset("folder", {**params, "max_pixels": 1000})) == 1
     assert len(build_dataset("folder", {**params, "max_pixels": 60_000})) == 2
     assert len(build_dataset("folder", {**params, "max_pixels": None})) == 2
@@ -93,7 +93,7 @@ def test_an_unreadable_sub_folder_is_counted(tmp_path: Path, monkeypatch) -> Non
     _deny(monkeypatch, root / "locked")
     files, unreadable = walk_images(root)
     assert unreadable == [root / "locked"] and len(files) == 9
-    data = build_dataset("folder", {"root": str(root), "size": 8, "progress": False})
+    data = build_dataset("folder", {"path": str(root), "size": 8, "progress": False})
     assert "1 unreadable sub-folder(s)" in data.info.notes[0]
 
 
@@ -101,13 +101,13 @@ def test_an_unreadable_folder_is_one_error(tmp_path: Path, monkeypatch) -> None:
     root = _folder(tmp_path / "photos")
     _deny(monkeypatch, root)
     with pytest.raises(DataError, match="cannot be read"):
-        build_dataset("folder", {"root": str(root), "size": 8, "progress": False})
+        build_dataset("folder", {"path": str(root), "size": 8, "progress": False})
 
 
 def test_the_console_gets_one_summary_line(tmp_path: Path, capsys) -> None:
     root = _folder(tmp_path / "photos")
     code, _, err = run_cli(
-        capsys, "stats", f"folder:root={root}:size=8:progress=false", "--extractor", "pixels"
+        capsys, "stats", f"folder:path={root}:size=8:progress=false", "--extractor", "pixels"
     )
     assert code == 0, err
     warnings = [line for line in err.splitlines() if line.startswith("warning: ")]
@@ -120,7 +120,7 @@ def test_a_read_only_cache_does_not_stop_the_data(tmp_path: Path, monkeypatch) -
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     monkeypatch.setenv("GANFORGE_HOME", str(blocker / "cache"))  # cannot be created
-    data = build_dataset("folder", {"root": str(root), "size": 8, "progress": False})
+    data = build_dataset("folder", {"path": str(root), "size": 8, "progress": False})
     assert len(data) == 6 and "the list could not be saved" in data.info.notes[0]
 
 
@@ -131,7 +131,7 @@ def test_own_size_folders_get_the_summary_and_the_pixel_limit(
     """size=None (what stats and compare use): the 9000x9000 image is refused from its header
     (decoded, it would make the sizes mixed) and the skips are one summary line."""
     root = _folder(tmp_path / "photos")
-    params = {"root": str(root), "size": None, "progress": False, "in_memory": in_memory}
+    params = {"path": str(root), "size": None, "progress": False, "in_memory": in_memory}
     data = build_dataset("folder", params)
     assert len(data) == 6 and data.info.shape == (3, 24, 24)
     (note,) = data.info.notes

@@ -103,7 +103,7 @@ def test_default_extractors_per_dataset(tmp_path) -> None:
     names = [c.name for c in make_plan(digits).calls]
     assert names == ["fid", "kid", "pr", "dc", "is", "classes"]
     mnist = DataInfo("mnist", "image", (1, 28, 28), 0, n_classes=10)
-    fallback, notes = default_extractor(mnist, {"root": str(tmp_path)})  # no MNIST files there
+    fallback, notes = default_extractor(mnist, {"path": str(tmp_path)})  # no MNIST files there
     assert fallback.name == "pixels" and "mnist-classifier extractor could not be built" in notes[0]
     assert str(tmp_path) in notes[0]
     folder = DataInfo("folder", "image", (3, 16, 16), 0)

@@ -79,7 +79,7 @@ def test_dcgan_mnist_preset_trains_from_the_idx_files(tmp_path: Path) -> None:
                 "m",
                 "--quiet",
                 "--set",
-                f"data.root={MNIST_DIR}",
+                f"data.path={MNIST_DIR}",
                 "--set",
                 "data.split=test",
                 "--set",

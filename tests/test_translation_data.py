@@ -34,16 +34,16 @@ def test_side_by_side_pairs_split_into_a_and_b(tmp_path: Path) -> None:
         side_by_side(tmp_path / "train" / f"{i}.png", RED, BLUE)
     side_by_side(tmp_path / "test" / "0.png", GREEN, BLUE)
     (tmp_path / "train" / "broken.jpg").write_bytes(b"not an image")
-    data = build_dataset("paired", {"root": str(tmp_path), "size": 8, "progress": False})
+    data = build_dataset("paired", {"path": str(tmp_path), "size": 8, "progress": False})
     assert len(data) == 3 and data.info.kind == "paired"
     assert data.a[:, :, 4, 4].tolist() == [list(RED)] * 3
     assert data.b[:, :, 4, 4].tolist() == [list(BLUE)] * 3
     assert any("used 3 of 4 items" in note and "1 not an image" in note for note in data.info.notes)
     assert data.info.extra["held_out"] == {"split": "test"}
-    held = held_out_dataset("paired", {"root": str(tmp_path), "size": 8}, data.info)
+    held = held_out_dataset("paired", {"path": str(tmp_path), "size": 8}, data.info)
     assert held.a[0, :, 4, 4].tolist() == list(GREEN) and not held.jitter
     swapped = build_dataset(
-        "paired", {"root": str(tmp_path), "size": 8, "direction": "BtoA", "progress": False}
+        "paired", {"path": str(tmp_path), "size": 8, "direction": "BtoA", "progress": False}
     )
     assert swapped.a[0, :, 4, 4].tolist() == list(BLUE)
 
@@ -54,7 +54,7 @@ def test_a_and_b_folders_pair_by_name(tmp_path: Path) -> None:
         solid(tmp_path / "B" / "train" / f"{name}.jpg", (16, 16), BLUE)
     solid(tmp_path / "A" / "train" / "lonely.png", (16, 16), RED)
     data = build_dataset(
-        "paired", {"root": str(tmp_path), "size": 8, "channels_a": 1, "progress": False}
+        "paired", {"path": str(tmp_path), "size": 8, "channels_a": 1, "progress": False}
     )
     assert len(data) == 2
     assert data.a.shape == (2, 1, 8, 8) and data.b.shape == (2, 3, 8, 8)
@@ -65,13 +65,13 @@ def test_a_and_b_folders_pair_by_name(tmp_path: Path) -> None:
 def test_flat_folders_get_the_fixed_80_20_split(tmp_path: Path) -> None:
     for i in range(10):
         side_by_side(tmp_path / f"{i}.png", RED, BLUE)
-    train = build_dataset("paired", {"root": str(tmp_path), "size": 8, "progress": False})
+    train = build_dataset("paired", {"path": str(tmp_path), "size": 8, "progress": False})
     test = build_dataset(
-        "paired", {"root": str(tmp_path), "size": 8, "split": "test", "progress": False}
+        "paired", {"path": str(tmp_path), "size": 8, "split": "test", "progress": False}
     )
     assert (len(train), len(test)) == (8, 2)
     with pytest.raises(DataError, match=r"no split folders; use data\.split=train, test or all"):
-        build_dataset("paired", {"root": str(tmp_path), "split": "val", "progress": False})
+        build_dataset("paired", {"path": str(tmp_path), "split": "val", "progress": False})
 
 
 def test_paired_split_is_checked_by_the_config() -> None:
@@ -83,7 +83,7 @@ def test_paired_split_is_checked_by_the_config() -> None:
 def test_missing_split_names_the_ones_that_exist(tmp_path: Path) -> None:
     side_by_side(tmp_path / "train" / "0.png", RED, BLUE)
     with pytest.raises(DataError, match="no 'val' split folder; it has train"):
-        build_dataset("paired", {"root": str(tmp_path), "split": "val", "progress": False})
+        build_dataset("paired", {"path": str(tmp_path), "split": "val", "progress": False})
 
 
 def test_unpaired_official_layout(tmp_path: Path) -> None:
@@ -93,7 +93,7 @@ def test_unpaired_official_layout(tmp_path: Path) -> None:
         solid(tmp_path / "trainB" / f"{i}.png", (12, 12), BLUE)
     solid(tmp_path / "testA" / "0.png", (12, 12), RED)
     solid(tmp_path / "testB" / "0.png", (12, 12), BLUE)
-    data = build_dataset("unpaired", {"root": str(tmp_path), "size": 8, "progress": False})
+    data = build_dataset("unpaired", {"path": str(tmp_path), "size": 8, "progress": False})
     assert len(data) == 5 and data.info.kind == "unpaired"
     assert data.info.extra["count_a"] == 3 and data.info.extra["held_out"] == {"split": "test"}
     batch = data.get(torch.arange(5))
@@ -105,8 +105,8 @@ def test_unpaired_official_layout(tmp_path: Path) -> None:
 
 def test_unpaired_names_the_expected_layout(tmp_path: Path) -> None:
     (tmp_path / "trainA").mkdir()
-    with pytest.raises(DataError, match=r"trainB.*root/trainA, root/trainB"):
-        build_dataset("unpaired", {"root": str(tmp_path)})
+    with pytest.raises(DataError, match=r"trainB.*path/trainA, path/trainB"):
+        build_dataset("unpaired", {"path": str(tmp_path)})
 
 
 def test_jitter_sizes_follow_286_over_256() -> None:

@@ -42,7 +42,7 @@ def horse2zebra(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def recipe_for(preset: str, root: Path) -> object:
-    cfg = config.resolve(preset, [f"data.root={root}", *FAST])
+    cfg = config.resolve(preset, [f"data.path={root}", *FAST])
     data = build_dataset(cfg.data.name, cfg.data.params)
     recipe_name = MODELS.entry(cfg.model.name).meta["recipe"]
     return RECIPES.get(recipe_name)(cfg, data.info, torch.device("cpu"))
@@ -71,7 +71,7 @@ def test_full_size_preset_runs_one_step(
     preset: str, facades: Path, horse2zebra: Path, tmp_path: Path
 ) -> None:
     root = facades if preset.startswith("pix2pix") else horse2zebra
-    sets = [f"data.root={root}", "train.epochs=null", "train.steps=1", "train.grid_size=1", *FAST]
+    sets = [f"data.path={root}", "train.epochs=null", "train.steps=1", "train.grid_size=1", *FAST]
     result = api.train(preset, sets, runs_root=tmp_path)
     assert result.status == "completed" and result.step == 1
     assert (result.run.samples / "step-0000001.png").is_file()

@@ -21,6 +21,8 @@ from ganforge.bayes.naive_bayes import NaiveBayesError
 from ganforge.bayes.nb_cli_support import CHOICES as _NB_CHOICES
 from ganforge.bayes.nb_cli_support import NaiveBayesRun, run_naive_bayes
 from ganforge.data.base import DataInfo
+from ganforge.data.convert import TRANSFORMS as DATASET_TRANSFORMS
+from ganforge.data.convert import ConvertReport, convert_dataset
 from ganforge.data.faces import CROPS as FACE_CROPS
 from ganforge.data.faces import DETECTORS as FACE_DETECTORS
 from ganforge.data.faces import FacesReport, prepare_faces
@@ -510,6 +512,7 @@ def tune(
 
 __all__ = [
     "BN_STATS",
+    "DATASET_TRANSFORMS",
     "FACE_CROPS",
     "FACE_DETECTORS",
     "MAX_SIDE",
@@ -522,6 +525,7 @@ __all__ = [
     "ConfigDeprecationWarning",
     "ConfigWarning",
     "Contest",
+    "ConvertReport",
     "FacesReport",
     "Loaded",
     "NaiveBayesRun",
@@ -530,6 +534,7 @@ __all__ = [
     "battle",
     "check_run_name",
     "compare",
+    "convert_dataset",
     "evaluate",
     "evaluate_translation",
     "evaluation_table",

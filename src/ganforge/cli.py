@@ -334,6 +334,56 @@ def prepare_faces(
     click.echo(f"  ganforge train progan-faces128 --set data.path={report.out}")
 
 
+@cli.group()
+def dataset() -> None:
+    """Dataset files (convert: write a stylegan2-ada dataset zip)."""
+
+
+@dataset.command("convert")
+@click.argument("src", type=click.Path())
+@click.argument("out", type=click.Path(dir_okay=False))
+@click.option("--size", help="Output size: S (square) or WIDTHxHEIGHT, e.g. 64 or 512x384.")
+@click.option(
+    "--labels", is_flag=True, help="Write class labels (class sub-folders, or the source's)."
+)
+@click.option(
+    "--transform",
+    type=click.Choice(api.DATASET_TRANSFORMS),
+    help="dataset_tool's crop/resize (default: center-crop with --size, else none).",
+)
+@click.option("--channels", type=click.Choice(["1", "3"]), help="Grayscale or RGB output.")
+@click.option("--limit", type=click.IntRange(1, None), help="Convert at most this many images.")
+def dataset_convert(
+    src: str,
+    out: str,
+    size: str | None,
+    labels: bool,
+    transform: str | None,
+    channels: str | None,
+    limit: int | None,
+) -> None:
+    """Write SRC (image folder, zip, CIFAR-10 batches, MNIST IDX, .npz) to the zip OUT."""
+    report = api.convert_dataset(
+        src, out, size, labels, transform, int(channels) if channels else None, limit
+    )
+    h, w = report.size
+    classes = f"{report.n_classes} classes" if report.n_classes else "no labels"
+    click.echo(
+        f"wrote {report.written} images ({w}x{h}, {report.channels} channel(s), {classes}) "
+        f"from the {report.source} {src} to {report.out}"
+    )
+    if report.dropped:
+        click.echo(f"dropped {report.dropped} image(s) narrower than the center-crop-wide size")
+    for note in report.notes:
+        click.echo(f"note: {note}")
+    side = f" --set data.size=[{h},{w}]" if h != w else f" --set data.size={h}"
+    cond = " --set data.labels=true" if report.n_classes else ""
+    click.echo(
+        f"train on it with e.g. ganforge train dcgan-digits --set data.name=folder "
+        f"--set data.path={report.out}{side} --set data.channels={report.channels}{cond}"
+    )
+
+
 def _print_listing(kind: str, name: str | None = None) -> None:
     if name is None:
         _print_rows(api.listing(kind))

@@ -19,7 +19,7 @@ from ganforge.errors import ConfigDeprecationWarning, ConfigError, warn_config
 from ganforge.limits import Bound
 from ganforge.registry import DATASETS, LOSSES
 
-__all__ = ["ConfigDeprecationWarning", "migrate"]
+__all__ = ["ConfigDeprecationWarning", "data_location", "migrate"]
 
 
 def deprecated(message: str) -> None:
@@ -223,6 +223,18 @@ def _migrate_loss(loss: dict[str, Any]) -> None:
         )
 
 
+def data_location(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """A dataset's parameters with the old ``root`` read as ``path`` (the one key for a dataset's
+    location, files and folders alike), with a warning."""
+    out = dict(params)
+    if "root" not in out or name not in DATASETS:
+        return out
+    accepted = inspect.signature(DATASETS.get(name)).parameters
+    if "path" in accepted and "root" not in accepted:
+        _rename(out, "data", {"root": "path"})
+    return out
+
+
 def _migrate_train(train: dict[str, Any]) -> None:
     """train.amp (float16 with a scaler on CUDA, bfloat16 on the CPU) -> train.precision."""
     if "amp" not in train:
@@ -258,6 +270,9 @@ def migrate(raw: Mapping[str, Any]) -> dict[str, Any]:
         _migrate_loss(loss)
         _to_schedule(out, "loss", loss)
         out["loss"] = loss
+    data = out.get("data")
+    if isinstance(data, Mapping) and "root" in data:
+        out["data"] = data_location(str(data.get("name", "digits")), data)
     train = out.get("train")
     if isinstance(train, Mapping) and "amp" in train:
         train = dict(train)

@@ -10,6 +10,7 @@ from ganforge.data import (  # noqa: F401  (registration)
     digit_shapes,
     digits,
     folder,
+    hdf5,
     mnist,
     paired,
     photo_colour,

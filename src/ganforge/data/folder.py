@@ -31,6 +31,8 @@ from ganforge.data.images import (
     load_image,
     resize_center_crop,
 )
+from ganforge.data.zipped import EXPECTED as ZIP_EXPECTED
+from ganforge.data.zipped import ZipImages, ZipMember, is_zip
 from ganforge.errors import DataError
 from ganforge.registry import DATASETS
 
@@ -68,13 +70,15 @@ def class_labels(root: Path, files: list[Path]) -> tuple[list[int], list[str]]:
 
 
 def _decode(
-    path: Path,
+    path: Path | ZipMember,
     size: tuple[int, int] | None,
     channels: int,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
 ) -> np.ndarray | str:
     try:
-        image = load_image(path, channels, max_pixels)
+        image = load_image(
+            path.open() if isinstance(path, ZipMember) else path, channels, max_pixels
+        )
         return image if size is None else resize_center_crop(image, size)
     except Exception as exc:  # any decoder failure means a corrupt or unsupported file
         return f"{type(exc).__name__}: {exc}"
@@ -127,18 +131,25 @@ def scan_and_load(
 SIZES_LISTED = 8  # a folder of photos may hold hundreds of sizes: name the commonest few
 
 
-def common_size(images: Sequence[np.ndarray], files: Sequence[Path], root: Path) -> tuple[int, int]:
+def _shown(item: Path | ZipMember, root: Path) -> str:
+    """A file's name as a user knows it: relative to the folder, or its name in the zip."""
+    return item.name if isinstance(item, ZipMember) else str(item.relative_to(root))
+
+
+def common_size(
+    images: Sequence[np.ndarray], files: Sequence[Path | ZipMember], root: Path
+) -> tuple[int, int]:
     """The one (height, width) of images kept at their own size; mixed sizes are an error that
     lists them (commonest first, with a file of each)."""
     sizes = [(image.shape[0], image.shape[1]) for image in images]
     counts = Counter(sizes)
     if len(counts) == 1:
         return sizes[0]
-    example: dict[tuple[int, int], Path] = {}
+    example: dict[tuple[int, int], Path | ZipMember] = {}
     for found, path in zip(sizes, files):
         example.setdefault(found, path)
     listed = [
-        f"{h}x{w} ({n} file{'s' if n > 1 else ''}, e.g. {example[(h, w)].relative_to(root)})"
+        f"{h}x{w} ({n} file{'s' if n > 1 else ''}, e.g. {_shown(example[(h, w)], root)})"
         for (h, w), n in counts.most_common(SIZES_LISTED)
     ]
     more = len(counts) - SIZES_LISTED
@@ -146,7 +157,7 @@ def common_size(images: Sequence[np.ndarray], files: Sequence[Path], root: Path)
     raise DataError(
         f"images under {root} have {len(counts)} different sizes (height x width): "
         f"{'; '.join(listed)}{tail}. Give a size to resize them all (bicubic, covering it, then "
-        f"a centre crop), e.g. --size 64 or folder:root={root}:size=64"
+        f"a centre crop), e.g. --size 64 or folder:path={root}:size=64"
     )
 
 
@@ -155,7 +166,7 @@ class LazyFolderDataset(Dataset):
 
     def __init__(
         self,
-        files: list[Path],
+        files: list[Path] | list[ZipMember],
         labels: list[int] | None,
         size: tuple[int, int],
         channels: int,
@@ -190,10 +201,41 @@ class LazyFolderDataset(Dataset):
         return image_batch(self.real_uint8(index), self.labels, index, self.flip)
 
 
+def _zip_items(base: Path, labels: bool) -> tuple[list[ZipMember], list[int], list[str]]:
+    """The images of a stylegan2-ada zip, and with ``labels`` its dataset.json classes."""
+    archive = ZipImages(base)
+    files = [ZipMember(archive, name) for name in archive.names]
+    if not files:
+        raise DataError(
+            f"no images in {base} (extensions: {sorted(IMAGE_EXTENSIONS)}); expected {ZIP_EXPECTED}"
+        )
+    if not labels:
+        return files, [], []
+    found = archive.labels()
+    if found is None:
+        raise DataError(
+            f"labels=true needs class labels in {base}'s dataset.json "
+            '({"labels": [["00000/img00000000.png", 6], ...]}); this zip has none'
+        )
+    return files, found, [str(i) for i in range(max(found) + 1)]
+
+
+def _folder_items(base: Path, labels: bool) -> tuple[list[Path], list[int], list[str], list[Path]]:
+    """The images under a folder, their class labels (with ``labels``), unreadable sub-folders."""
+    files, unreadable = _scan_folder(base)
+    if not files:
+        unread = f"; {len(unreadable)} sub-folder(s) could not be read" if unreadable else ""
+        raise DataError(
+            f"no images found under {base} (extensions: {sorted(IMAGE_EXTENSIONS)}){unread}"
+        )
+    target, names = class_labels(base, files) if labels else ([], [])
+    return files, target, names, unreadable
+
+
 @DATASETS.register("folder", kind="image")
 def folder(
     *,
-    root: str,
+    path: str,
     size: int | tuple[int, int] | None = 64,
     channels: int = 3,
     labels: bool = False,
@@ -204,24 +246,28 @@ def folder(
     progress: bool = True,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
 ) -> Dataset:
-    """A folder of images (recursive; class sub-folders as labels); corrupt files, and images
-    over ``max_pixels`` (8192 x 8192 by default; null: no limit), are skipped and counted.
+    """A folder of images or a stylegan2-ada dataset zip; labels: sub-folders or dataset.json.
+
+    With ``labels``, a folder's first-level sub-folders are the classes; a zip's classes are
+    those of its dataset.json. Corrupt files, and images over ``max_pixels`` (8192 x 8192 by
+    default; null: no limit), are skipped and counted.
 
     ``size``: resize each image to cover it and centre-crop; None keeps each image at its own
     size (what metrics use), which must then be the same for all images.
     """
     if channels not in (1, 3):
         raise DataError(f"data.channels must be 1 or 3, got {channels}")
-    base = Path(root).expanduser()
-    files, unreadable = _scan_folder(base)
-    if not files:
-        unread = f"; {len(unreadable)} sub-folder(s) could not be read" if unreadable else ""
-        raise DataError(
-            f"no images found under {base} (extensions: {sorted(IMAGE_EXTENSIONS)}){unread}"
-        )
-    target, names = ([], [])
-    if labels:
-        target, names = class_labels(base, files)
+    base = Path(path).expanduser()
+    unreadable: list[Path] = []
+    if base.is_file():
+        if not is_zip(base):
+            raise DataError(
+                f"{base} is a file, not a folder of images or a .zip; expected a directory "
+                f"or {ZIP_EXPECTED}"
+            )
+        files, target, names = _zip_items(base, labels)
+    else:
+        files, target, names, unreadable = _folder_items(base, labels)
     keep = split_indices(len(files), split)[:limit]
     files = [files[i] for i in keep]
     target = [target[i] for i in keep] if labels else []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -66,7 +67,7 @@ def to_mode(image: Image.Image, channels: int) -> Image.Image:
 
 
 def load_image(
-    path: str | Path, channels: int = 3, max_pixels: int | None = DEFAULT_MAX_PIXELS
+    path: str | Path | BinaryIO, channels: int = 3, max_pixels: int | None = DEFAULT_MAX_PIXELS
 ) -> np.ndarray:
     """Decode an image file fully (raising on truncation) into uint8 HWC with 1 or 3 channels.
 
@@ -102,13 +103,18 @@ def resize_center_crop(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return out[:, :, None] if out.ndim == 2 else out
 
 
-def resize_stretch(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Resize uint8 HWC to exactly ``size`` (h, w), bicubic, without keeping the aspect ratio."""
+def resize_stretch(
+    array: np.ndarray,
+    size: tuple[int, int],
+    resample: Image.Resampling = Image.Resampling.BICUBIC,
+) -> np.ndarray:
+    """Resize uint8 HWC to exactly ``size`` (h, w) (bicubic unless ``resample`` says otherwise),
+    without keeping the aspect ratio."""
     if array.shape[:2] == tuple(size):
         return array
     squeeze = array.shape[2] == 1
     image = Image.fromarray(array[:, :, 0] if squeeze else array)
-    out = np.asarray(image.resize((size[1], size[0]), Image.Resampling.BICUBIC), dtype=np.uint8)
+    out = np.asarray(image.resize((size[1], size[0]), resample), dtype=np.uint8)
     return out[:, :, None] if out.ndim == 2 else out
 
 

@@ -28,8 +28,11 @@ def read_idx(path: str | Path) -> np.ndarray:
     """Parse an IDX file (optionally gzipped) into an array, validating its header."""
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as handle:
-        data = handle.read()
+    try:
+        with opener(path, "rb") as handle:
+            data = handle.read()
+    except (OSError, EOFError) as exc:
+        raise DataError(f"{path} is not a readable IDX file ({exc})") from None
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _DTYPES:
         raise DataError(f"{path} is not an IDX file (bad magic number)")
     ndim = data[3]
@@ -55,7 +58,7 @@ def _find(root: Path, stem: str, fetch: bool) -> Path:
         return download(MIRROR + f"{stem}.gz", root / f"{stem}.gz", md5=FILES[stem])
     raise DataError(
         f"MNIST file {stem}(.gz) not found in {root}. Put the IDX files there, point "
-        f"data.root at the folder that holds them, or set data.download=true to fetch them "
+        f"data.path at the folder that holds them, or set data.download=true to fetch them "
         f"(needs a network; md5-checked)."
     )
 
@@ -63,7 +66,7 @@ def _find(root: Path, stem: str, fetch: bool) -> Path:
 @DATASETS.register("mnist", kind="image")
 def mnist(
     *,
-    root: str | None = None,
+    path: str | None = None,
     size: int | tuple[int, int] = 28,
     channels: int = 1,
     split: Split = "train",
@@ -71,7 +74,7 @@ def mnist(
     limit: int | None = None,
 ) -> ImageArrayDataset:
     """MNIST handwritten digits (10 classes) from local IDX files; download=true fetches them."""
-    folder = Path(root).expanduser() if root else default_root()
+    folder = Path(path).expanduser() if path else default_root()
     prefixes = {"train": ["train"], "test": ["t10k"], "all": ["train", "t10k"]}[split]
     images, labels = [], []
     for prefix in prefixes:

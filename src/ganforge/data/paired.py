@@ -1,9 +1,9 @@
 """Paired (aligned) image datasets for Pix2Pix: side-by-side A|B images or A/ and B/ folders.
 
-Layouts (as the official repository uses them), under ``root``:
+Layouts (as the official repository uses them), under ``path``:
 - side-by-side: ``<split>/*.jpg``, each image A on the left half and B on the right;
 - folders: ``A/<split>/`` and ``B/<split>/`` holding files with matching names.
-Without split sub-folders, the images directly in ``root`` (or ``A/`` and ``B/``) are split 80/20
+Without split sub-folders, the images directly in ``path`` (or ``A/`` and ``B/``) are split 80/20
 into ``train`` and ``test`` with a fixed seed. Corrupt files and unmatched names are skipped and
 listed in the run log.
 """
@@ -76,7 +76,7 @@ def _match(a_files: list[Path], a_root: Path, b_files: list[Path], b_root: Path)
 @DATASETS.register("paired", kind="paired")
 def paired(
     *,
-    root: str,
+    path: str,
     split: PairedSplit = "train",
     size: int | tuple[int, int] = 256,
     channels_a: int = 3,
@@ -86,11 +86,11 @@ def paired(
     limit: int | None = None,
     progress: bool = True,
 ) -> PairedDataset:
-    """Aligned pairs: A|B images in root/<split>, or matching root/A/<split> and root/B/<split>."""
-    base = Path(root).expanduser()
+    """Aligned pairs: A|B images in path/<split>, or matching path/A/<split> and path/B/<split>."""
+    base = Path(path).expanduser()
     if not base.is_dir():
         raise DataError(
-            f"paired dataset folder {base} does not exist; set data.root to the folder holding "
+            f"paired dataset folder {base} does not exist; set data.path to the folder holding "
             "train/ (and test/) or A/ and B/ (see docs/translation.md for the official datasets)"
         )
     if channels_a not in (1, 3) or channels_b not in (1, 3):

@@ -1,4 +1,4 @@
-"""Unpaired image collections for CycleGAN: root/trainA, trainB, testA, testB (official layout).
+"""Unpaired image collections for CycleGAN: path/trainA, trainB, testA, testB (official layout).
 
 A batch pairs the i-th A image (cycling) with a random B image, so the domains may differ in
 size; an epoch is max(|A|, |B|) images. Corrupt files are skipped and listed in the run log.
@@ -53,7 +53,7 @@ def _load_domain(
 @DATASETS.register("unpaired", kind="unpaired")
 def unpaired(
     *,
-    root: str,
+    path: str,
     split: Literal["train", "test"] = "train",
     size: int | tuple[int, int] = 256,
     channels_a: int = 3,
@@ -63,14 +63,14 @@ def unpaired(
     limit: int | None = None,
     progress: bool = True,
 ) -> UnpairedDataset:
-    """Two unpaired image folders: root/trainA and root/trainB (testA/testB held out)."""
-    base = Path(root).expanduser()
+    """Two unpaired image folders: path/trainA and path/trainB (testA/testB held out)."""
+    base = Path(path).expanduser()
     folders = [base / f"{split}A", base / f"{split}B"]
     missing = [str(f) for f in folders if not f.is_dir()]
     if missing:
         raise DataError(
             f"unpaired dataset: missing {', '.join(missing)}; expected the official layout "
-            "root/trainA, root/trainB (and testA, testB for held-out evaluation); set data.root "
+            "path/trainA, path/trainB (and testA, testB for held-out evaluation); set data.path "
             "to the folder holding them"
         )
     hw = as_size(size)

@@ -179,7 +179,7 @@ def check_dimensions(a: FeatureSet, b: FeatureSet, scored: Source, reference: So
             f"the features of the two sources differ in length ({dims[0]} vs {dims[1]}; images "
             f"{_shape(scored)} and {_shape(reference)}, channels x height x width): use an "
             "extractor that resizes its input (inception-v3-fid, a domain classifier), or give "
-            "both one shape (--size, folder:root=DIR:channels=1), or a statistics file written "
+            "both one shape (--size, folder:path=DIR:channels=1), or a statistics file written "
             "with the same extractor"
         )
 

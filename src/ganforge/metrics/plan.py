@@ -45,7 +45,7 @@ def default_extractor(
     """The preferred extractor for a dataset and notes on any fallback taken.
 
     ``data_params`` are the dataset's parameters: a domain classifier that reads the same files
-    (MNIST's ``root``) gets them.
+    (MNIST's ``path``, the classifier's ``root``) gets them.
     """
     check_not_translation(info)
     if info.kind == "points":
@@ -56,7 +56,8 @@ def default_extractor(
         if domain not in EXTRACTORS:
             return _fallback(f"the {domain} extractor is not available", comparable)
         accepted = parameters(EXTRACTORS.get(domain))
-        shared = {k: v for k, v in (data_params or {}).items() if k == "root" and k in accepted}
+        location = (data_params or {}).get("path")
+        shared = {"root": location} if location is not None and "root" in accepted else {}
         try:
             return build_extractor(domain, **shared), []
         except GanforgeError as exc:

@@ -16,7 +16,9 @@ from ganforge.config import Choice
 from ganforge.data import build_dataset
 from ganforge.data.base import DataInfo, Dataset
 from ganforge.data.download import cache_dir
+from ganforge.data.zipped import is_zip
 from ganforge.errors import GanforgeError
+from ganforge.legacy import data_location
 from ganforge.metrics.base import check_not_translation, parse_spec
 from ganforge.metrics.features.base import Extractor
 from ganforge.metrics.featureset import FeatureSet, content_hash, extract
@@ -66,12 +68,13 @@ def dataset_choice(
     path = Path(spec).expanduser()
     if spec.endswith(".npz") and not path.is_file() and ":" not in spec:
         raise GanforgeError(f"file {spec} does not exist")
-    if path.is_dir():
-        name, params = "folder", {"root": str(path)}
+    if path.is_dir() or (spec.lower().endswith(".zip") and is_zip(path)):
+        name, params = "folder", {"path": str(path)}
     elif spec.endswith(".npz") and holds_images(path):
         name, params = "npz", {"path": str(path)}
     else:
         name, params = parse_spec(spec)
+        params = data_location(name, params)
     builder = DATASETS.get(name)
     accepted = config_mod.parameters(builder)
     if size is not None and "size" in accepted:

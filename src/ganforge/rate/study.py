@@ -226,7 +226,7 @@ def create_study(
         if source.kind == "run":
             images = _run_images(source.path, n_images, seed, target_size, channels)
         else:
-            params = {"root": str(source.path)}
+            params = {"path": str(source.path)}
             images = _dataset_images("folder", params, target_size, channels, n_images, seed)
         contestants.append((_unique(source.name, taken), "generated", str(source.path), images))
     if real is not None:
@@ -252,7 +252,7 @@ def create_study(
 def real_dataset(real: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """(dataset name, params) for ``--real``: a registered name or a folder of images."""
     if Path(real).is_dir():
-        return "folder", {"root": real, **params}
+        return "folder", {"path": real, **params}
     if real not in DATASETS:
         DATASETS.entry(real)  # raises with the list of valid names
     return real, params

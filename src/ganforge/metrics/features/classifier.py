@@ -96,14 +96,14 @@ def mnist_data(root: str | None, size: int, train_limit: int | None = None) -> L
     load = DATASETS.get("mnist")
     try:
         train, test = (
-            load(root=root, split="train", size=size),
-            load(root=root, split="test", size=size),
+            load(path=root, split="train", size=size),
+            load(path=root, split="test", size=size),
         )
         train_x, train_y = train.images.numpy(), train.labels.numpy()
         test_x, test_y = test.images.numpy(), test.labels.numpy()
         how = "official train/test"
     except DataError:
-        pool = load(root=root, split="test", size=size)  # raises a DataError saying what to do
+        pool = load(path=root, split="test", size=size)  # raises a DataError saying what to do
         images, labels = pool.images.numpy(), pool.labels.numpy()
         fit_idx, held_idx = split_indices(len(images), "train"), split_indices(len(images), "test")
         train_x, train_y = images[fit_idx], labels[fit_idx]
