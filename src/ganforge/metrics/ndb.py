@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ganforge.errors import GanforgeError
+from ganforge.metrics.kernels import centred
 from ganforge.metrics.neighbours import nearest
 
 
@@ -49,6 +50,7 @@ def ndb(
             f"NDB with {bins} bins needs at least {2 * bins} real samples (got {len(real)}); "
             "lower bins (e.g. ndb:bins=20)"
         )
+    real, fake = centred(real, fake)  # k-means and the nearest centroid compare distances
     km = KMeans(n_clusters=bins, n_init=3, random_state=seed).fit(real)
     real_share = np.bincount(km.labels_, minlength=bins) / len(real)
     _, assigned = nearest(fake, km.cluster_centers_, 1)
