@@ -189,7 +189,12 @@ def ndb(
     result = ndb_fn(x, y, bins, alpha, ctx.seed)
     return MetricResult(
         {"ndb": result.fraction},
-        {"ndb_count": result.different, "bins": result.bins, "ndb_js": result.js},
+        {
+            "ndb_count": result.different,
+            "bins": result.bins,
+            "ndb_js": result.js,  # nats, as the paper
+            "ndb_js_bits": result.js_bits,
+        },
     )
 
 
