@@ -118,8 +118,8 @@ def ms_ssim(
         side = (side + 1) // 2
     if side < window:
         raise ValueError(
-            f"MS-SSIM with {levels} scales and a {window}-pixel window needs images whose side "
-            f"is still {window} after {levels - 1} halvings (got {min(x.shape[2:])} pixels)"
+            f"MS-SSIM with {levels} scales and a window of {window} pixels needs images whose "
+            f"side is still {window} after {levels - 1} halvings (got {min(x.shape[2:])} pixels)"
         )
     x, y = x.double(), y.double()
     terms = []
