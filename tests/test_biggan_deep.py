@@ -89,6 +89,6 @@ def test_biggan_deep_parameter_counts_at_128_with_1000_classes_and_width_128(
     g = count_parameters(models.g, trainable_only=False)
     d = count_parameters(models.d, trainable_only=False)
     assert (g, d) == (50_244_484, 34_590_210)
-    # the paper's 50.4M / 34.6M: the reference's last conv has 128 outputs (it keeps 3), that is
-    # (128 - 3) x (3 x 3 x 128 + 1) more weights than ours
+    # BigGAN-PyTorch's counts; the paper's 50.4M / 34.6M are the TF-Hub module's, whose last
+    # conv has 128 outputs (it keeps 3): (128 - 3) x (3 x 3 x 128 + 1) more weights than ours
     assert round((g + 125 * (9 * 128 + 1)) / 1e5) == 504 and round(d / 1e5) == 346

@@ -215,3 +215,15 @@ def test_family_specific_errors(tmp_path: Path, capsys) -> None:
     assert code == 2 and "needs a loss whose discriminator outputs a score" in err
     code, _, err = run_cli(capsys, "train", "cgan-digits", "--set", "data.name=ring")
     assert code == 2 and "error:" in err
+
+
+def test_cgan_projection_scores_a_conv_of_the_whole_feature_map_plus_the_class_term() -> None:
+    r = recipe("cgan-digits", "model.d_condition=projection")
+    d = r.d.eval()
+    x, y = torch.randn(5, 1, 8, 8), torch.tensor([0, 3, 3, 7, 9])
+    with torch.no_grad():
+        h = d.encoder(x)  # (N, C, base, base)
+        assert d.head.kernel_size == tuple(h.shape[2:])  # one window: the whole final map
+        unconditional = (d.head.weight * h).sum((1, 2, 3)) + d.head.bias  # not linear(sum h)
+        projection = (d.embed(y) * h.sum((2, 3))).sum(1)
+        assert torch.allclose(d(x, y), unconditional + projection, atol=1e-5)

@@ -59,6 +59,17 @@ def test_ndb_flags_a_missing_mode() -> None:
         ndb(real[:10], real[:10], bins=8)
 
 
+def test_ndb_reports_the_jensen_shannon_divergence_in_nats_and_bits() -> None:
+    rng = np.random.default_rng(3)
+    left, right = rng.normal(0, 0.1, (50, 2)), rng.normal(0, 0.1, (50, 2)) + np.array([10.0, 0.0])
+    result = ndb(np.concatenate([left, right]), rng.normal(0, 0.1, (100, 2)), bins=2)
+    # P = (1/2, 1/2), Q = (1, 0), M = (3/4, 1/4): JS = (KL(P||M) + KL(Q||M)) / 2
+    # = (ln(4/3) / 2 + ln(4/3)) / 2 = 0.75 ln(4/3) nats (Richardson and Weiss's unit)
+    assert sorted(result.fake_share) == [0.0, 1.0]
+    assert result.js == pytest.approx(0.75 * np.log(4 / 3), rel=1e-12)
+    assert result.js_bits == pytest.approx(0.75 * np.log2(4 / 3), rel=1e-12)
+
+
 def test_birthday_test_finds_injected_duplicates() -> None:
     rng = np.random.default_rng(3)
     real = rng.standard_normal((1000, 5))

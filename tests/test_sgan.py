@@ -19,6 +19,24 @@ def test_feature_matching_is_the_squared_distance_of_the_batch_means() -> None:
     fake = torch.tensor([[0.0, 0.0], [2.0, 2.0], [1.0, 1.0]])  # mean (1, 1)
     assert float(feature_matching(real, fake)) == pytest.approx(1.0**2 + 2.0**2)
     assert float(feature_matching(real, real.flip(0))) == 0.0  # the means alone count
+    # improved-gan's CIFAR-10/SVHN scripts: the mean over features of |difference|, (1 + 2) / 2
+    assert float(feature_matching(real, fake, "l1")) == pytest.approx(1.5)
+    assert float(feature_matching(real, real.flip(0), "l1")) == 0.0
+
+
+def test_sgan_feature_matching_distance_is_a_schedule_option() -> None:
+    r = recipe(
+        "sgan-digits",
+        "schedule.labelled=20",
+        "schedule.g_objective=feature-matching",
+        "schedule.fm_distance=l1",
+    )
+    real, fake = torch.randn(8, 1, 8, 8), torch.randn(6, 1, 8, 8)
+    loss, _ = r.g_objective(fake, real, None)
+    f_real, f_fake = r.d.encoder(real).flatten(1), r.d.encoder(fake).flatten(1)
+    expected = (f_real.mean(0) - f_fake.mean(0)).abs().mean()
+    assert float(loss.detach()) == pytest.approx(float(expected.detach()), rel=1e-5)
+    assert recipe("sgan-digits", "schedule.labelled=20").schedule["fm_distance"] == "l2"
 
 
 def test_sgan_generator_matches_d_last_hidden_features_of_real_images() -> None:

@@ -67,6 +67,17 @@ def test_am_score_by_hand() -> None:
     assert kl > 10  # classes 2 and 3 never generated: KL(real || fake) is huge
 
 
+def test_am_score_is_exact_for_class_probabilities_below_the_smallest_float() -> None:
+    real = np.array([[0.0, -1000.0], [-1000.0, 0.0]])  # real marginal (1/2, 1/2)
+    fake = np.tile([0.0, -1440.0], (4, 1))  # p(class 1) = e^-1440 / (1 + e^-1440) < 1e-308
+    value, kl, entropy = am_score(fake, real)
+    # KL = 1/2 ln((1/2) / 1) + 1/2 (ln(1/2) + 1440) = 720 - ln 2; the entropy is e^-1440-small
+    assert kl == pytest.approx(720 - np.log(2), rel=1e-12) and entropy == pytest.approx(0.0)
+    assert value == pytest.approx(720 - np.log(2), rel=1e-12)
+    # the Mode Score's KL(p(y) || p*(y)) in log space too: p* = (1/2, 1/2), p(y) = (1, e^-1440)
+    assert mode_score(fake, real) == pytest.approx(np.exp(-np.log(2)), rel=1e-9)
+
+
 def clusters(n_per: int, classes: list[int], seed: int, dim: int = 3):  # type: ignore[no-untyped-def]
     """Well separated Gaussian clusters (centre 10 * e_c), labels, balanced."""
     rng = np.random.default_rng(seed)

@@ -13,6 +13,7 @@ from typing import Literal
 import numpy as np
 
 from ganforge.errors import GanforgeError
+from ganforge.metrics.kernels import centred
 
 
 @dataclass
@@ -54,10 +55,10 @@ def classifier_two_sample_test(
         raise GanforgeError(f"the two-sample test needs at least {folds} samples per side")
     rng = np.random.default_rng(seed)
     x = np.concatenate(
-        [
+        centred(  # the 1-NN classifier compares distances
             real[rng.choice(len(real), n, replace=False)],
             fake[rng.choice(len(fake), n, replace=False)],
-        ]
+        )
     )
     y = np.repeat([0, 1], n)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)

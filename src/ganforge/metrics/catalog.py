@@ -42,10 +42,12 @@ def _real(real: FeatureSet | None, name: str) -> FeatureSet:
 
 
 def _balanced(real: FeatureSet | None, fake: FeatureSet, name: str, balance: bool, seed: int):  # type: ignore[no-untyped-def]
-    """Real and fake features, the real side subsampled to the fake count when ``balance``."""
+    """Real and fake features; with ``balance`` the larger side is subsampled (without
+    replacement) to the smaller side's count, so both hold equally many samples."""
     side = _real(real, name)
     if balance:
-        side = side.subsample(fake.count, seed)
+        n = min(side.count, fake.count)
+        side, fake = side.subsample(n, seed), fake.subsample(n, seed)
     return side.get("features", name), fake.get("features", name)
 
 
@@ -189,7 +191,12 @@ def ndb(
     result = ndb_fn(x, y, bins, alpha, ctx.seed)
     return MetricResult(
         {"ndb": result.fraction},
-        {"ndb_count": result.different, "bins": result.bins, "ndb_js": result.js},
+        {
+            "ndb_count": result.different,
+            "bins": result.bins,
+            "ndb_js": result.js,  # nats, as the paper
+            "ndb_js_bits": result.js_bits,
+        },
     )
 
 

@@ -1,6 +1,6 @@
 """Registered measures of sample sets beyond the first catalog: the independent Wasserstein
-critic, image retrieval, PRD curves, the Geometry Score, reconstruction error, sharpness and
-low-level image statistics."""
+critic, image retrieval, PRD curves, the Geometry Score, reconstruction error, sharpness,
+low-level image statistics and MS-SSIM diversity."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from ganforge.metrics import paired
 from ganforge.metrics.base import Context, MetricResult
 from ganforge.metrics.catalog import _balanced, _figure, _has_images, _real
 from ganforge.metrics.critic import wasserstein_critic
+from ganforge.metrics.diversity import ms_ssim_diversity
 from ganforge.metrics.featureset import FeatureSet
 from ganforge.metrics.geometry import geometry_score
 from ganforge.metrics.lowlevel import edge_statistics, spectra, wavelet_statistics
@@ -212,3 +213,25 @@ def edges(real: FeatureSet | None, fake: FeatureSet, ctx: Context) -> MetricResu
         {"edge_dist": result.distance},
         {"kurtosis_real": result.kurtosis_real[0], "kurtosis_fake": result.kurtosis_fake[0]},
     )
+
+
+@METRICS.register("ms-ssim", needs=(IMAGES,), real="none", better={"ms_ssim": "lower"})
+def ms_ssim_metric(
+    real: FeatureSet | None,
+    fake: FeatureSet,
+    ctx: Context,
+    *,
+    pairs: int = 1000,
+    class_pairs: int = 100,
+    window: int = 11,
+    scales: int = 5,
+) -> MetricResult:
+    """MS-SSIM diversity (Odena et al. 2017): mean MS-SSIM of random generated pairs; lower is
+    more diverse."""
+    result = ms_ssim_diversity(
+        _images(fake, "ms-ssim"), pairs, fake.labels, class_pairs, window, scales, ctx.seed
+    )
+    extra: dict[str, object] = {"ms_ssim_std": result.std, "pairs": result.pairs}
+    if result.per_class:
+        extra["per_class"] = result.per_class
+    return MetricResult({"ms_ssim": result.mean}, extra)

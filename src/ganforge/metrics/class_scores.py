@@ -1,31 +1,44 @@
 """Scores of a classifier's class probabilities beyond the Inception Score: m-IS, Mode Score, AM.
 
-All take logits (rows of unnormalised log-probabilities); ``probabilities`` turns them into
-p(y|x) with a numerically safe softmax. Natural logarithms throughout.
+All take logits (rows of unnormalised log-probabilities); ``log_probabilities`` turns them into
+log p(y|x) with a numerically safe log-softmax. Natural logarithms throughout. The Mode and AM
+Scores form their class marginals in log space (log-mean-exp), so a class probability below
+the smallest float (1e-308) still enters the KL terms with its exact logarithm.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import log_softmax
+from scipy.special import entr, log_softmax, logsumexp
 
 from ganforge.errors import GanforgeError
 
 LOG_TINY = float(np.log(np.finfo(np.float64).tiny))  # floor: p = 0 rows stay finite (0 log 0 = 0)
 
 
-def log_probabilities(logits: np.ndarray) -> np.ndarray:
-    """log p(y|x) of each row (float64)."""
+def exact_log_probabilities(logits: np.ndarray) -> np.ndarray:
+    """log p(y|x) of each row (float64), without a floor (-inf only for a -inf logit)."""
     logits = np.asarray(logits, dtype=np.float64)
     if logits.ndim != 2 or len(logits) == 0:
         raise GanforgeError(f"expected (n, classes) logits, got shape {logits.shape}")
-    return np.maximum(log_softmax(logits, axis=1), LOG_TINY)
+    return log_softmax(logits, axis=1)
 
 
-def _kl(p: np.ndarray, q: np.ndarray) -> float:
-    """KL(p || q) of two distributions (0 log 0 = 0; q is strictly positive here)."""
+def log_probabilities(logits: np.ndarray) -> np.ndarray:
+    """log p(y|x) of each row (float64), floored at log(1e-308) so pairwise products stay finite."""
+    return np.maximum(exact_log_probabilities(logits), LOG_TINY)
+
+
+def log_marginal(log_p: np.ndarray) -> np.ndarray:
+    """log of the mean class distribution, log (1/n) sum_i p_i, from the rows' log p."""
+    return logsumexp(log_p, axis=0) - np.log(len(log_p))
+
+
+def _kl(log_p: np.ndarray, log_q: np.ndarray) -> float:
+    """KL(p || q) of two distributions given as logarithms (0 log 0 = 0)."""
+    p = np.exp(log_p)
     mask = p > 0
-    return float(np.sum(p[mask] * (np.log(p[mask]) - np.log(q[mask]))))
+    return float(np.sum(p[mask] * (log_p[mask] - log_q[mask])))
 
 
 def mean_pairwise_kl(log_p: np.ndarray) -> float:
@@ -61,13 +74,13 @@ def modified_inception_score(
 def _both_sides(
     fake_logits: np.ndarray, real_logits: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(log p(y|x), p(y|x)) of the fake rows and the fake and real mean class distributions."""
-    log_p = log_probabilities(fake_logits)
-    p = np.exp(log_p)
-    real_marginal = np.exp(log_probabilities(real_logits)).mean(axis=0)
-    if p.shape[1] != len(real_marginal):
+    """(log p(y|x), p(y|x)) of the fake rows and the logs of the fake and real mean class
+    distributions."""
+    log_p = exact_log_probabilities(fake_logits)
+    log_real_marginal = log_marginal(exact_log_probabilities(real_logits))
+    if log_p.shape[1] != len(log_real_marginal):
         raise GanforgeError("real and fake logits have different numbers of classes")
-    return log_p, p, p.mean(axis=0), real_marginal
+    return log_p, np.exp(log_p), log_marginal(log_p), log_real_marginal
 
 
 def mode_score(fake_logits: np.ndarray, real_logits: np.ndarray) -> float:
@@ -77,9 +90,9 @@ def mode_score(fake_logits: np.ndarray, real_logits: np.ndarray) -> float:
     This is the form of Xu et al. (2018): the printed form with p*(y) inside the first KL equals
     the log Inception Score algebraically (see docs/metrics.md).
     """
-    log_p, p, marginal, real_marginal = _both_sides(fake_logits, real_logits)
-    conditional = float((p * (log_p - np.log(marginal))).sum(axis=1).mean())
-    return float(np.exp(conditional - _kl(marginal, real_marginal)))
+    log_p, p, log_fake, log_real = _both_sides(fake_logits, real_logits)
+    terms = np.where(p > 0, p * (log_p - log_fake), 0.0)
+    return float(np.exp(terms.sum(axis=1).mean() - _kl(log_fake, log_real)))
 
 
 def am_score(fake_logits: np.ndarray, real_logits: np.ndarray) -> tuple[float, float, float]:
@@ -88,7 +101,7 @@ def am_score(fake_logits: np.ndarray, real_logits: np.ndarray) -> tuple[float, f
     C_train and C_G are the mean class distributions of the real and generated samples.
     Returns (score, the KL term, the mean entropy term).
     """
-    log_p, p, fake_marginal, real_marginal = _both_sides(fake_logits, real_logits)
-    kl = _kl(real_marginal, fake_marginal)
-    entropy = float(-(p * log_p).sum(axis=1).mean())
+    _, p, log_fake, log_real = _both_sides(fake_logits, real_logits)
+    kl = _kl(log_real, log_fake)
+    entropy = float(entr(p).sum(axis=1).mean())  # -p log p, 0 at p = 0
     return kl + entropy, kl, entropy

@@ -33,8 +33,21 @@ def polynomial_kernel(degree: int = 3, gamma: float | None = None, coef0: float 
     return kernel
 
 
+def centred(*sets: np.ndarray) -> list[np.ndarray]:
+    """The sets minus the mean of all their rows together (floating point, float64 for integers).
+
+    Pairwise distances do not change under a common translation, but |x|^2 + |y|^2 - 2 x.y
+    cancels catastrophically far from the origin; every distance computation centres first.
+    """
+    arrays = [np.asarray(s) for s in sets]
+    dtype = np.result_type(*arrays, np.float32)
+    total = sum(a.sum(axis=0, dtype=np.float64) for a in arrays)
+    mean = total / sum(len(a) for a in arrays)
+    return [(a - mean).astype(dtype, copy=False) for a in arrays]
+
+
 def squared_distances(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """|x_i - y_j|^2 for all pairs, clipped at 0 against rounding."""
+    """|x_i - y_j|^2 for all pairs, clipped at 0 against rounding (centre x and y first)."""
     d2 = (x * x).sum(1)[:, None] + (y * y).sum(1)[None, :] - 2.0 * (x @ y.T)
     return np.maximum(d2, 0.0)
 
@@ -76,6 +89,7 @@ def median_distance(x: np.ndarray, y: np.ndarray, max_points: int = 1000, seed: 
     pooled = np.concatenate([x, y])
     if len(pooled) > max_points:
         pooled = pooled[np.random.default_rng(seed).choice(len(pooled), max_points, replace=False)]
+    (pooled,) = centred(pooled)
     d2 = squared_distances(pooled, pooled)[np.triu_indices(len(pooled), k=1)]
     return float(np.sqrt(np.median(d2)))
 
@@ -87,4 +101,5 @@ def mmd_rbf(
     bandwidth = median_distance(x, y, seed=seed) if sigma is None else float(sigma)
     if bandwidth <= 0:
         raise GanforgeError("the RBF bandwidth is 0 (all samples identical); pass sigma")
+    x, y = centred(x, y)
     return mmd2_unbiased(x, y, rbf_kernel(bandwidth)), bandwidth

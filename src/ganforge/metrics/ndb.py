@@ -12,12 +12,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from ganforge.errors import GanforgeError
+from ganforge.metrics.kernels import centred
 from ganforge.metrics.neighbours import nearest
 
 
 @dataclass
 class NDB:
-    """Different bins (count and fraction of ``bins``), JS divergence, per-bin proportions."""
+    """Different bins (count and fraction of ``bins``), JS divergence, per-bin proportions.
+
+    ``js`` is in nats (natural logarithm, as Richardson and Weiss report it), ``js_bits`` the
+    same divergence in bits (``js / ln 2``).
+    """
 
     different: int
     fraction: float
@@ -25,6 +30,7 @@ class NDB:
     bins: int
     real_share: list[float]
     fake_share: list[float]
+    js_bits: float
 
 
 def two_proportion_z(p1: np.ndarray, n1: int, p2: np.ndarray, n2: int) -> np.ndarray:
@@ -49,6 +55,7 @@ def ndb(
             f"NDB with {bins} bins needs at least {2 * bins} real samples (got {len(real)}); "
             "lower bins (e.g. ndb:bins=20)"
         )
+    real, fake = centred(real, fake)  # k-means and the nearest centroid compare distances
     km = KMeans(n_clusters=bins, n_init=3, random_state=seed).fit(real)
     real_share = np.bincount(km.labels_, minlength=bins) / len(real)
     _, assigned = nearest(fake, km.cluster_centers_, 1)
@@ -56,5 +63,13 @@ def ndb(
     z = two_proportion_z(real_share, len(real), fake_share, len(fake))
     p_values = 2.0 * norm.sf(np.abs(z))
     different = int((p_values < alpha).sum())
-    js = float(jensenshannon(real_share, fake_share, base=2) ** 2)
-    return NDB(different, different / bins, js, bins, real_share.tolist(), fake_share.tolist())
+    js = float(jensenshannon(real_share, fake_share) ** 2)  # natural log: nats
+    return NDB(
+        different,
+        different / bins,
+        js,
+        bins,
+        real_share.tolist(),
+        fake_share.tolist(),
+        js / float(np.log(2.0)),
+    )

@@ -14,7 +14,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from ganforge.errors import GanforgeError
-from ganforge.metrics.kernels import block_rows, squared_distances
+from ganforge.metrics.kernels import block_rows, centred, squared_distances
 
 
 def parzen_log_likelihood(
@@ -24,6 +24,7 @@ def parzen_log_likelihood(
     sigmas = np.asarray(sigmas, dtype=np.float64).reshape(-1)
     d = centres.shape[1]
     norm = np.log(len(centres)) + 0.5 * d * np.log(2.0 * np.pi * sigmas**2)
+    centres, points = centred(centres, points)
     out = np.empty((len(sigmas), len(points)))
     rows = block_rows(len(centres))
     for start in range(0, len(points), rows):

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ganforge.errors import GanforgeError
+from ganforge.metrics.kernels import centred
 
 EPSILON = 1e-10  # keeps the angles off 0 and pi/2, as the authors' code does
 
@@ -64,7 +65,7 @@ def prd(
 
     if min(len(real), len(fake)) < clusters:
         raise GanforgeError(f"PRD with {clusters} clusters needs at least that many samples a side")
-    data = np.concatenate([real, fake]).astype(np.float64)
+    data = np.concatenate(centred(real, fake)).astype(np.float64)  # k-means: distances
     precision, recall = np.zeros(angles), np.zeros(angles)
     for run in range(runs):
         kmeans = MiniBatchKMeans(n_clusters=clusters, n_init=10, random_state=seed + run)

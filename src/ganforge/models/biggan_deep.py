@@ -6,8 +6,9 @@ whole input, a stem convolution in D, and no z chunking: every conditional batch
 whole z concatenated with the shared class embedding. The channel tables, conditioning,
 attention, projection head, truncation and initialisation are BigGAN's (``models/biggan.py``).
 
-One departure: the reference's last generator convolution has 128 output channels of which the
-first three are kept; here it has the image's channels (the same function, fewer weights).
+The last generator convolution has the image's channels, as in BigGAN-PyTorch (whose parameter
+counts equal ours); the TF-Hub BigGAN-deep module behind the paper's 50.4M has 128 output
+channels there and keeps the first three (the same function, more weights).
 """
 
 from __future__ import annotations

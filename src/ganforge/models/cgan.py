@@ -2,8 +2,9 @@
 
 The generator concatenates a learned class embedding to z and feeds the DCGAN body. The
 discriminator either concatenates the class embedding, tiled over the image, to its input
-channels (the paper's form) or scores ``linear(h) + <embed(y), h>`` on its pooled features (the
-projection discriminator of Miyato & Koyama 2018, ``nn/projection.py``).
+channels (the paper's form) or scores ``conv(h) + <embed(y), sum_pool(h)>``: DCGAN's score
+convolution over the whole final feature map plus the class term of the projection
+discriminator (Miyato & Koyama 2018, ``nn/projection.py``) on the pooled features.
 """
 
 from __future__ import annotations

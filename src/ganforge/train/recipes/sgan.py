@@ -10,9 +10,10 @@ the dataset's held-out test split every ``ACCURACY_EVERY`` steps and logged as `
 ``baseline_acc`` (the last value between measurements; drawn in the report).
 
 The generator minimises the loss's generator objective, or with ``g_objective:
-feature-matching`` Salimans et al.'s feature matching: the squared distance between the batch
-means of D's last hidden features (the trunk's output, which the K logits read) on real images
-and on fakes.
+feature-matching`` Salimans et al.'s feature matching: a distance between the batch means of D's
+last hidden features (the trunk's output, which the K logits read) on real images and on fakes,
+``fm_distance: l2`` the paper's squared L2 norm, ``l1`` the mean absolute difference of the
+authors' CIFAR-10 and SVHN scripts (openai/improved-gan).
 """
 
 from __future__ import annotations
@@ -37,12 +38,19 @@ from ganforge.train.step_logs import Logs
 
 ACCURACY_EVERY = 100  # steps between held-out accuracy measurements
 GObjective = Literal["loss", "feature-matching"]
+FMDistance = Literal["l2", "l1"]
 
 
-def feature_matching(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    """Salimans et al.'s feature matching, ``||mean(real) - mean(fake)||_2^2``: the squared
-    distance between the batch means of two (N, F) feature batches, in float32."""
-    return (real.float().mean(0) - fake.float().mean(0)).square().sum()
+def feature_matching(
+    real: torch.Tensor, fake: torch.Tensor, distance: FMDistance = "l2"
+) -> torch.Tensor:
+    """Salimans et al.'s feature matching between the batch means of two (N, F) feature batches,
+    in float32: ``l2`` is ``||mean(real) - mean(fake)||_2^2`` (the paper), ``l1`` the mean over
+    the F features of ``|mean(real) - mean(fake)|`` (improved-gan's CIFAR-10 and SVHN code)."""
+    diff = real.float().mean(0) - fake.float().mean(0)
+    if distance == "l1":
+        return diff.abs().mean()
+    return diff.square().sum()
 
 
 def labelled_subset(labels: torch.Tensor, count: int, n_classes: int, seed: int) -> torch.Tensor:
@@ -80,12 +88,23 @@ class SGANRecipe(AuxiliaryRecipe):
 
     @staticmethod
     def make_schedule(
-        *, labelled: int = 100, class_weight: float = 1.0, g_objective: GObjective = "loss"
+        *,
+        labelled: int = 100,
+        class_weight: float = 1.0,
+        g_objective: GObjective = "loss",
+        fm_distance: FMDistance = "l2",
     ) -> dict[str, Any]:
         """``labelled``: labelled training images (class-balanced); ``class_weight``: weight of
         their cross-entropy in D's objective; ``g_objective``: the generator minimises the
-        loss's objective (``loss``) or matches D's mean features (``feature-matching``)."""
-        return {"labelled": labelled, "class_weight": class_weight, "g_objective": g_objective}
+        loss's objective (``loss``) or matches D's mean features (``feature-matching``), by
+        ``fm_distance``: ``l2`` (squared L2 norm, the paper) or ``l1`` (mean absolute
+        difference, the authors' CIFAR-10/SVHN code)."""
+        return {
+            "labelled": labelled,
+            "class_weight": class_weight,
+            "g_objective": g_objective,
+            "fm_distance": fm_distance,
+        }
 
     def __init__(self, cfg: Config, info: DataInfo, device: torch.device) -> None:
         super().__init__(cfg, info, device)
@@ -140,7 +159,7 @@ class SGANRecipe(AuxiliaryRecipe):
         d: TrunkDiscriminator = self.d  # type: ignore[assignment]
         with torch.no_grad():
             target = d.trunk(real).flatten(1)
-        loss = feature_matching(target, d.trunk(fake).flatten(1))
+        loss = feature_matching(target, d.trunk(fake).flatten(1), self.schedule["fm_distance"])
         return loss, {"g_loss": loss.detach()}
 
     def step(self, batches: list[dict[str, torch.Tensor]]) -> Logs:
