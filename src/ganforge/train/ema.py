@@ -52,6 +52,11 @@ class EMA:
             return self.decay
         return min(self.decay, (1.0 + updates) / (10.0 + updates))
 
+    def decay_for(self, step: int, start: int) -> float:
+        """The decay of the update after global step ``step`` with the EMA starting at step
+        ``start``: 0 (a copy) before it, as the reference, then ``decay_at``."""
+        return 0.0 if step < start else self.decay_at(step - start)
+
     @torch.no_grad()
     def update(self, decay: float | None = None) -> None:
         """Blend live weights and buffers into the shadow copies (``decay=0`` copies them),

@@ -483,9 +483,7 @@ class Engine:
                 current_phase = -1
                 continue
             if self.ema:
-                # as the reference: a copy before step ema_start, the decay from it on
-                tracked = self.step - t.ema_start
-                self.ema.update(0.0 if tracked < 0 else self.ema.decay_at(tracked))
+                self.ema.update(self.ema.decay_for(self.step, t.ema_start))
             sums.add(logs)
             interval_images += self.stream.batch_size * len(batches)  # the global batch
             bar.update(1)
