@@ -323,7 +323,7 @@ class TrainConfig:
     max_rollbacks: int = 3
     tensorboard: bool = False
     threads: int | None = None  # torch CPU threads; null keeps torch's default
-    sync_batchnorm: bool = False  # over 1 process: batch statistics over all ranks (CUDA)
+    sync_batchnorm: bool = False  # > 1 CUDA process: batch statistics over all ranks
     workers: int = 0  # DataLoader processes decoding batches ahead; 0: in the training loop
     progress: bool = True
 
