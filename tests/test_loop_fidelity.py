@@ -17,7 +17,7 @@ from torch import nn
 from ganforge import config
 from ganforge.data import build_dataset
 from ganforge.data.base import DataInfo
-from ganforge.losses.penalties import R1, CriticBatch, r1_penalty
+from ganforge.losses.penalties import R1, R2, CriticBatch, r1_penalty, r2_penalty
 from ganforge.registry import MODELS, RECIPES
 from ganforge.train import distributed
 from ganforge.train.ema import EMA
@@ -391,6 +391,11 @@ def test_lazy_r1_is_n_times_r1_every_n_steps_and_nothing_between() -> None:
             assert all(g.abs().max() == 0 for g in got)
         lazy.after_d_step()
     assert lazy.state_dict() == {"d_steps": 9}
+    lazy_r2 = R2(gamma=10.0, every=2)  # R2 is lazy the same way, on the fakes
+    batch = CriticBatch(d, real, real[:8], d(real), d(real[:8]))
+    assert lazy_r2.value(batch).item() == pytest.approx(2 * r2_penalty(d, real[:8]).item())
+    lazy_r2.after_d_step()
+    assert lazy_r2.value(batch).item() == 0.0
 
 
 def test_lazy_r1_counts_discriminator_updates_and_resumes() -> None:
