@@ -235,7 +235,7 @@ def test_standing_statistics_average_batch_statistics_over_the_passes() -> None:
 def test_the_reference_parameter_counts_at_128_with_1000_classes_and_width_96(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(biggan_mod, "init_orthogonal", lambda module: None)  # counts only
+    monkeypatch.setitem(biggan_mod.INITS, "ortho", lambda weight: None)  # counts only
     info = DataInfo("imagenet", "image", (3, 128, 128), 1, n_classes=1000)
     models = biggan(info)
     assert count_parameters(models.g, trainable_only=False) == 70_433_988

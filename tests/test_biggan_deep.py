@@ -84,7 +84,7 @@ def test_models_count_prints_biggan_deep_counts_at_each_resolution(
 def test_biggan_deep_parameter_counts_at_128_with_1000_classes_and_width_128(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(biggan_mod, "init_orthogonal", lambda module: None)  # counts only
+    monkeypatch.setitem(biggan_mod.INITS, "ortho", lambda weight: None)  # counts only
     models = biggan_deep(info(128, 1000))
     g = count_parameters(models.g, trainable_only=False)
     d = count_parameters(models.d, trainable_only=False)

@@ -126,14 +126,17 @@ def test_infogan_information_term_trains_q_and_the_trunk_and_codes_ignore_the_da
     r = recipe(
         "infogan-digits", "schedule.info_weight=2", "schedule.continuous_weight=0.5", *variant
     )
-    y = r.condition({"x": torch.zeros(400, 1, 8, 8), "y": torch.zeros(400, dtype=torch.long)}, 400)
+    batch = {"x": torch.zeros(400, 1, 8, 8), "y": torch.zeros(400, dtype=torch.long)}
+    assert r.condition(batch, 400) is None  # the data's labels are not read
+    y = r.fake_condition(batch["y"], 400)
     assert len(torch.unique(y)) == 10  # drawn uniformly, not the batch's labels (all 0 here)
     z = r.g.latent(8)
     assert z[:, r.g.noise :].abs().max() <= 1  # continuous codes uniform on [-1, 1]
     y = torch.arange(8) % 10
     fake = r.generate(z, y).detach()
     real = torch.randn(8, 1, 8, 8)
-    total, logs = r.d_objective(real, fake, y, 1.0)
+    r.latent = z  # the step names the latents of the micro-batch it scores
+    total, logs = r.d_objective(real, fake, None, 1.0, y)
     adversarial, _ = r.loss.d_loss(r.d, real, fake)
     ce, mse = information_loss(r.d.heads(fake)[1], z[:, r.g.noise :], y, 10)
     expected = (adversarial + 2 * (ce + 0.5 * mse)).item()

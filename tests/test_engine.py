@@ -167,7 +167,7 @@ def test_ema_tracks_the_exponential_average() -> None:
 
 
 def test_ema_warm_up_shortens_the_horizon_early_on() -> None:
-    ema = EMA({"g": torch.nn.Linear(1, 1)}, decay=0.999)
+    ema = EMA({"g": torch.nn.Linear(1, 1)}, decay=0.999, warmup=True)
     assert ema.decay_at(0) == pytest.approx(0.1)
     assert ema.decay_at(90) == pytest.approx(0.91)
     assert ema.decay_at(10**6) == 0.999

@@ -310,6 +310,9 @@ class TrainConfig:
     compile: bool = False  # torch.compile the training step's models
     ema: float | None = 0.999  # decay of the generator EMA; null disables it
     ema_start: int = 0  # step at which the EMA starts tracking
+    ema_warmup: bool = False  # decay min(ema, (1 + t) / (10 + t)) t steps after ema_start
+    fake_labels: Literal["sampled", "real"] = "sampled"  # conditional fakes' classes
+    reuse_fake: bool = True  # the generator step reuses the last critic step's fake batch
     log_every: int = 25
     sample_every: int = 250
     grid_size: int = 64  # images in each sample grid
@@ -320,7 +323,7 @@ class TrainConfig:
     max_rollbacks: int = 3
     tensorboard: bool = False
     threads: int | None = None  # torch CPU threads; null keeps torch's default
-    sync_batchnorm: bool = False  # under torchrun: batch statistics over all ranks (CUDA)
+    sync_batchnorm: bool = False  # > 1 CUDA process: batch statistics over all ranks
     workers: int = 0  # DataLoader processes decoding batches ahead; 0: in the training loop
     progress: bool = True
 

@@ -146,6 +146,8 @@ PARAMETER_BOUNDS: dict[str, Bound] = {
         # loss: the penalties' parameters, as the loss section spells them (loss.penalty)
         Bound("loss.r1_gamma", 0),
         Bound("loss.r2_gamma", 0),
+        Bound("loss.r1_every", 1, 1_000_000),
+        Bound("loss.r2_every", 1, 1_000_000),
         Bound("loss.gp_weight", 0),
         Bound("loss.gp_center", 0),
         Bound("loss.orthogonal_beta", 0),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+import torch.distributed as dist
 from torch import nn
 
 from ganforge.errors import ConfigError
@@ -97,6 +98,18 @@ def reconstruction_error(ae: Critic, x: torch.Tensor) -> torch.Tensor:
     return (x - ae(x)).abs().mean()
 
 
+def mean_over_ranks(value: torch.Tensor) -> float:
+    """``value`` as a float, averaged over the processes under torchrun (each holds the mean
+    over its equal share of the batch, so this is the global batch's mean): state that every
+    rank updates from its own batch (BEGAN's k_t) stays the same on every rank."""
+    value = value.detach().float()
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        value = value.clone()
+        dist.all_reduce(value)
+        value /= dist.get_world_size()
+    return value.item()
+
+
 @register("began")
 class Began(Loss):
     """BEGAN (Berthelot et al. 2017): auto-encoder D, equilibrium k_t, convergence M_global."""
@@ -117,7 +130,7 @@ class Began(Loss):
         l_real = reconstruction_error(d, real)
         l_fake = reconstruction_error(d, fake.detach())
         loss = l_real - self.k * l_fake
-        balance = (self.gamma * l_real - l_fake).item()  # k_t is a host float: one sync
+        balance = mean_over_ranks(self.gamma * l_real - l_fake)  # k_t: a host float, one sync
         logs = {
             "d_loss": loss.detach(),
             "l_real": l_real.detach(),

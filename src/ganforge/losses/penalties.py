@@ -152,6 +152,16 @@ class Penalty:
         """The unweighted penalty."""
         raise NotImplementedError
 
+    def after_d_step(self) -> None:
+        """Called after each discriminator update (a lazy penalty counts them)."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """Mutable state (a lazy penalty's update count)."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore state_dict."""
+
 
 def register(name: str) -> Callable[[type[Penalty]], type[Penalty]]:
     """Register a Penalty class under ``name`` (its keys in the loss section: ``name_param``)."""
@@ -165,25 +175,54 @@ def register(name: str) -> Callable[[type[Penalty]], type[Penalty]]:
 
 @register("r1")
 class R1(Penalty):
-    """R1 (Mescheder et al. 2018): gamma (10) / 2 * E||grad D(x)||^2 on real data."""
+    """R1 (Mescheder et al. 2018): gamma (10) / 2 * E||grad D(x)||^2 on real data.
+
+    ``every`` = N > 1 makes it lazy (StyleGAN2's ``r1_every``): the penalty runs on every N-th
+    discriminator update only (the first included), scaled by N so that its average weight is
+    unchanged, and contributes nothing (no double backward) on the others.
+    """
 
     per_sample = True
     double_backward = True
 
-    def __init__(self, *, gamma: float = 10.0) -> None:
+    def __init__(self, *, gamma: float = 10.0, every: int = 1) -> None:
         self.gamma = non_negative(self.key("gamma"), gamma)
+        if every < 1:
+            raise ConfigError(f"{self.key('every')}={every} must be >= 1")
+        self.every = every
         self.weight = 0.5 * self.gamma
+        self.d_steps = 0  # discriminator updates done
 
     def value(self, batch: CriticBatch) -> torch.Tensor:
-        """E||grad D(x)||^2 on the real batch."""
+        """E||grad D(x)||^2 on the real batch (times ``every`` on the updates it runs, 0 on
+        the others)."""
+        if self.d_steps % self.every:
+            return batch.real_scores.new_zeros((), dtype=torch.float32)
+        plain = self.plain(batch)
+        return plain * self.every if self.every > 1 else plain
+
+    def plain(self, batch: CriticBatch) -> torch.Tensor:
+        """The eager penalty, E||grad D(x)||^2 on the real batch."""
         return r1_penalty(batch.d, batch.real, batch.grad_scale)
+
+    def after_d_step(self) -> None:
+        """Count a discriminator update."""
+        self.d_steps += 1
+
+    def state_dict(self) -> dict[str, Any]:
+        """The update count (which updates the lazy penalty runs on)."""
+        return {"d_steps": self.d_steps}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore the update count."""
+        self.d_steps = int(state.get("d_steps", 0))
 
 
 @register("r2")
 class R2(R1):
     """R2 (Mescheder et al. 2018): gamma (10) / 2 * E||grad D(G(z))||^2 on generated data."""
 
-    def value(self, batch: CriticBatch) -> torch.Tensor:
+    def plain(self, batch: CriticBatch) -> torch.Tensor:
         """E||grad D(G(z))||^2 on the fake batch."""
         return r2_penalty(batch.d, batch.fake, batch.grad_scale)
 

@@ -25,12 +25,12 @@ from ganforge.models.base import Discriminator, DOutput, GANModels, Generator
 from ganforge.models.latent import truncated_normal
 from ganforge.nn.attention import SelfAttention
 from ganforge.nn.cond_norm import ConditionalBatchNorm2d
-from ganforge.nn.norm import init_dcgan, init_orthogonal, raw_weight, spectral
+from ganforge.nn.norm import raw_weight, refresh_spectral, spectral
 from ganforge.nn.projection import ProjectionHead
 from ganforge.registry import MODELS
 
 Wrap = Callable[[nn.Module], nn.Module]
-Init = Literal["ortho", "N02"]
+Init = Literal["ortho", "N02", "xavier"]
 SpectralChoice = Literal["spectral", "none"]
 
 # channel multipliers of the width, per block, from the 4x4 bottom up (G) and from the image down
@@ -314,17 +314,24 @@ def n_classes_of(info: DataInfo, conditional: bool, family: str) -> int:
 
 
 def initialise(models: GANModels, init: str) -> GANModels:
-    """Orthogonal (the 128x128 reference) or N(0, 0.02) (its CIFAR setting) initialisation; as
-    the reference, N(0, 0.02) covers the embeddings too (class embedding, per-class gains)."""
+    """The reference code's initialisations of every conv, linear and embedding weight (the
+    weight under spectral norm): orthogonal (``ortho``, its 128x128 setting), N(0, 0.02)
+    (``N02``, its CIFAR setting) or Glorot/Xavier uniform (``xavier``, its SAGAN setting);
+    biases keep PyTorch's default initialisation and batch-norm gains their ones, as there."""
+    draw = INITS[init]
     for module in (models.g, models.d):
-        if init == "ortho":
-            init_orthogonal(module)
-            continue
         for m in module.modules():
-            if isinstance(m, nn.Embedding):
-                nn.init.normal_(raw_weight(m), 0.0, 0.02)
-        init_dcgan(module)  # convs and linears; refreshes spectral norm's estimate
+            if isinstance(m, (nn.Conv2d, nn.Linear, nn.Embedding)):
+                draw(raw_weight(m))
+        refresh_spectral(module)
     return models
+
+
+INITS: dict[str, Callable[[torch.Tensor], Any]] = {
+    "ortho": nn.init.orthogonal_,
+    "N02": lambda w: nn.init.normal_(w, 0.0, 0.02),
+    "xavier": nn.init.xavier_uniform_,
+}
 
 
 def check_score(d_output: DOutput, family: str) -> None:

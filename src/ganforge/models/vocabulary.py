@@ -63,7 +63,7 @@ OWN: dict[str, str] = {
     "d_attention": "resolution of the discriminator's self-attention block (0: none)",
     "sn_eps": "epsilon of spectral normalisation's power iteration",
     "bn_eps": "epsilon of the generator's batch norms",
-    "init": "weight initialisation: orthogonal ('ortho') or N(0, 0.02) ('N02')",
+    "init": "weight initialisation: orthogonal ('ortho'), N(0, 0.02) ('N02'), Glorot ('xavier')",
 }
 
 VOCABULARY: dict[str, str] = {**SHARED, **OWN}

@@ -84,12 +84,3 @@ def init_dcgan(module: nn.Module) -> None:
             nn.init.normal_(m.weight, 1.0, 0.02)
             nn.init.zeros_(m.bias)
     refresh_spectral(module)
-
-
-def init_orthogonal(module: nn.Module) -> None:
-    """Orthogonal initialisation (BigGAN) of every conv, linear and embedding weight (the weight
-    under spectral norm); biases keep PyTorch's default initialisation, as the reference code."""
-    for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.Linear, nn.Embedding)):
-            nn.init.orthogonal_(raw_weight(m))
-    refresh_spectral(module)

@@ -12,8 +12,12 @@ Without torchrun every function is the single-process identity.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import functools
+import logging
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +29,8 @@ from torch.nn.parallel import DistributedDataParallel
 from ganforge.data.stream import share
 from ganforge.errors import ConfigError
 from ganforge.train.rng import seed_everything, set_rng_state
+
+log = logging.getLogger("ganforge.train")
 
 OTHER_RANK = "stop on another rank"  # the stop reason of ranks that did not get the signal
 TIMEOUT = datetime.timedelta(minutes=30)  # a rank evaluating alone keeps the others waiting
@@ -195,17 +201,50 @@ def wrap(
     """``module`` for training steps: wrapped once in DistributedDataParallel under torchrun
     (gradients averaged over ranks in its backward), the module itself otherwise. The wrapper
     shares the module's parameters, so state dicts are taken from the unwrapped module.
-    ``unused``: some parameters may get no gradient in a step (growing models)."""
-    if not world().distributed or not any(p.requires_grad for p in module.parameters()):
+    ``unused``: some parameters may get no gradient in a step (growing models).
+    ``sync_batchnorm``: with more than one process on CUDA, batch norm takes its statistics over
+    the global batch (SyncBatchNorm); on the CPU (gloo) it is unavailable, said in one line."""
+    w = world()
+    if not w.distributed or not any(p.requires_grad for p in module.parameters()):
         return module
-    if sync_batchnorm:
-        if device.type != "cuda":
-            raise ConfigError("train.sync_batchnorm needs CUDA devices; set it false on the CPU")
-        module = nn.SyncBatchNorm.convert_sync_batchnorm(module)
+    if sync_batchnorm and w.size > 1 and has_batchnorm(module):
+        if device.type == "cuda":
+            module = nn.SyncBatchNorm.convert_sync_batchnorm(module)
+        elif w.main:
+            _warn_sync_bn()
     ids = [device.index] if device.type == "cuda" else None
     return DistributedDataParallel(
         module, device_ids=ids, output_device=device if ids else None, find_unused_parameters=unused
     )
+
+
+SYNC_BN_UNAVAILABLE = (
+    "train.sync_batchnorm: cross-replica batch norm needs CUDA (NCCL); on the CPU each process "
+    "normalises over its own share of the batch"
+)
+
+
+@functools.cache
+def _warn_sync_bn() -> None:
+    log.warning(SYNC_BN_UNAVAILABLE)  # once per process, not once per wrapped module
+
+
+def has_batchnorm(module: nn.Module) -> bool:
+    """Whether ``module`` holds a batch-norm layer (what SyncBatchNorm would convert)."""
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules())
+
+
+@contextlib.contextmanager
+def no_sync(wrappers: Iterable[nn.Module], skip: bool = True) -> Iterator[None]:
+    """While ``skip``: the DistributedDataParallel ``wrappers`` accumulate gradients locally
+    instead of all-reducing them (for every micro-batch but the last of an update; the forward
+    passes must run inside). Without ``skip``, or outside torchrun, nothing changes."""
+    with contextlib.ExitStack() as stack:
+        if skip:
+            for wrapper in wrappers:
+                if isinstance(wrapper, DistributedDataParallel):
+                    stack.enter_context(wrapper.no_sync())
+        yield
 
 
 def first_reason(reason: str | None) -> str | None:

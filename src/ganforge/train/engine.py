@@ -126,7 +126,9 @@ class Engine:
                     f"{self.world.size} processes; choose batch sizes divisible by it"
                 )
         self.step = 0
-        self.ema = EMA(recipe.generators(), t.ema) if t.ema else None
+        self.ema = (
+            EMA(recipe.generators(), t.ema, t.ema_warmup, recipe.ema_buffers) if t.ema else None
+        )
         recipe.compile_models()  # train.compile, after the EMA copied the eager generators
         self.fixed = recipe.fixed_inputs(t.grid_size, t.seed + 1)
         self.stop_reason: str | None = None
@@ -481,8 +483,7 @@ class Engine:
                 current_phase = -1
                 continue
             if self.ema:
-                tracked = self.step - t.ema_start
-                self.ema.update(0.0 if tracked <= 0 else self.ema.decay_at(tracked))
+                self.ema.update(self.ema.decay_for(self.step, t.ema_start))
             sums.add(logs)
             interval_images += self.stream.batch_size * len(batches)  # the global batch
             bar.update(1)

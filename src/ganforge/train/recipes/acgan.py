@@ -25,13 +25,18 @@ class ACGANRecipe(AuxiliaryRecipe):
         return {"class_weight": class_weight}
 
     def d_extra(
-        self, tap: Tap, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None
+        self,
+        tap: Tap,
+        real: torch.Tensor,
+        fake: torch.Tensor,
+        y: torch.Tensor | None,
+        y_fake: torch.Tensor | None,
     ) -> tuple[torch.Tensor, Logs]:
-        """w * (CE on the real batch + CE on the fake batch)."""
-        assert y is not None
+        """w * (CE on the real batch + CE on the fake batch, each with its own classes)."""
+        assert y is not None and y_fake is not None
         real_logits = tap.aux(real).float()
         ce_real = F.cross_entropy(real_logits, y)
-        ce_fake = F.cross_entropy(tap.aux(fake).float(), y)
+        ce_fake = F.cross_entropy(tap.aux(fake).float(), y_fake)
         accuracy = (real_logits.argmax(1) == y).float().mean()
         logs = {
             "class_real": ce_real.detach(),

@@ -50,12 +50,18 @@ class AuxiliaryRecipe(GANRecipe):
 
     def __init__(self, cfg: Config, info: DataInfo, device: torch.device) -> None:
         super().__init__(cfg, info, device)
-        self.heads_train: Heads = self.wrap(ForwardOf(self.d, "heads"))  # type: ignore[arg-type]
+        self.heads_train: Heads = self.wrap(ForwardOf(self.d, "heads"), model="d")  # type: ignore[arg-type]
 
     def d_extra(
-        self, tap: Tap, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None
+        self,
+        tap: Tap,
+        real: torch.Tensor,
+        fake: torch.Tensor,
+        y: torch.Tensor | None,
+        y_fake: torch.Tensor | None,
     ) -> tuple[torch.Tensor, Logs]:
-        """The term added to the discriminator's objective, and its logs."""
+        """The term added to the discriminator's objective (real labels ``y``, the fakes'
+        classes ``y_fake``), and its logs."""
         raise NotImplementedError
 
     def g_extra(
@@ -70,11 +76,12 @@ class AuxiliaryRecipe(GANRecipe):
         fake: torch.Tensor,
         y: torch.Tensor | None,
         scale: torch.Tensor | float,
+        y_fake: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, Logs]:
         """The loss's pair and penalties plus ``d_extra``."""
         tap = Tap(self.heads_train)
         loss, logs = self.loss.d_loss(tap, real, fake, scale)
-        term, extra = self.d_extra(tap, real, fake, y)
+        term, extra = self.d_extra(tap, real, fake, y, y if y_fake is None else y_fake)
         loss = loss + term
         logs.update(extra, d_loss=loss.detach())
         return loss, logs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -78,6 +79,7 @@ class Recipe:
 
     batches_per_step: int = 1
     unused_parameters: bool = False  # some parameters get no gradient in a step (growth)
+    ema_buffers: str = "average"  # the generator EMA averages its buffers, or copies them
 
     @staticmethod
     def make_schedule() -> Any:
@@ -94,11 +96,16 @@ class Recipe:
         self.precision = Precision(cfg.train.precision, device)
         # what the training passes call, by model name (see the class docstring)
         self.trained: dict[str, nn.Module] = {}
+        # every wrapper of each trained model (a model may be wrapped for several methods)
+        self.wrappers: dict[str, list[nn.Module]] = {}
 
-    def wrap(self, module: nn.Module, name: str | None = None) -> nn.Module:
+    def wrap(
+        self, module: nn.Module, name: str | None = None, *, model: str | None = None
+    ) -> nn.Module:
         """``module`` for training passes: DistributedDataParallel under torchrun (synchronised
         batch norm with train.sync_batchnorm), the module itself in one process; kept as
-        ``trained[name]`` when named (what ``compile_models`` compiles)."""
+        ``trained[name]`` when named (what ``compile_models`` compiles) and among the wrappers
+        of ``model`` (default ``name``: what ``no_sync`` holds back)."""
         wrapped = distributed.wrap(
             module,
             self.device,
@@ -107,7 +114,14 @@ class Recipe:
         )
         if name is not None:
             self.trained[name] = wrapped
+        if model or name:
+            self.wrappers.setdefault(model or name or "", []).append(wrapped)
         return wrapped
+
+    def no_sync(self, model: str, skip: bool = True) -> contextlib.AbstractContextManager[None]:
+        """While ``skip``, the wrappers of ``model`` accumulate gradients without all-reducing
+        them (every micro-batch of an accumulated update but the one whose backward reduces)."""
+        return distributed.no_sync(self.wrappers.get(model, []), skip)
 
     def place(self, module: nn.Module) -> nn.Module:
         """``module`` on the training device, in the configured memory format."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -23,6 +25,33 @@ from ganforge.train.optim import (
 )
 from ganforge.train.recipes.base import CLASS_GRID_COLUMNS, Preview, Recipe, class_grid
 from ganforge.train.step_logs import Logs, log_value
+
+
+@dataclass
+class Kept:
+    """One micro-batch of the generator's update: the real batch beside it, the latents, the
+    fakes' classes and the fakes (with their graph)."""
+
+    real: torch.Tensor
+    z: torch.Tensor
+    y: torch.Tensor | None
+    fake: torch.Tensor
+
+
+def labelled_critic(
+    d: nn.Module, y: torch.Tensor | None, fake: torch.Tensor, y_fake: torch.Tensor | None
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The critic ``x -> d(x, labels)`` a loss calls: the fakes (``fake`` or a tensor sharing
+    its storage, such as ``fake.detach()``) with their classes ``y_fake``, anything else (the
+    real batch, a penalty's interpolates) with the real labels ``y``."""
+    if y_fake is y:
+        return lambda x: d(x, y)
+
+    def critic(x: torch.Tensor) -> torch.Tensor:
+        same = x.data_ptr() == fake.data_ptr() and x.shape == fake.shape
+        return d(x, y_fake if same else y)
+
+    return critic
 
 
 def build_loss(cfg: Config) -> Loss:
@@ -71,6 +100,7 @@ class GANRecipe(Recipe):
             torch.Generator().manual_seed(cfg.train.seed) if self.world.distributed else None
         )
         self.conditional = bool(self.g.n_classes)
+        self.latent: torch.Tensor | None = None  # the latents of the micro-batch being scored
 
     def _labels(self, batch: dict[str, torch.Tensor]) -> torch.Tensor | None:
         if not self.conditional:
@@ -133,9 +163,29 @@ class GANRecipe(Recipe):
         return self.loss.regularise_generator(batch)
 
     def condition(self, batch: dict[str, torch.Tensor], n: int) -> torch.Tensor | None:
-        """The labels a training step conditions on: the real batch's (None: unconditional);
-        InfoGAN draws its categorical codes here instead."""
+        """The real batch's labels (None: unconditional, or a recipe whose discriminator reads
+        none)."""
         return self._labels(batch)
+
+    def draw_labels(self, n: int) -> torch.Tensor:
+        """Classes for this rank's ``n`` fakes, uniform and independent of the data (under
+        torchrun from the shared latent stream: every rank draws the global batch's and keeps
+        its share, so N processes draw what one process would)."""
+        classes = self.g.n_classes
+        if self.latent_rng is None:
+            return torch.randint(classes, (n,)).to(self.device)
+        full = torch.randint(classes, (n * self.world.size,), generator=self.latent_rng)
+        return full[self.world.share(len(full))].to(self.device)
+
+    def fake_condition(self, y: torch.Tensor | None, n: int) -> torch.Tensor | None:
+        """The classes the generator makes ``n`` fakes of: drawn uniformly
+        (``train.fake_labels=sampled``, as BigGAN's and StudioGAN's code) or the real batch's
+        labels ``y`` (``real``); None for an unconditional model."""
+        if not self.conditional:
+            return None
+        if self.cfg.train.fake_labels == "real":
+            return y
+        return self.draw_labels(n)
 
     def d_objective(
         self,
@@ -143,71 +193,98 @@ class GANRecipe(Recipe):
         fake: torch.Tensor,
         y: torch.Tensor | None,
         scale: torch.Tensor | float,
+        y_fake: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, Logs]:
-        """The discriminator's objective on a real and a detached fake batch (the loss's pair
-        and penalties; ACGAN, InfoGAN and the semi-supervised GAN add their class terms)."""
-        return self.loss.d_loss(lambda x: self.d_train(x, y), real, fake, scale)
+        """The discriminator's objective on a real batch (labels ``y``) and a detached fake
+        batch (labels ``y_fake``, default ``y``): the loss's pair and penalties (ACGAN, InfoGAN
+        and the semi-supervised GAN add their class terms)."""
+        critic = labelled_critic(self.d_train, y, fake, y if y_fake is None else y_fake)
+        return self.loss.d_loss(critic, real, fake, scale)
 
     def g_objective(
         self, fake: torch.Tensor, real: torch.Tensor, y: torch.Tensor | None
     ) -> tuple[torch.Tensor, Logs]:
-        """The generator's objective on a fake batch that keeps its graph."""
+        """The generator's objective on a fake batch (of classes ``y``) that keeps its graph."""
         return self.loss.g_loss(lambda x: self.d(x, y), fake, real)
 
     def step(self, batches: list[dict[str, torch.Tensor]]) -> Logs:
         """n_critic discriminator updates, each on fresh batches, then one generator update.
 
         With ``optim.accumulate`` = k each update sums the gradients of k micro-batches (each
-        loss divided by k: the gradient of the mean over k * batch_size samples); the generator's
-        micro-batches take the last critic update's labels, its last one reuses that update's
-        fake, the others generate afresh. k = 1 is the plain step.
+        loss divided by k: the gradient of the mean over k * batch_size samples). With
+        ``train.reuse_fake`` the generator's update reuses the last critic micro-batch's fake
+        (its graph kept) and generates the others afresh; without it all k are fresh, as in
+        BigGAN's reference code. Under torchrun every micro-batch's gradient is all-reduced
+        once: the wrappers skip the all-reduce (``no_sync``) on all but the update's last
+        backward, whose reduction carries the accumulated sum. k = 1 is the plain step.
         """
         logs: Logs = {}
         autocast = self.precision.autocast
         k = self.accumulate
         groups = [batches[i : i + k] for i in range(0, len(batches), k)]
-        kept: list[tuple[torch.Tensor, torch.Tensor | None, torch.Tensor, torch.Tensor | None]]
+        kept: Kept | None = None
+        last_group: list[tuple[torch.Tensor, torch.Tensor | None]] = []
         for g_index, group in enumerate(groups):
-            kept = []
             d_logs_k: Logs = {}
             self.optimizers["d"].zero_grad(set_to_none=True)
             scale = self.precision.grad_scale("d")
+            last_group = []
             for m_index, batch in enumerate(group):
                 real = self.real_batch(batch)
                 y = self.condition(batch, len(real))
-                keep = g_index == len(groups) - 1 and m_index == len(group) - 1
+                y_fake = self.fake_condition(y, len(real))
+                last = m_index == len(group) - 1
+                keep = self.cfg.train.reuse_fake and g_index == len(groups) - 1 and last
                 z = self.draw_latent(len(real))
-                # the last micro-batch's fake keeps its graph and is reused by the generator step
-                with torch.set_grad_enabled(keep), autocast():
-                    fake = self.generate(z, y)
-                with autocast():
-                    d_loss, d_logs = self.d_objective(real, fake.detach(), y, scale)
-                self.precision.backward("d", d_loss / k if k > 1 else d_loss)
-                kept.append((real, y, z, fake if keep else None))
+                # the kept fake keeps its graph for the generator's update; with k > 1 its
+                # backward comes first there and must not all-reduce alone
+                with self.no_sync("g", k > 1), torch.set_grad_enabled(keep), autocast():
+                    self.latent = z
+                    fake = self.generate(z, y_fake)
+                with self.no_sync("d", not last):
+                    with autocast():
+                        self.latent = z
+                        d_loss, d_logs = self.d_objective(real, fake.detach(), y, scale, y_fake)
+                    self.precision.backward("d", d_loss / k if k > 1 else d_loss)
+                if keep:
+                    kept = Kept(real, z, y_fake, fake)
+                else:
+                    last_group.append((real, y))
                 for key, v in d_logs.items():  # the micro-batches' mean, on the device
                     d_logs_k[key] = v if k == 1 else d_logs_k.get(key, 0.0) + log_value(v) / k
             d_logs_k = self.apply("d", d_logs_k)
             self.loss.after_d_step(self.d)
+            for penalty in self.loss.penalties:
+                penalty.after_d_step()
             for key, v in d_logs_k.items():  # the critic steps' mean, on the device
                 logs[key] = logs.get(key, 0.0) + log_value(v) / len(groups)
         set_requires_grad(self.d, False)  # D frozen and called unwrapped: nothing to all-reduce
         self.optimizers["g"].zero_grad(set_to_none=True)
         scale = self.precision.grad_scale("g")
         g_logs_k: Logs = {}
-        for real, y, z, fake in kept:
-            if fake is None:
-                z = self.draw_latent(len(real))
+        # the kept fake first (its forward skipped the all-reduce when k > 1, so its gradient
+        # joins the others'), then the fresh micro-batches, the last of which all-reduces
+        micro = [kept] if kept is not None else []
+        micro += [None] * len(last_group)
+        for index, item in enumerate(micro):
+            with self.no_sync("g", index < len(micro) - 1):
+                if item is None:
+                    real, y = last_group[index - (len(micro) - len(last_group))]
+                    z = self.draw_latent(len(real))
+                    y_fake = self.fake_condition(y, len(real))
+                    with autocast():
+                        fake = self.generate(z, y_fake)
+                    item = Kept(real, z, y_fake, fake)
+                self.latent = item.z
                 with autocast():
-                    fake = self.generate(z, y)
-            with autocast():
-                g_loss, g_logs = self.g_objective(fake, real, y)
-                extra, reg_logs = self.regularise_generator(
-                    GeneratorBatch(self.g, z, y, fake, scale)
-                )
-            if extra is not None:
-                g_loss = g_loss + extra
-                g_logs = {**g_logs, **reg_logs}
-            self.precision.backward("g", g_loss / k if k > 1 else g_loss)
+                    g_loss, g_logs = self.g_objective(item.fake, item.real, item.y)
+                    extra, reg_logs = self.regularise_generator(
+                        GeneratorBatch(self.g, item.z, item.y, item.fake, scale)
+                    )
+                if extra is not None:
+                    g_loss = g_loss + extra
+                    g_logs = {**g_logs, **reg_logs}
+                self.precision.backward("g", g_loss / k if k > 1 else g_loss)
             for key, v in g_logs.items():
                 g_logs_k[key] = v if k == 1 else g_logs_k.get(key, 0.0) + log_value(v) / k
         logs.update(self.apply("g", g_logs_k))
@@ -266,8 +343,11 @@ class GANRecipe(Recipe):
         return g.sample(len(z), z=z, labels=None if labels is None else labels[share])
 
     def extra_state(self) -> dict[str, Any]:
-        """Loss state (BEGAN's k_t) and the shared latent stream (under torchrun)."""
+        """Loss state (BEGAN's k_t, a lazy penalty's count) and the shared latent stream
+        (under torchrun)."""
         state: dict[str, Any] = {"loss": self.loss.state_dict()}
+        if any(p.state_dict() for p in self.loss.penalties):
+            state["penalties"] = [p.state_dict() for p in self.loss.penalties]
         if self.latent_rng is not None:
             state["latent_rng"] = self.latent_rng.get_state()
         return state
@@ -276,6 +356,8 @@ class GANRecipe(Recipe):
         """Restore extra_state (and the one grad scaler of checkpoints from before train.precision
         into both optimisers' scalers)."""
         self.loss.load_state_dict(state.get("loss", {}))
+        for penalty, saved in zip(self.loss.penalties, state.get("penalties", [])):
+            penalty.load_state_dict(saved)
         if state.get("scaler"):
             self.precision.load_state_dict({name: state["scaler"] for name in self.optimizers})
         if self.latent_rng is not None and "latent_rng" in state:

@@ -65,30 +65,39 @@ class InfoGANRecipe(AuxiliaryRecipe):
         return {"info_weight": info_weight, "continuous_weight": continuous_weight}
 
     def condition(self, batch: dict[str, torch.Tensor], n: int) -> torch.Tensor | None:
-        """Categorical codes drawn uniformly (the data's labels are not used)."""
-        return torch.randint(self.g.n_classes, (n,)).to(self.device)
+        """None: the data's labels are not used."""
+        return None
 
-    def generate(self, z: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
-        """A fake batch; its continuous codes are kept for the information loss."""
+    def fake_condition(self, y: torch.Tensor | None, n: int) -> torch.Tensor | None:
+        """Categorical codes drawn uniformly (from the shared stream under torchrun)."""
+        return self.draw_labels(n)
+
+    def codes(self) -> torch.Tensor:
+        """The continuous codes of the micro-batch being scored (its latents' tail)."""
         g: InfoGenerator = self.g  # type: ignore[assignment]
-        self.codes = z[:, g.noise :]
-        return self.g_train(z, y)
+        assert self.latent is not None
+        return self.latent[:, g.noise :]
 
     def _information(
         self, tap: Tap, fake: torch.Tensor, y: torch.Tensor | None
     ) -> tuple[torch.Tensor, Logs]:
         """lambda L_I on the fakes, and its parts."""
         assert y is not None
-        ce, nll = information_loss(tap.aux(fake), self.codes, y, self.g.n_classes)
+        ce, nll = information_loss(tap.aux(fake), self.codes(), y, self.g.n_classes)
         term = self.schedule["info_weight"] * (ce + self.schedule["continuous_weight"] * nll)
         mi_cat = math.log(self.g.n_classes) - ce  # lower bound on I(c_cat; G(z, c))
         return term, {"info_cat": ce.detach(), "info_cont": nll.detach(), "mi_cat": mi_cat.detach()}
 
     def d_extra(
-        self, tap: Tap, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None
+        self,
+        tap: Tap,
+        real: torch.Tensor,
+        fake: torch.Tensor,
+        y: torch.Tensor | None,
+        y_fake: torch.Tensor | None,
     ) -> tuple[torch.Tensor, Logs]:
         """lambda L_I on the (detached) fakes: trains Q and D's trunk."""
-        return self._information(tap, fake, y)
+        return self._information(tap, fake, y_fake)
 
     def g_extra(
         self, tap: Tap, fake: torch.Tensor, y: torch.Tensor | None

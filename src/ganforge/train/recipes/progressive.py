@@ -45,6 +45,7 @@ class ProgressiveRecipe(GANRecipe):
     make_schedule = staticmethod(progressive_schedule)
     schedule: GrowthSchedule
     unused_parameters = True  # layers of the resolutions not reached yet
+    ema_buffers = "copy"  # as the ProGAN/StyleGAN reference code (W's tracked mean is copied)
 
     def __init__(self, cfg: Config, info: DataInfo, device: torch.device) -> None:
         super().__init__(cfg, info, device)

@@ -142,7 +142,12 @@ class SGANRecipe(AuxiliaryRecipe):
         return self.labelled_x[pick], self.labelled_y[pick]
 
     def d_extra(
-        self, tap: Tap, real: torch.Tensor, fake: torch.Tensor, y: torch.Tensor | None
+        self,
+        tap: Tap,
+        real: torch.Tensor,
+        fake: torch.Tensor,
+        y: torch.Tensor | None,
+        y_fake: torch.Tensor | None,
     ) -> tuple[torch.Tensor, Logs]:
         """w * the K-way cross-entropy of a batch of labelled images (supervised loss)."""
         x, labels = self._labelled_batch()
