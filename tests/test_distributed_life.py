@@ -161,13 +161,13 @@ def test_resume_if_exists_continues_a_named_run(tmp_path: Path) -> None:
     with pytest.raises(GanforgeError, match="--resume-if-exists needs --name"):
         api.train(overrides=sets, runs_root=tmp_path, progress=False, resume_if_exists=True)
     fresh = api.train(
-        overrides=[*sets, "train.steps=4"],
+        overrides=[*sets, "train.steps=2"],
         runs_root=tmp_path,
         name="F",
         progress=False,
         resume_if_exists=True,
     )
-    assert fresh.run.path.name == "F" and _steps(fresh.run.path) == [1, 2, 3, 4]
+    assert fresh.run.path.name == "F" and _steps(fresh.run.path) == [1, 2]
 
 
 def test_a_restart_finds_the_job_s_unnamed_run(
@@ -277,3 +277,94 @@ def test_a_process_group_that_cannot_form_is_one_line(
     assert "\n" not in join_failure("gloo", mesh) and "connectFullMesh failed" in join_failure(
         "gloo", mesh
     )
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _train_in(root: Path, *, launched: bool, monkeypatch: pytest.MonkeyPatch, **kw: object):
+    """``ganforge.api.train`` in this process: plain, or as torchrun's one worker (the
+    process group of one gloo process that ``--gpus 1`` gives)."""
+    from ganforge import api
+
+    with monkeypatch.context() as m:
+        if launched:
+            env = {"RANK": "0", "LOCAL_RANK": "0", "WORLD_SIZE": "1", "MASTER_ADDR": "127.0.0.1"}
+            for key, value in {**env, "MASTER_PORT": str(_free_port())}.items():
+                m.setenv(key, value)
+        return api.train(runs_root=root, progress=False, **kw)  # type: ignore[arg-type]
+
+
+STREAM = [*LONG, "train.steps=8", "train.checkpoint_every=4", "train.threads=1"]
+
+
+def _train_keys(run: Path) -> list[dict[str, float]]:
+    drop = {"time", "images_per_s", "sec_per_step", "kind"}
+    return [{k: v for k, v in r.items() if k not in drop} for r in _losses(run)]
+
+
+def _same_trajectory(one: Path, other: Path, rel: float = 1e-6) -> None:
+    a_records, b_records = _train_keys(one), _train_keys(other)
+    assert [r["step"] for r in a_records] == list(range(1, 9))
+    for a, b in zip(a_records, b_records, strict=True):
+        assert a.keys() == b.keys()
+        for key in a:
+            assert a[key] == pytest.approx(b[key], rel=rel, abs=1e-7), (a["step"], key)
+
+
+def test_one_latent_stream_whatever_the_launcher(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run of torchrun's one worker resumed by a plain process continues as the same worker
+    resumed under torchrun; a plain run resumed under torchrun continues as the plain run.
+    (Before, a plain process drew its latents from the global stream, a torchrun worker from
+    the shared one: d_fake differed at the first resumed step.)"""
+    from .test_distributed import _copy_until, _weights
+
+    launched = _train_in(tmp_path / "a", launched=True, monkeypatch=monkeypatch, overrides=STREAM)
+    plain_copy = _copy_until(launched.run.path, 4, tmp_path / "b")
+    run_copy = _copy_until(launched.run.path, 4, tmp_path / "c")
+    _train_in(tmp_path, launched=False, monkeypatch=monkeypatch, resume=plain_copy)
+    _train_in(tmp_path, launched=True, monkeypatch=monkeypatch, resume=run_copy)
+    _same_trajectory(plain_copy, run_copy)
+    final = "checkpoints/step-0000008.pt"
+    assert _weights(plain_copy / final).allclose(_weights(run_copy / final), rtol=1e-6, atol=1e-7)
+    # the other direction: a plain run continued by torchrun's worker
+    plain = _train_in(tmp_path / "d", launched=False, monkeypatch=monkeypatch, overrides=STREAM)
+    copy = _copy_until(plain.run.path, 4, tmp_path / "e")
+    _train_in(tmp_path, launched=True, monkeypatch=monkeypatch, resume=copy)
+    assert _weights(copy / final).allclose(_weights(plain.run.path / final), rtol=1e-6, atol=1e-7)
+    _same_trajectory(copy, plain.run.path)
+
+
+@pytest.mark.slow
+def test_one_latent_stream_across_two_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """2 processes resumed by a plain process continue as `--gpus 1` does; a plain run resumed
+    by 2 processes ends with the plain run's weights (float sums in another order)."""
+    from .test_distributed import TOLERANCE, _copy_until, _ganforge, _weights
+
+    root = tmp_path / "two"
+    done = _ganforge(["train", "--gpus", "2", "--runs-dir", str(root), "--quiet", *_sets(STREAM)])
+    assert done.returncode == 0, done.stderr[-3000:]
+    two = _only_run(root)
+    by_plain = _copy_until(two, 4, tmp_path / "b")
+    by_one = _copy_until(two, 4, tmp_path / "c")
+    _train_in(tmp_path, launched=False, monkeypatch=monkeypatch, resume=by_plain)
+    done = _ganforge(["train", "--gpus", "1", "--resume", str(by_one), "--quiet"])
+    assert done.returncode == 0, done.stderr[-3000:]
+    final = "checkpoints/step-0000008.pt"
+    _same_trajectory(by_plain, by_one)
+    assert _weights(by_plain / final).allclose(_weights(by_one / final), rtol=1e-6, atol=1e-7)
+    plain = _train_in(tmp_path / "d", launched=False, monkeypatch=monkeypatch, overrides=STREAM)
+    copy = _copy_until(plain.run.path, 4, tmp_path / "e")
+    done = _ganforge(["train", "--gpus", "2", "--resume", str(copy), "--quiet"])
+    assert done.returncode == 0, done.stderr[-3000:]
+    w_resumed, w_plain = _weights(copy / final), _weights(plain.run.path / final)
+    assert w_resumed.allclose(w_plain, rtol=TOLERANCE, atol=1e-6)

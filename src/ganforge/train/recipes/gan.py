@@ -65,11 +65,9 @@ class GANRecipe(Recipe):
         # the modules training passes go through (DistributedDataParallel under torchrun)
         self.wrap(self.training_generator(), "g")
         self.wrap(self.d, "d")
-        # under torchrun every rank draws the global batch's latents from this shared stream
-        # and keeps its share, so N processes see the latents one process would
-        self.latent_rng = (
-            torch.Generator().manual_seed(cfg.train.seed) if self.world.distributed else None
-        )
+        # every rank draws the global batch's latents from this shared stream and keeps its
+        # share, so N processes see the latents one process would, whatever the launcher
+        self.latent_rng = torch.Generator().manual_seed(cfg.train.seed)
         self.conditional = bool(self.g.n_classes)
 
     def _labels(self, batch: dict[str, torch.Tensor]) -> torch.Tensor | None:
@@ -106,14 +104,11 @@ class GANRecipe(Recipe):
         return self.g_train(z, y)
 
     def reseed(self, seed: int) -> None:
-        """A new shared latent stream (under torchrun)."""
-        if self.latent_rng is not None:
-            self.latent_rng.manual_seed(seed)
+        """A new shared latent stream."""
+        self.latent_rng.manual_seed(seed)
 
     def draw_latent(self, n: int) -> torch.Tensor:
         """Latents for this rank's ``n`` samples of a training batch."""
-        if self.latent_rng is None:
-            return self.g.latent(n, device=self.device)
         full = self.g.latent(n * self.world.size, self.latent_rng)
         return full[self.world.share(len(full))].to(self.device)
 
@@ -266,11 +261,8 @@ class GANRecipe(Recipe):
         return g.sample(len(z), z=z, labels=None if labels is None else labels[share])
 
     def extra_state(self) -> dict[str, Any]:
-        """Loss state (BEGAN's k_t) and the shared latent stream (under torchrun)."""
-        state: dict[str, Any] = {"loss": self.loss.state_dict()}
-        if self.latent_rng is not None:
-            state["latent_rng"] = self.latent_rng.get_state()
-        return state
+        """Loss state (BEGAN's k_t) and the shared latent stream."""
+        return {"loss": self.loss.state_dict(), "latent_rng": self.latent_rng.get_state()}
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
         """Restore extra_state (and the one grad scaler of checkpoints from before train.precision
@@ -278,7 +270,7 @@ class GANRecipe(Recipe):
         self.loss.load_state_dict(state.get("loss", {}))
         if state.get("scaler"):
             self.precision.load_state_dict({name: state["scaler"] for name in self.optimizers})
-        if self.latent_rng is not None and "latent_rng" in state:
+        if "latent_rng" in state:  # checkpoints of one process from before: a fresh stream
             self.latent_rng.set_state(state["latent_rng"])
 
     def resolved_config(self) -> dict[str, Any]:
