@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ganforge.checkpoints import load_checkpoint
@@ -368,3 +369,70 @@ def test_one_latent_stream_across_two_processes(
     assert done.returncode == 0, done.stderr[-3000:]
     w_resumed, w_plain = _weights(copy / final), _weights(plain.run.path / final)
     assert w_resumed.allclose(w_plain, rtol=TOLERANCE, atol=1e-6)
+
+
+EVAL = ["eval.metrics=[fid,kid,pr]", "eval.n_samples=301", "eval.every=4"]
+
+
+def test_shares_of_features_score_as_the_whole_sample(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Features extracted share by share (3 uneven shares) and concatenated give exactly the
+    scores of the whole sample extracted at once."""
+    from ganforge import config
+    from ganforge.data.stream import share
+    from ganforge.metrics.evaluator import training_evaluator
+    from ganforge.runs import load
+
+    sets = [*STREAM, *EVAL, "train.steps=4"]
+    result = _train_in(tmp_path, launched=False, monkeypatch=monkeypatch, overrides=sets)
+    model = load(result.run.path, device="cpu")
+    cfg = config.load(result.run.path / "config.yaml")
+    from ganforge.data import build_dataset
+
+    evaluator = training_evaluator(cfg, build_dataset(cfg.data.name, cfg.data.params))
+    assert evaluator is not None and evaluator.shards
+    whole = evaluator(4, lambda n: model.sample(n, seed=cfg.eval.seed))
+    images = model.sample(301, seed=cfg.eval.seed)
+    parts = [evaluator.features(images[share(301, r, 3)]) for r in range(3)]
+    outputs = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    assert evaluator.score_features(4, outputs) == whole
+    assert {"fid", "kid", "precision"} <= set(whole)
+    logged = [r for r in _records(result.run.path) if r["kind"] == "eval"]
+    assert {k: logged[-1][k] for k in whole} == pytest.approx(whole)  # the engine's own
+
+
+def _records(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.slow
+def test_two_processes_score_as_one(tmp_path: Path) -> None:
+    """Under 2 processes each rank extracts the features of its share (only features are
+    gathered); the logged scores are those of one process scoring the same weights."""
+    from ganforge import config
+    from ganforge.metrics.evaluator import training_evaluator
+    from ganforge.runs import load
+
+    sets = [*STREAM, *EVAL]
+    done = _ganforge_run(["train", "--gpus", "2", "--runs-dir", str(tmp_path), "--quiet"], sets)
+    run = _only_run(tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    cfg = config.load(run / "config.yaml")
+    from ganforge.data import build_dataset
+
+    evaluator = training_evaluator(cfg, build_dataset(cfg.data.name, cfg.data.params))
+    assert evaluator is not None
+    logged = [r for r in _records(run) if r["kind"] == "eval"]
+    assert [r["step"] for r in logged] == [4, 8]
+    for record in logged:
+        model = load(run / f"checkpoints/step-{record['step']:07d}.pt", device="cpu")
+        one = evaluator(record["step"], lambda n, m=model: m.sample(n, seed=cfg.eval.seed))
+        for key, value in one.items():
+            assert record[key] == pytest.approx(value, rel=1e-6, abs=1e-9), (record["step"], key)
+
+
+def _ganforge_run(args: list[str], sets: list[str]) -> subprocess.CompletedProcess:
+    from .test_distributed import _ganforge
+
+    return _ganforge([*args, *_sets(sets)])

@@ -202,9 +202,9 @@ def broadcast(obj: Any) -> Any:
     return box[0]
 
 
-def gather_rows(part: torch.Tensor) -> torch.Tensor:
+def gather_rows(part: torch.Tensor, everywhere: bool = True) -> torch.Tensor:
     """Every rank's ``part`` (rows of one shape, counts may differ) concatenated in rank order,
-    on every rank."""
+    on every rank (``everywhere=False``: on rank 0 only; the others get their own part back)."""
     if not world().distributed or world().size == 1:
         return part
     device = _flag_device()
@@ -213,8 +213,14 @@ def gather_rows(part: torch.Tensor) -> torch.Tensor:
     most = int(max(c.item() for c in counts))
     padded = torch.zeros((most, *part.shape[1:]), dtype=part.dtype, device=device)
     padded[: len(part)] = part.to(device)
-    parts = [torch.empty_like(padded) for _ in counts]
-    dist.all_gather(parts, padded)
+    if not everywhere:
+        parts = [torch.empty_like(padded) for _ in counts] if world().main else None
+        dist.gather(padded, parts, dst=0)
+        if parts is None:
+            return part
+    else:
+        parts = [torch.empty_like(padded) for _ in counts]
+        dist.all_gather(parts, padded)
     return torch.cat([p[: int(c.item())] for p, c in zip(parts, counts)]).to(part.device)
 
 

@@ -4,6 +4,7 @@ then finish the run (the evaluator's closing work, the report, written once)."""
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import logging
 import math
@@ -248,6 +249,20 @@ def train(
             distributed.teardown()
 
 
+def _evaluator(
+    factory: EvaluatorFactory | None, cfg: Config, dataset: Dataset, world: distributed.World
+) -> Evaluator | RunEvaluator | None:
+    """Rank 0's evaluator (it scores); under torchrun the other ranks' extract the features of
+    their share of the samples when the factory can make that (``scores=False``)."""
+    if factory is None:
+        return None
+    if world.main:
+        return factory(cfg, dataset)
+    if world.size > 1 and "scores" in inspect.signature(factory).parameters:
+        return factory(cfg, dataset, scores=False)  # type: ignore[call-arg]
+    return None
+
+
 def _run(
     cfg: Config,
     run: RunDir | None,
@@ -290,7 +305,7 @@ def _run(
             )
         for note in dataset.info.notes:  # shown on the console when the data was built
             log.info("data: %s", note)
-        scorer = evaluator(cfg, dataset) if evaluator is not None and world.main else None
+        scorer = _evaluator(evaluator, cfg, dataset, world)
         engine = Engine(cfg, run, dataset, recipe, scorer, callbacks)
         if checkpoint is not None:
             engine.restore()  # the newest readable checkpoint (a damaged latest.pt is skipped)
