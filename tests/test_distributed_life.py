@@ -406,18 +406,37 @@ def _records(run: Path) -> list[dict]:
     return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
 
 
+NO_IMAGE_GATHER = """
+import os
+if os.environ.get("GANFORGE_TEST_NO_IMAGES") and "RANK" in os.environ:
+    from ganforge.train.engine import Engine
+
+    def shared_sample_fn(self, n):
+        raise AssertionError("the evaluation gathered images")
+
+    Engine.shared_sample_fn = shared_sample_fn
+"""
+
+
 @pytest.mark.slow
 def test_two_processes_score_as_one(tmp_path: Path) -> None:
-    """Under 2 processes each rank extracts the features of its share (only features are
-    gathered); the logged scores are those of one process scoring the same weights."""
+    """Under 2 processes each rank extracts the features of its share and only features are
+    gathered (gathering images fails the run here); the logged scores are those of one process
+    scoring the same weights."""
     from ganforge import config
     from ganforge.metrics.evaluator import training_evaluator
     from ganforge.runs import load
 
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(NO_IMAGE_GATHER)  # gathering images fails the run
+    path = os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])
     sets = [*STREAM, *EVAL]
-    done = _ganforge_run(["train", "--gpus", "2", "--runs-dir", str(tmp_path), "--quiet"], sets)
-    run = _only_run(tmp_path)
-    assert done.returncode == 0, done.stderr[-3000:]
+    args = ["train", "--gpus", "2", "--runs-dir", str(tmp_path / "runs"), "--quiet", *_sets(sets)]
+    done = _start(args, job=30, extra={"PYTHONPATH": path, "GANFORGE_TEST_NO_IMAGES": "1"})
+    _, err = done.communicate(timeout=400)
+    run = _only_run(tmp_path / "runs")
+    assert done.returncode == 0, err[-3000:]
     cfg = config.load(run / "config.yaml")
     from ganforge.data import build_dataset
 

@@ -256,11 +256,13 @@ def _evaluator(
     their share of the samples when the factory can make that (``scores=False``)."""
     if factory is None:
         return None
-    if world.main:
-        return factory(cfg, dataset)
-    if world.size > 1 and "scores" in inspect.signature(factory).parameters:
-        return factory(cfg, dataset, scores=False)  # type: ignore[call-arg]
-    return None
+    made = factory(cfg, dataset) if world.main else None
+    if world.size == 1:
+        return made
+    distributed.barrier()  # rank 0 first: an extractor that trains on first use trains once
+    if not world.main and "scores" in inspect.signature(factory).parameters:
+        made = factory(cfg, dataset, scores=False)  # type: ignore[call-arg]
+    return made
 
 
 def _run(
