@@ -51,7 +51,9 @@ from ganforge.report import save_samples
 from ganforge.runs import DEFAULT_ROOT, Loaded, RunDir, load
 from ganforge.train import TrainResult
 from ganforge.train import train as _train
+from ganforge.train.distributed import Launch
 from ganforge.train.distributed import launch as _launch
+from ganforge.train.orchestration import check_batches
 from ganforge.translation import Translated, translate
 
 
@@ -64,8 +66,13 @@ def train(
     runs_root: str | Path = DEFAULT_ROOT,
     name: str | None = None,
     progress: bool = True,
+    resume_if_exists: bool = False,
 ) -> TrainResult:
     """Train a preset (default ``dcgan-digits``) or a Config; ``resume`` continues a run.
+
+    ``resume_if_exists`` (for jobs a scheduler requeues): when the run ``name`` exists,
+    continue it from its latest checkpoint (the same settings, or an error) instead of starting
+    ``name-2``; torchrun's restarts of a job continue its run the same way.
 
     With ``eval.metrics`` set, the metrics are computed during training and, once the run
     completes, the real-vs-real floor is written to ``floors.json`` and drawn in the report.
@@ -73,6 +80,8 @@ def train(
     sets = list(overrides)
     if not progress:
         sets.append("train.progress=false")
+    if resume_if_exists and (resume is not None or not name):
+        raise GanforgeError("--resume-if-exists needs --name NAME (and no --resume)")
     if resume is not None:
         given = [k for k, v in (("a preset", preset), ("a config", config), ("a name", name)) if v]
         if given:
@@ -90,7 +99,9 @@ def train(
     if name:
         cfg.name = name
     check_eval_settings(cfg)  # metric names fail now, not after the data is loaded
-    return _train(cfg, runs_root=runs_root, evaluator=training_evaluator)
+    return _train(
+        cfg, runs_root=runs_root, evaluator=training_evaluator, resume_if_exists=resume_if_exists
+    )
 
 
 def train_processes(
@@ -102,21 +113,34 @@ def train_processes(
     runs_root: str | Path = DEFAULT_ROOT,
     name: str | None = None,
     progress: bool = True,
+    resume_if_exists: bool = False,
+    launch: Launch | None = None,
 ) -> int:
     """``train`` in ``processes`` data-parallel processes on this machine, started through
-    torchrun's launcher (``python -m ganforge train ...`` in each); the exit status (0: all
-    finished). The config is checked here first, so a mistake is one line, not one per rank."""
+    torchrun's launcher (``python -m ganforge train ...`` in each; ``launch``: several nodes,
+    a rendezvous endpoint, restarts); the exit status (0: all finished). The config is checked
+    here first, so a mistake is one line, not one per rank."""
     sets = list(overrides)
+    how = launch or Launch()
+    if resume_if_exists and (resume is not None or not name):
+        raise GanforgeError("--resume-if-exists needs --name NAME (and no --resume)")
     if resume is None:
         cfg = config_mod.resolve(preset, sets)
         check_eval_settings(cfg)
     else:
-        RunDir.find(resume, runs_root)
+        run = RunDir.find(resume, runs_root)
+        cfg = config_mod.from_dict(
+            config_mod.apply_overrides(config_mod.to_dict(config_mod.load(run.config_path)), sets)
+        )
+    check_batches(cfg, processes * how.nnodes)  # before any process starts
     args = ["train", *([preset] if preset else []), "--runs-dir", str(runs_root)]
     args += [a for s in sets for a in ("--set", s)]
     args += ["--resume", str(resume)] if resume is not None else []
     args += (["--name", name] if name else []) + ([] if progress else ["--quiet"])
-    return _launch(processes, args)
+    args += ["--resume-if-exists"] if resume_if_exists else []
+    if how.job == Launch.job and name:
+        how = dataclasses.replace(how, job=name)
+    return _launch(processes, args, how)
 
 
 def sample(

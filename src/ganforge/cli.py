@@ -91,6 +91,32 @@ def cli() -> None:
     help="Data-parallel over N processes on this machine via torchrun (one per GPU; gloo "
     "processes on a CPU). train.batch_size stays the global batch.",
 )
+@click.option(
+    "--resume-if-exists",
+    is_flag=True,
+    help="With --name: continue that run from its latest checkpoint when it exists (a job "
+    "requeued by a scheduler), else start it.",
+)
+@click.option(
+    "--max-restarts",
+    type=click.IntRange(0, 1000),
+    default=0,
+    show_default=True,
+    help="With --gpus: torchrun restarts failed workers this often; the run resumes.",
+)
+@click.option(
+    "--nnodes",
+    type=click.IntRange(1, 4096),
+    default=1,
+    show_default=True,
+    help="With --gpus: nodes.",
+)
+@click.option(
+    "--node-rank", type=click.IntRange(0, 4095), help="With --gpus: this node's rank (static)."
+)
+@click.option(
+    "--rdzv-endpoint", metavar="HOST:PORT", help="With --gpus: the rendezvous address (node 0)."
+)
 def train(
     preset: str | None,
     overrides: tuple[str, ...],
@@ -99,12 +125,22 @@ def train(
     name: str | None,
     quiet: bool,
     gpus: int | None,
+    resume_if_exists: bool,
+    max_restarts: int,
+    nnodes: int,
+    node_rank: int | None,
+    rdzv_endpoint: str | None,
 ) -> None:
     """Train PRESET (default: dcgan-digits) or a YAML config file.
 
     Also runs under torchrun: `torchrun --nproc_per_node N -m ganforge train PRESET ...`."""
     if resume and preset:
         raise click.UsageError("give either PRESET or --resume RUN, not both")
+    launch = api.Launch(nnodes, node_rank, rdzv_endpoint, max_restarts)
+    if not gpus and launch != api.Launch():
+        raise click.UsageError(
+            "--max-restarts, --nnodes, --node-rank and --rdzv-endpoint go with --gpus N"
+        )
     if gpus:
         code = api.train_processes(
             gpus,
@@ -114,12 +150,20 @@ def train(
             runs_root=runs_dir,
             name=name,
             progress=not quiet,
+            resume_if_exists=resume_if_exists,
+            launch=launch,
         )
         if code:
             sys.exit(code)
         return
     result = api.train(
-        preset, overrides, resume=resume, runs_root=runs_dir, name=name, progress=not quiet
+        preset,
+        overrides,
+        resume=resume,
+        runs_root=runs_dir,
+        name=name,
+        progress=not quiet,
+        resume_if_exists=resume_if_exists,
     )
     if not result.main:  # another process of a torchrun job reports
         if result.status == "interrupted":

@@ -216,9 +216,16 @@ class RunDir:
                 continue
         return records
 
-    def truncate_metrics(self, step: int) -> None:
-        """Drop records after ``step`` (on resume, so the log has no duplicated steps)."""
-        kept = [r for r in self.read_metrics() if r.get("step", 0) <= step]
+    def truncate_metrics(self, step: int, final: bool = False) -> None:
+        """Drop records after ``step`` (on resume, so the log has no duplicated steps); with
+        ``final`` (a run resumed at its last step) also the evaluation at ``step``, which the
+        finished run writes after its last checkpoint and writes again when it is resumed."""
+        kept = [
+            r
+            for r in self.read_metrics()
+            if r.get("step", 0) < step
+            or (r.get("step", 0) == step and not (final and r.get("kind") == "eval"))
+        ]
         self.metrics_path.write_text("".join(json.dumps(r) + "\n" for r in kept))
 
     def __str__(self) -> str:

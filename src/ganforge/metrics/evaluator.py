@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -26,7 +27,7 @@ from ganforge.metrics.evaluate import (
 from ganforge.metrics.featureset import FeatureSet, extract
 from ganforge.metrics.plan import Plan, make_plan
 from ganforge.metrics.reference import dataset_choice, is_stats_file, real_side
-from ganforge.metrics.suite import flat_values, resolve, run_metrics
+from ganforge.metrics.suite import IMAGES, flat_values, resolve, run_metrics
 from ganforge.metrics.translation import TranslationEvaluator
 from ganforge.registry import EXTRACTORS, RECIPES
 
@@ -59,18 +60,23 @@ class TrainingEvaluator:
         self.info: DataInfo | None = None
         self.plan: Plan | None = None
         self.real: FeatureSet | None = None
+        self.real_ready = False
         self.records: list[dict[str, Any]] = []
 
-    def prepare(self) -> None:
-        """Choose the extractor and metrics and extract the real features."""
-        if self.plan is not None:
-            return
+    def prepare(self, real: bool = True) -> None:
+        """Choose the extractor and metrics and (``real``) extract the real features."""
         ev, data = self.cfg.eval, self.cfg.data
+        if self.plan is None:
+            dataset = self.dataset or build_dataset(data.name, data.params)
+            self.info = dataset.info
+            self.plan = make_plan(self.info, ev.metrics, ev.extractor, data.params)
+            for note in self.plan.notes:
+                log.warning("eval: %s", note)
+        if not real or self.real_ready:
+            return
+        self.real_ready = True
+        assert self.info is not None
         dataset = self.dataset or build_dataset(data.name, data.params)
-        self.info = dataset.info
-        self.plan = make_plan(self.info, ev.metrics, ev.extractor, data.params)
-        for note in self.plan.notes:
-            log.warning("eval: %s", note)
         if needs_real(self.plan):
             extractor = self.plan.extractor
             self.real = real_side(
@@ -88,9 +94,50 @@ class TrainingEvaluator:
         generator ``g`` among the engine's ``generators`` gives the samples' labels."""
         self.prepare()
         assert self.plan is not None and self.info is not None
-        ev = self.cfg.eval
-        samples = as_samples(sample_fn(ev.n_samples), self.info)
+        samples = as_samples(sample_fn(self.cfg.eval.n_samples), self.info)
         fake = extract(self.plan.extractor, samples, {"source": "training", "step": step})
+        return self._score(step, fake, generators)
+
+    @property
+    def shards(self) -> bool:
+        """Whether the samples can be scored from their features alone, so that each process
+        extracts its share and only features and logits are gathered (no metric of the plan
+        reads the images themselves)."""
+        self.prepare(real=False)
+        assert self.plan is not None
+        return not any(IMAGES in call.needs for call in self.plan.calls)
+
+    def features(self, samples: torch.Tensor) -> dict[str, np.ndarray]:
+        """The extractor's outputs (features, logits) for some generated samples in [-1, 1]:
+        one process's share of an evaluation."""
+        self.prepare(real=False)
+        assert self.plan is not None and self.info is not None
+        return self.plan.extractor(as_samples(samples, self.info))
+
+    def score_features(
+        self,
+        step: int,
+        outputs: dict[str, np.ndarray],
+        generators: dict[str, nn.Module] | None = None,
+    ) -> dict[str, float]:
+        """Scores of the eval.n_samples samples whose extractor outputs (in sample order) are
+        ``outputs``: what ``__call__`` gives for those samples."""
+        self.prepare()
+        assert self.plan is not None
+        count = len(next(iter(outputs.values())))
+        provenance = {
+            "source": "training",
+            "step": step,
+            "count": count,
+            "extractor": self.plan.extractor.provenance(),
+        }
+        return self._score(step, FeatureSet(outputs, provenance), generators)
+
+    def _score(
+        self, step: int, fake: FeatureSet, generators: dict[str, nn.Module] | None
+    ) -> dict[str, float]:
+        assert self.plan is not None and self.info is not None
+        ev = self.cfg.eval
         if generators and "g" in generators:  # the labels the sampler conditioned on
             label_samples(fake, generators["g"], ev.n_samples)
         ctx = Context(self.info, ev.seed, None, f"step-{step:07d}")
@@ -115,15 +162,18 @@ class TrainingEvaluator:
 
 
 def training_evaluator(
-    cfg: Config, dataset: Dataset
+    cfg: Config, dataset: Dataset, *, scores: bool = True
 ) -> TrainingEvaluator | TranslationEvaluator | None:
     """The evaluator a run's recipe asks for (its registered ``evaluation``): held-out
-    translation scores, or ``eval.metrics`` on samples (None when there are none)."""
+    translation scores, or ``eval.metrics`` on samples (None when there are none).
+
+    ``scores=False`` (the processes of a torchrun job other than rank 0): only what extracts
+    the features of a share of the samples, without the real side."""
     kind = RECIPES.entry(recipe_of(cfg.model.name)).meta.get("evaluation", "samples")
     if kind == "translation":
-        return TranslationEvaluator(cfg, dataset.info, dataset)  # type: ignore[arg-type]
+        return TranslationEvaluator(cfg, dataset.info, dataset) if scores else None  # type: ignore[arg-type]
     if not cfg.eval.metrics:
         return None
     evaluator = TrainingEvaluator(cfg, dataset)
-    evaluator.prepare()  # bad metric settings fail before training starts
+    evaluator.prepare(real=scores)  # bad metric settings fail before training starts
     return evaluator

@@ -17,6 +17,8 @@ import datetime
 import functools
 import logging
 import os
+import signal
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +29,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from ganforge.data.stream import share
-from ganforge.errors import ConfigError
+from ganforge.errors import ConfigError, TrainingError
 from ganforge.train.rng import seed_everything, set_rng_state
 
 log = logging.getLogger("ganforge.train")
@@ -87,8 +89,57 @@ def setup(device: torch.device) -> tuple[World, torch.device]:
         torch.cuda.set_device(device)
     if not dist.is_initialized():
         backend = "nccl" if device.type == "cuda" else "gloo"
-        dist.init_process_group(backend, timeout=TIMEOUT)
+        try:
+            dist.init_process_group(backend, timeout=TIMEOUT)
+        except (RuntimeError, ValueError) as exc:  # DistNetworkError, DistStoreError included
+            raise TrainingError(join_failure(backend, exc)) from None
     return world(), device
+
+
+def join_failure(backend: str, exc: BaseException) -> str:
+    """One line for a process group that could not be formed (a peer that is gone or not yet
+    listening: gloo's ``connectFullMesh ... Connection refused``, a rendezvous timeout)."""
+    first = next(
+        (line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__
+    )
+    rank, size = os.environ.get("RANK", "?"), os.environ.get("WORLD_SIZE", "?")
+    return (
+        f"rank {rank} of {size} could not join the {backend} process group ({first[:200]}): "
+        "another process of the job is gone or unreachable, or the rendezvous port is taken. "
+        "With torchrun --max-restarts N the job starts again and resumes the run from its "
+        "latest checkpoint"
+    )
+
+
+def restart_count() -> int:
+    """How many times torchrun has restarted this job's workers (0: the first start)."""
+    try:
+        return int(os.environ.get("TORCHELASTIC_RESTART_COUNT", "0"))
+    except ValueError:
+        return 0
+
+
+def job_id() -> str | None:
+    """The launcher's id of this job, the same in every worker and across restarts."""
+    return os.environ.get("TORCHELASTIC_RUN_ID") if launched() else None
+
+
+def barrier() -> None:
+    """Wait until every rank gets here (nothing to wait for in one process)."""
+    if world().distributed and world().size > 1:
+        if dist.get_backend() == "nccl":
+            dist.barrier(device_ids=[torch.cuda.current_device()])
+        else:
+            dist.barrier()
+
+
+def leaving() -> None:
+    """After the job's last barrier, a torchrun worker only exits: the launcher's SIGTERM to
+    the ranks still exiting when the first one has left (it stops the others as soon as one
+    exits non-zero: 143 after a SIGTERM) no longer kills them with a signal status."""
+    if launched() and threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)
 
 
 def teardown() -> None:
@@ -157,9 +208,9 @@ def broadcast(obj: Any) -> Any:
     return box[0]
 
 
-def gather_rows(part: torch.Tensor) -> torch.Tensor:
+def gather_rows(part: torch.Tensor, everywhere: bool = True) -> torch.Tensor:
     """Every rank's ``part`` (rows of one shape, counts may differ) concatenated in rank order,
-    on every rank."""
+    on every rank (``everywhere=False``: on rank 0 only; the others get their own part back)."""
     if not world().distributed or world().size == 1:
         return part
     device = _flag_device()
@@ -168,8 +219,14 @@ def gather_rows(part: torch.Tensor) -> torch.Tensor:
     most = int(max(c.item() for c in counts))
     padded = torch.zeros((most, *part.shape[1:]), dtype=part.dtype, device=device)
     padded[: len(part)] = part.to(device)
-    parts = [torch.empty_like(padded) for _ in counts]
-    dist.all_gather(parts, padded)
+    if not everywhere:
+        parts = [torch.empty_like(padded) for _ in counts] if world().main else None
+        dist.gather(padded, parts, dst=0)
+        if parts is None:
+            return part
+    else:
+        parts = [torch.empty_like(padded) for _ in counts]
+        dist.all_gather(parts, padded)
     return torch.cat([p[: int(c.item())] for p, c in zip(parts, counts)]).to(part.device)
 
 
@@ -258,17 +315,44 @@ def first_reason(reason: str | None) -> str | None:
     return own[0] if own else reason
 
 
-def launch(processes: int, args: list[str]) -> int:
+@dataclass(frozen=True)
+class Launch:
+    """torchrun's options beyond the process count: the nodes of the job, this node's rank,
+    the rendezvous address and how often failed workers are restarted."""
+
+    nnodes: int = 1
+    node_rank: int | None = None
+    rdzv_endpoint: str | None = None
+    max_restarts: int = 0
+    job: str = "ganforge"  # the rendezvous id (every node of one job gives the same)
+
+    def options(self, processes: int) -> list[str]:
+        """The torchrun command-line options."""
+        if self.node_rank is not None and self.node_rank >= self.nnodes:
+            raise ConfigError(f"--node-rank {self.node_rank} but only {self.nnodes} node(s)")
+        if self.nnodes > 1 and self.rdzv_endpoint is None:
+            raise ConfigError("--nnodes > 1 needs --rdzv-endpoint HOST:PORT (node 0's address)")
+        out = [f"--nproc_per_node={processes}", f"--max_restarts={self.max_restarts}"]
+        if self.rdzv_endpoint is None:  # one machine: a free local port, no server
+            return ["--standalone", *out]
+        out += [f"--nnodes={self.nnodes}", f"--rdzv_endpoint={self.rdzv_endpoint}"]
+        if self.node_rank is None:  # elastic rendezvous: the nodes get their ranks by arrival
+            return [*out, "--rdzv_backend=c10d", f"--rdzv_id={self.job}"]
+        return [*out, f"--node_rank={self.node_rank}"]  # static: node 0 hosts the store
+
+
+def launch(processes: int, args: list[str], how: Launch | None = None) -> int:
     """``python -m ganforge ARGS`` in ``processes`` processes on this machine through torchrun's
-    elastic launcher (standalone: a free local port, no rendezvous server); the exit status of
-    the first failed process, or 0."""
+    elastic launcher (by default standalone: a free local port, no rendezvous server); the exit
+    status of the first failed process, or 0."""
     from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.run import get_args_parser, run
 
     if launched():
         raise ConfigError("already running under torchrun: drop --gpus")
-    options = ["--standalone", f"--nproc_per_node={processes}", "--module", "ganforge", *args]
+    how = how or Launch()
+    options = [*how.options(processes), "--module", "ganforge", *args]
     try:
         run(get_args_parser().parse_args(options))
     except ChildFailedError as exc:

@@ -4,8 +4,10 @@ then finish the run (the evaluator's closing work, the report, written once)."""
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 import logging
+import math
 import platform
 import shutil
 import sys
@@ -74,6 +76,26 @@ def check_loss_fits(cfg: Config, recipe: str) -> None:
         )
 
 
+def check_batches(cfg: Config, processes: int) -> None:
+    """Every global batch of the config (``train.batch_size``, each phase's of
+    ``schedule.batch_sizes`` up to the data's resolution) splits evenly over ``processes``;
+    checked before torchrun starts any process, and again in each."""
+    batches = [("train.batch_size", cfg.train.batch_size)]
+    sizes = list(cfg.schedule.get("batch_sizes") or [])
+    if sizes:
+        size = cfg.data.params.get("size")
+        levels = int(math.log2(size // 4)) + 1 if isinstance(size, int) and size >= 4 else 0
+        used = [sizes[min(i, len(sizes) - 1)] for i in range(max(levels, len(sizes)))]
+        used = used[:levels] if levels else used
+        batches = [(f"schedule.batch_sizes at {4 << i}x{4 << i}", b) for i, b in enumerate(used)]
+    bad = [f"{what} ({b})" for what, b in batches if b % processes]
+    if bad:
+        raise ConfigError(
+            f"{', '.join(bad)}: a global batch must be a multiple of the {processes} processes; "
+            "choose batch sizes divisible by it"
+        )
+
+
 def _attach_log(run: RunDir) -> logging.Handler:
     """Log the package's INFO messages to the run's log.txt while it trains."""
     handler = RunLogHandler(run.log_path)
@@ -118,7 +140,60 @@ def _environment(cfg: Config, device: torch.device, world: distributed.World) ->
         "threads": torch.get_num_threads(),
         "seed": cfg.train.seed,
         "command": " ".join(sys.argv),
+        "job": distributed.job_id(),  # finds the run again when torchrun restarts the job
     }
+
+
+def existing_run(cfg: Config, runs_root: str | Path) -> RunDir | None:
+    """The run a requeued or restarted job continues: ``runs_root/NAME`` for a named run, else
+    (under a torchrun restart) the run this torchrun job created; None when there is none yet."""
+    root = Path(runs_root)
+    if cfg.name:
+        path = root / cfg.name
+        return RunDir(path) if (path / "config.yaml").is_file() else None
+    job = distributed.job_id()
+    if not job or not distributed.restart_count() or not root.is_dir():
+        return None
+    for env in sorted(root.glob("*/env.json"), key=lambda p: p.stat().st_mtime, reverse=True):
+        try:
+            if json.loads(env.read_text()).get("job") == job:
+                return RunDir(env.parent)
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def _flat(mapping: dict, prefix: str = "") -> dict[str, object]:
+    """``{"a": {"b": 1}}`` as ``{"a.b": 1}``."""
+    out: dict[str, object] = {}
+    for key, value in mapping.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def continued_config(cfg: Config, run: RunDir) -> Config:
+    """The config a run continued by ``--resume-if-exists`` (or a torchrun restart) trains with:
+    the run's saved one with ``cfg``'s train and eval sections; any other setting of ``cfg``
+    that differs from the saved run is an error (a requeued job gives the same command)."""
+    saved = config_mod.load(run.config_path)
+    fixed = ("name", *RESUMABLE_SECTIONS)
+    new = _flat({k: v for k, v in config_mod.to_dict(cfg).items() if k not in fixed})
+    old = _flat({k: v for k, v in config_mod.to_dict(saved).items() if k not in fixed})
+    # optimiser settings left null were filled in by the recipe when the run started
+    changed = [
+        f"{key}: {old.get(key)!r} -> {value!r}"
+        for key, value in new.items()
+        if old.get(key) != value and not (value is None and key.startswith("optim."))
+    ]
+    if changed:
+        raise ConfigError(
+            f"run {run.path} exists with other settings ({'; '.join(changed[:4])}); it "
+            "continues as it was configured: give the same settings, or another --name"
+        )
+    return dataclasses.replace(saved, train=cfg.train, eval=cfg.eval)
 
 
 def train(
@@ -129,8 +204,12 @@ def train(
     runs_root: str | Path = DEFAULT_ROOT,
     evaluator: EvaluatorFactory | None = None,
     callbacks: list[Callback] | None = None,
+    resume_if_exists: bool = False,
 ) -> TrainResult:
-    """Train a config in a new run directory, or continue the run at ``resume`` exactly."""
+    """Train a config in a new run directory, or continue the run at ``resume`` exactly.
+
+    ``resume_if_exists`` (and a torchrun restart, always): when the run named ``cfg.name``
+    exists, continue it from its latest checkpoint instead of starting a new one."""
     overrides = list(overrides)
     if resume is not None:
         bad = [o for o in overrides if o.split(".", 1)[0] not in RESUMABLE_SECTIONS]
@@ -153,6 +232,11 @@ def train(
             )
         cfg = with_defaults(cfg)
         run, checkpoint = None, None
+        if resume_if_exists or distributed.restart_count():
+            run = existing_run(cfg, runs_root)
+            if run is not None:
+                cfg = continued_config(cfg, run)
+                checkpoint = run.latest_checkpoint()
     threads = torch.get_num_threads()
     joins = distributed.launched() and not distributed.world().distributed
     try:
@@ -163,6 +247,22 @@ def train(
         torch.set_num_threads(threads)  # a library call leaves the process as it found it
         if joins:  # under torchrun: leave the process group this call joined
             distributed.teardown()
+
+
+def _evaluator(
+    factory: EvaluatorFactory | None, cfg: Config, dataset: Dataset, world: distributed.World
+) -> Evaluator | RunEvaluator | None:
+    """Rank 0's evaluator (it scores); under torchrun the other ranks' extract the features of
+    their share of the samples when the factory can make that (``scores=False``)."""
+    if factory is None:
+        return None
+    made = factory(cfg, dataset) if world.main else None
+    if world.size == 1:
+        return made
+    distributed.barrier()  # rank 0 first: an extractor that trains on first use trains once
+    if not world.main and "scores" in inspect.signature(factory).parameters:
+        made = factory(cfg, dataset, scores=False)  # type: ignore[call-arg]
+    return made
 
 
 def _run(
@@ -181,11 +281,7 @@ def _run(
     entry = MODELS.entry(cfg.model.name)
     recipe_name = entry.meta.get("recipe", "gan")
     check_loss_fits(cfg, recipe_name)  # before any data is loaded
-    if cfg.train.batch_size % world.size:
-        raise ConfigError(
-            f"train.batch_size ({cfg.train.batch_size}) is the global batch and must be a "
-            f"multiple of the {world.size} processes"
-        )
+    check_batches(cfg, world.size)
     seed_everything(cfg.train.seed)  # the same initial weights on every rank
     dataset = build_dataset(cfg.data.name, cfg.data.params)
     recipe = RECIPES.get(recipe_name)(cfg, dataset.info, device)
@@ -211,13 +307,15 @@ def _run(
             )
         for note in dataset.info.notes:  # shown on the console when the data was built
             log.info("data: %s", note)
-        scorer = evaluator(cfg, dataset) if evaluator is not None and world.main else None
+        scorer = _evaluator(evaluator, cfg, dataset, world)
         engine = Engine(cfg, run, dataset, recipe, scorer, callbacks)
         if checkpoint is not None:
             engine.restore()  # the newest readable checkpoint (a damaged latest.pt is skipped)
             if world.main:
-                run.truncate_metrics(engine.step)
+                run.truncate_metrics(engine.step, final=engine.step >= engine.total_steps)
         else:
+            if not created and world.main:  # a run that stopped before its first checkpoint
+                run.truncate_metrics(0)
             log.info(
                 "run %s: %s on %s (%d samples), %d steps, device %s%s",
                 run.path,
@@ -230,12 +328,16 @@ def _run(
             )
         started = True
         result = engine.fit()
-        if not world.main:
-            return result
-        finish = getattr(scorer, "finish", None)  # evaluators without closing work have none
-        if result.status == "completed" and finish is not None:
-            finish(run.path)
-        write_report(run.path)  # once per run, after everything it shows exists
+        if world.main:
+            finish = getattr(scorer, "finish", None)  # evaluators without one have none
+            if result.status == "completed" and finish is not None:
+                finish(run.path)
+            write_report(run.path)  # once per run, after everything it shows exists
+        # every rank stays in the job until rank 0's final save, evaluation and report are
+        # done: a rank that left early would let the launcher stop rank 0 while it writes
+        distributed.barrier()
+        if result.status == "interrupted":
+            distributed.leaving()  # every rank exits with the stop's status (143: SIGTERM)
         return result
     except OSError as exc:
         if exc.errno not in WRITE_FAILURES:

@@ -94,11 +94,9 @@ class GANRecipe(Recipe):
         # the modules training passes go through (DistributedDataParallel under torchrun)
         self.wrap(self.training_generator(), "g")
         self.wrap(self.d, "d")
-        # under torchrun every rank draws the global batch's latents from this shared stream
-        # and keeps its share, so N processes see the latents one process would
-        self.latent_rng = (
-            torch.Generator().manual_seed(cfg.train.seed) if self.world.distributed else None
-        )
+        # every rank draws the global batch's latents from this shared stream and keeps its
+        # share, so N processes see the latents one process would, whatever the launcher
+        self.latent_rng = torch.Generator().manual_seed(cfg.train.seed)
         self.conditional = bool(self.g.n_classes)
         self.latent: torch.Tensor | None = None  # the latents of the micro-batch being scored
 
@@ -136,14 +134,11 @@ class GANRecipe(Recipe):
         return self.g_train(z, y)
 
     def reseed(self, seed: int) -> None:
-        """A new shared latent stream (under torchrun)."""
-        if self.latent_rng is not None:
-            self.latent_rng.manual_seed(seed)
+        """A new shared latent stream."""
+        self.latent_rng.manual_seed(seed)
 
     def draw_latent(self, n: int) -> torch.Tensor:
         """Latents for this rank's ``n`` samples of a training batch."""
-        if self.latent_rng is None:
-            return self.g.latent(n, device=self.device)
         full = self.g.latent(n * self.world.size, self.latent_rng)
         return full[self.world.share(len(full))].to(self.device)
 
@@ -168,12 +163,10 @@ class GANRecipe(Recipe):
         return self._labels(batch)
 
     def draw_labels(self, n: int) -> torch.Tensor:
-        """Classes for this rank's ``n`` fakes, uniform and independent of the data (under
-        torchrun from the shared latent stream: every rank draws the global batch's and keeps
-        its share, so N processes draw what one process would)."""
+        """Classes for this rank's ``n`` fakes, uniform and independent of the data, from the shared
+        latent stream: every rank draws the global batch's and keeps its share, so N processes
+        draw what one process would."""
         classes = self.g.n_classes
-        if self.latent_rng is None:
-            return torch.randint(classes, (n,)).to(self.device)
         full = torch.randint(classes, (n * self.world.size,), generator=self.latent_rng)
         return full[self.world.share(len(full))].to(self.device)
 
@@ -343,13 +336,11 @@ class GANRecipe(Recipe):
         return g.sample(len(z), z=z, labels=None if labels is None else labels[share])
 
     def extra_state(self) -> dict[str, Any]:
-        """Loss state (BEGAN's k_t, a lazy penalty's count) and the shared latent stream
-        (under torchrun)."""
+        """Loss state (BEGAN's k_t, a lazy penalty's count) and the shared latent stream."""
         state: dict[str, Any] = {"loss": self.loss.state_dict()}
         if any(p.state_dict() for p in self.loss.penalties):
             state["penalties"] = [p.state_dict() for p in self.loss.penalties]
-        if self.latent_rng is not None:
-            state["latent_rng"] = self.latent_rng.get_state()
+        state["latent_rng"] = self.latent_rng.get_state()
         return state
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
@@ -360,7 +351,7 @@ class GANRecipe(Recipe):
             penalty.load_state_dict(saved)
         if state.get("scaler"):
             self.precision.load_state_dict({name: state["scaler"] for name in self.optimizers})
-        if self.latent_rng is not None and "latent_rng" in state:
+        if "latent_rng" in state:  # checkpoints of one process from before: a fresh stream
             self.latent_rng.set_state(state["latent_rng"])
 
     def resolved_config(self) -> dict[str, Any]:
