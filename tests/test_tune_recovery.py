@@ -219,3 +219,29 @@ def test_a_full_storage_is_one_line_and_the_next_worker_continues(
     done = _tune(url, out, space_file, 4, heartbeat=1)  # a trial left running goes stale
     assert sum(t["status"] == "ok" for t in done.trials) == 4
     assert not any(t.get("error", "").startswith("RuntimeError") for t in done.trials)
+
+
+@pytest.mark.parametrize("kind", ["journal", "sqlite"])
+def test_a_heartbeat_lost_to_a_full_disk_is_skipped_and_other_errors_are_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """Beats are written from Optuna's heartbeat thread, where an error is a thread traceback."""
+    url = f"journal:{tmp_path}/tune.log" if kind == "journal" else f"sqlite:///{tmp_path}/t.db"
+    storage = tune_storage.open_storage(url)
+    study = optuna.create_study(storage=storage, study_name="s")
+    with pytest.warns(UserWarning, match="Heartbeat of storage is supposed to be used with"):
+        trial_id = study.ask()._trial_id
+    where = JournalFileBackend if kind == "journal" else optuna.storages.RDBStorage
+    method = "append_logs" if kind == "journal" else "record_heartbeat"
+    for error, raised in ((ENOSPC, False), (PermissionError(13, "denied"), True)):
+
+        def fail(*args: Any, error: Exception = error) -> None:
+            raise error
+
+        monkeypatch.setattr(where, method, fail)
+        if raised:
+            with pytest.raises(PermissionError):
+                storage.record_heartbeat(trial_id)
+        else:
+            storage.record_heartbeat(trial_id)
+        monkeypatch.undo()

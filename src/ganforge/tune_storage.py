@@ -236,6 +236,20 @@ def open_storage(url: str, heartbeat: int = HEARTBEAT) -> BaseStorage:
         raise ConfigError(f"--storage {shown_url(url)}: {reason}") from exc
 
 
+class _SqlStorage(RDBStorage):
+    """Optuna's SQL storage, whose heartbeat skips a beat lost to a full disk (in Optuna's
+    heartbeat thread the error is a thread traceback; the worker's own next write stops it in
+    one line)."""
+
+    def record_heartbeat(self, trial_id: int) -> None:
+        """Note that the trial's worker is alive now."""
+        try:
+            super().record_heartbeat(trial_id)
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+
+
 def _rdb(
     url: str,
     engine: dict[str, Any],
@@ -248,7 +262,7 @@ def _rdb(
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ExperimentalWarning)
-                return RDBStorage(
+                return _SqlStorage(
                     url,
                     engine_kwargs=engine,
                     heartbeat_interval=heartbeat,
