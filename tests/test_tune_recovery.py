@@ -8,6 +8,7 @@ import errno
 import json
 import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,9 @@ from optuna.trial import TrialState  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
+from ganforge import tune as tune_mod  # noqa: E402
 from ganforge import tune_storage  # noqa: E402
+from ganforge.bayes.optuna_sampler import suggest  # noqa: E402
 from ganforge.errors import ConfigError  # noqa: E402
 
 from .conftest import run_cli  # noqa: E402
@@ -245,3 +248,37 @@ def test_a_heartbeat_lost_to_a_full_disk_is_skipped_and_other_errors_are_not(
         else:
             storage.record_heartbeat(trial_id)
         monkeypatch.undo()
+
+
+@pytest.mark.parametrize("kind", ["journal", "sqlite"])
+def test_a_running_trial_that_never_sent_a_heartbeat_goes_stale(
+    tmp_path: Path,
+    space_file: Path,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+) -> None:
+    """A full disk can take a trial's first beat (its creation was written): without a beat it
+    was never stale, and every worker waited for it forever."""
+    url = f"journal:{tmp_path}/tune.log" if kind == "journal" else f"sqlite:///{tmp_path}/t.db"
+    out = tmp_path / "search"
+    cheap_trials(monkeypatch)
+    _tune(url, out, space_file, 1, heartbeat=1)
+    study = load(url, out)
+    study.sampler = optuna.samplers.RandomSampler(seed=0)
+    with pytest.warns(UserWarning, match="Heartbeat of storage is supposed to be used with"):
+        lost = study.ask()  # running, with values, and no heartbeat at all
+    values = suggest(lost, tune_mod.load_space(space_file))
+    time.sleep(2.5)  # older than the grace period (twice the 1 s heartbeat)
+    real, looks = tune_storage._fail_stale, [0]
+
+    def fail_stale(study: optuna.Study) -> None:
+        looks[0] += 1
+        assert looks[0] < 10, "the trial without a heartbeat never went stale"
+        real(study)
+
+    monkeypatch.setattr(tune_storage, "_fail_stale", fail_stale)
+    _tune(url, out, space_file, 2, heartbeat=1)
+    trials = load(url, out).get_trials()
+    assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.FAIL, TrialState.COMPLETE]
+    assert trials[2].system_attrs["failed_trial"] == 1
+    assert list(trials[2].params.values()) == values

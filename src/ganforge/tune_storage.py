@@ -27,6 +27,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -248,6 +249,27 @@ class _SqlStorage(RDBStorage):
         except Exception as exc:
             if not is_disk_full(exc):
                 raise
+
+    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+        """Optuna's stale trials, plus running ones that never got a heartbeat (its first beat
+        was lost to a full disk) once their start is older than the grace period."""
+        stale = super()._get_stale_trial_ids(study_id)
+        grace = self.grace_period or 2 * (self.heartbeat_interval or HEARTBEAT)
+        now = datetime.now()  # Optuna writes datetime_start from the worker's local clock
+        old = [
+            t._trial_id
+            for t in self.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,))
+            if t._trial_id not in stale
+            and t.datetime_start is not None
+            and (now - t.datetime_start).total_seconds() > grace
+        ]
+        if not old:
+            return stale
+        query = sqlalchemy.text("SELECT trial_id FROM trial_heartbeats WHERE trial_id IN :ids")
+        query = query.bindparams(sqlalchemy.bindparam("ids", expanding=True))
+        with self.engine.connect() as connection:
+            beating = {row[0] for row in connection.execute(query, {"ids": old})}
+        return stale + [i for i in old if i not in beating]
 
 
 def _rdb(
