@@ -92,12 +92,17 @@ class Rater:
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
     ) -> tuple[int, http.client.HTTPMessage, bytes]:
-        """One request on a fresh connection; returns (status, headers, body).
+        """One request on a fresh connection; returns (status, headers, body). A POST
+        names this server as its Origin unless ``headers`` give one.
 
         The headers are looked up without regard to case, as HTTP defines them.
         """
         conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
         sent = dict(headers or {})
+        if method == "POST":  # as a browser does; {"Origin": None} leaves it out
+            sent.setdefault("Origin", f"http://{self.host}:{self.port}")
+            if sent["Origin"] is None:
+                del sent["Origin"]
         if self.cookie and "Cookie" not in sent:
             sent["Cookie"] = self.cookie
         try:

@@ -91,7 +91,7 @@ def atomic_save(obj: Any, path: str | Path) -> Path:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException as exc:
-        if isinstance(exc, RuntimeError) and _is_disk_full(exc):  # torch's zip writer
+        if isinstance(exc, RuntimeError) and is_disk_full(exc):  # torch's zip writer
             exc = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         message = describe_write_failure(path, exc) if isinstance(exc, OSError) else None
         tmp.unlink(missing_ok=True)  # after measuring the free space it left
@@ -115,13 +115,14 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
     return path
 
 
-def _is_disk_full(exc: BaseException) -> bool:
-    """Whether an exception (or one it was raised from) is a full-disk OSError."""
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether an exception (or one it was raised from, or raised while handling) is a
+    full-disk OSError, or SQLite's "database or disk is full"."""
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, OSError) and seen.errno in DISK_FULL:
             return True
-        if "No space left on device" in str(seen):
+        if any(s in str(seen) for s in ("No space left on device", "database or disk is full")):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
@@ -196,7 +197,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
             warnings.simplefilter("ignore")  # torch's pickle-protocol notes are not for users
             state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
-        if "Unsupported global" not in str(exc):  # not a pickle of objects: damaged or foreign
+        if "unsupported global" not in str(exc).lower():  # no pickled objects: damaged/foreign
             raise GanforgeError(f"{path} is not a readable checkpoint: {DAMAGED}") from None
         raise GanforgeError(
             f"{path} is not a ganforge checkpoint: it holds Python objects other than tensors "

@@ -633,11 +633,38 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     path = [p for p in key.strip().split(".") if p]
     if not path:
         raise ConfigError(f"--set {text!r}: empty key")
-    try:
-        parsed = yaml.safe_load(value) if value.strip() else None
-    except yaml.YAMLError:
-        parsed = value
+    parsed = yaml_value(value, f"--set {'.'.join(path)}") if value.strip() else None
     return path, parsed
+
+
+def yaml_value(text: str, what: str) -> Any:
+    """A command-line value read as YAML (text that is not YAML stays text); a value that
+    uses an alias of an anchor is refused before anything walks or formats it: a ConfigError
+    that starts with ``what``."""
+    try:
+        return yaml.load(text, Loader=_NoAliasLoader)
+    except _AliasRefused:
+        raise ConfigError(
+            f"{what}: the value refers to a YAML anchor (*alias); write the value out in full "
+            "(aliases can expand a short value into gigabytes)"
+        ) from None
+    except yaml.YAMLError:
+        return text
+
+
+class _AliasRefused(Exception):
+    """A --set value used an alias of an anchor it defined."""
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML's safe loader without aliases of defined anchors ("billion laughs": nested aliases
+    multiply a few hundred bytes into gigabytes once anything walks or formats the value).
+    An alias of no anchor stays a YAML error, so ``*.png`` is still read as the string."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent) and self.peek_event().anchor in self.anchors:
+            raise _AliasRefused()
+        return super().compose_node(parent, index)
 
 
 def apply_overrides(raw: Mapping[str, Any], overrides: Iterable[str]) -> dict[str, Any]:

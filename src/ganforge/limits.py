@@ -17,6 +17,7 @@ Three layers, checked before any data is loaded or any network is built:
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -222,12 +223,20 @@ def check_parameters(section: str, params: Mapping[str, Any]) -> None:
 
 
 def check_run_name(name: str) -> str:
-    """A run name is a folder (or sub-folder) under the runs root, never a path outside it."""
+    """A run name is a folder (or sub-folder) under the runs root, never a path outside it,
+    and prints as itself: no control characters (newlines, terminal escape codes)."""
     parts = Path(name).parts
     if not name.strip() or Path(name).is_absolute() or ".." in parts or not parts:
         raise ConfigError(
             f"run name {name!r} must name a folder under the runs directory "
             "(not empty, not absolute, no '..'); use --runs-dir to write elsewhere"
+        )
+    bad = sorted({c for c in name if unicodedata.category(c) in ("Cc", "Zl", "Zp")})
+    if bad:
+        shown = ", ".join(f"U+{ord(c):04X}" for c in bad)
+        raise ConfigError(
+            f"run name {name!r} holds control characters ({shown}: a newline, a tab or a "
+            "terminal escape code); use letters, digits, '-', '_' or '.'"
         )
     return name
 

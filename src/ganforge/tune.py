@@ -26,6 +26,7 @@ import yaml
 from ganforge import config as config_mod
 from ganforge.bayes import ACQUISITION_CHOICES, Optimizer, Space
 from ganforge.bayes.plots import plot_convergence
+from ganforge.checkpoints import DISK_FULL, describe_write_failure, is_disk_full
 from ganforge.errors import ConfigError, GanforgeError
 from ganforge.metrics.evaluate import evaluate
 from ganforge.registry import METRICS
@@ -34,6 +35,11 @@ from ganforge.train import train
 
 JOURNAL = "journal.json"
 SETUP = "setup.json"
+
+
+class OutOfSpace(GanforgeError):
+    """A trial could not be written (its disk is full): the search stops there, and the trial
+    is not counted as failed (a rerun of the same command runs it)."""
 
 
 @dataclass
@@ -182,7 +188,7 @@ def run_trial(
 ) -> dict[str, Any] | None:
     """Train one trial in ``run_path`` (anything left there is removed) and score it: a record
     with score, status ("ok" or "failed"), error and seconds; None when training was
-    interrupted."""
+    interrupted. A full disk is no result of the trial's values: it raises OutOfSpace."""
     if run_path.exists():  # left by an interrupted trial
         shutil.rmtree(run_path)
     start = time.perf_counter()
@@ -200,7 +206,15 @@ def run_trial(
         if value is None or not math.isfinite(value):
             raise GanforgeError(f"{objective.key} is {value}")
         record.update(score=float(value), status="ok")
-    except (GanforgeError, RuntimeError, ValueError, FloatingPointError) as exc:
+    except Exception as exc:
+        if is_disk_full(exc):
+            full = OSError(DISK_FULL[0], os.strerror(DISK_FULL[0]))
+            raise OutOfSpace(
+                f"{describe_write_failure(run_path, full)}; the trial was not counted. Free "
+                "space and rerun the same command to continue the search"
+            ) from None
+        if not isinstance(exc, (GanforgeError, RuntimeError, ValueError, FloatingPointError)):
+            raise
         record.update(score=None, status="failed", error=f"{type(exc).__name__}: {exc}")
     record["seconds"] = round(time.perf_counter() - start, 2)
     return record

@@ -18,12 +18,16 @@ and best.yaml for the whole study into its ``--out`` folder.
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 import socket
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,14 +50,16 @@ from optuna.storages import (
     fail_stale_trials,
 )
 from optuna.storages._heartbeat import BaseHeartbeat  # the interface Optuna's heartbeat calls
-from optuna.storages.journal import JournalFileBackend
+from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock
+from optuna.storages.journal._file import get_lock_file  # the lock Optuna's appends take
 from optuna.trial import FrozenTrial, TrialState
 from sqlalchemy.engine import make_url
 
 from ganforge import tune as tune_mod
 from ganforge.bayes import Space
 from ganforge.bayes.optuna_sampler import OptimizerSampler, suggest, superseded
-from ganforge.tune import Objective, TuneResult
+from ganforge.checkpoints import DISK_FULL, describe_write_failure, is_disk_full
+from ganforge.tune import Objective, OutOfSpace, TuneResult
 
 HEARTBEAT = 60  # seconds between heartbeats of a running trial; stale after twice that
 MAX_RETRY = 3  # a trial whose workers keep dying is run at most this many more times
@@ -61,6 +67,73 @@ SETUP = "ganforge:setup"  # study user attribute: the search's arguments
 SURPLUS = "surplus"  # trial user attribute: started when the study already had enough trials
 BEAT = "ganforge:heartbeat"  # trial system attribute of the journal-file heartbeat
 STORAGE_FORMS = "sqlite:///PATH, postgresql://USER@HOST/DB or journal:PATH"
+TORN = ".torn"  # suffix of the side file that keeps the bytes cut off a damaged journal's end
+
+log = logging.getLogger(__name__)
+
+
+def _record(line: bytes) -> bool:
+    """Whether one line of a journal file (with its newline) is a complete record."""
+    try:
+        return line.endswith(b"\n") and isinstance(json.loads(line), dict)
+    except ValueError:  # JSONDecodeError, or bytes that are not UTF-8
+        return False
+
+
+def _lines(data: bytes) -> list[bytes]:
+    """The file's lines, each with its newline (the last one may have none)."""
+    parts = data.split(b"\n")
+    return [p + b"\n" for p in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+
+def _good_end(data: bytes) -> tuple[int, int]:
+    """Where the journal's leading complete records end, and the 1-based line of the first
+    damaged one (0: none)."""
+    end = 0
+    for number, line in enumerate(_lines(data), start=1):
+        if not _record(line):
+            return end, number
+        end += len(line)
+    return end, 0
+
+
+def repair_journal(path: Path) -> Path | None:
+    """Cut a torn or garbled end off the journal file ``path`` (a write stopped by a full disk
+    or a crash, bytes appended from outside) before Optuna appends after it: every complete
+    record is kept, the cut bytes are moved to a side file, whose path is returned (None when
+    the file was whole). Damage followed by complete records is refused (a ConfigError):
+    cutting there would drop records that later ones depend on."""
+    if not path.is_file():
+        return None
+    with get_lock_file(JournalFileSymlinkLock(str(path))):  # no worker appends meanwhile
+        data = path.read_bytes()
+        end, line = _good_end(data)
+        if end == len(data):
+            return None
+        if any(_record(rest) for rest in _lines(data[end:])[1:]):
+            raise ConfigError(
+                f"--storage journal:{path}: line {line} is damaged and complete records follow "
+                "it; ganforge repairs only a damaged end. Restore the file from a backup or "
+                "start a new search (another journal file)"
+            )
+        side = path.with_name(path.name + TORN)
+        number = 1
+        while side.exists():
+            side, number = path.with_name(f"{path.name}{TORN}.{number}"), number + 1
+        side.write_bytes(data[end:])
+        with open(path, "r+b") as handle:
+            handle.truncate(end)
+            handle.flush()
+            os.fsync(handle.fileno())
+    log.warning(
+        "journal %s ended in %d damaged byte(s) after line %d (a write cut short); they were "
+        "moved to %s and every complete record was kept",
+        path,
+        len(data) - end,
+        line - 1,
+        side,
+    )
+    return side
 
 
 class JournalFileHeartbeat(JournalStorage, BaseHeartbeat):
@@ -80,17 +153,27 @@ class JournalFileHeartbeat(JournalStorage, BaseHeartbeat):
         self.stale_callback = stale_callback
 
     def record_heartbeat(self, trial_id: int) -> None:
-        """Note that the trial's worker is alive now."""
-        self.set_trial_system_attr(trial_id, BEAT, time.time())
+        """Note that the trial's worker is alive now (a beat lost to a full disk is skipped:
+        the worker's own next write stops it in one line)."""
+        try:
+            self.set_trial_system_attr(trial_id, BEAT, time.time())
+        except Exception as exc:  # in Optuna's heartbeat thread: a traceback otherwise
+            if not is_disk_full(exc):
+                raise
 
     def _get_stale_trial_ids(self, study_id: int) -> list[int]:
         now = time.time()
         running = self.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,))
-        return [
-            t._trial_id
-            for t in running
-            if BEAT in t.system_attrs and now - t.system_attrs[BEAT] > self.grace
-        ]
+        return [t._trial_id for t in running if now - self._last_sign(t) > self.grace]
+
+    @staticmethod
+    def _last_sign(trial: FrozenTrial) -> float:
+        """When the trial's worker was last known alive: its last beat, or its start when no
+        beat was written (the first is sent at the start: a write cut short by a full disk)."""
+        if BEAT in trial.system_attrs:
+            return float(trial.system_attrs[BEAT])
+        start = trial.datetime_start
+        return start.timestamp() if start is not None else time.time()
 
     def get_heartbeat_interval(self) -> int:
         """Seconds between beats."""
@@ -129,6 +212,7 @@ def open_storage(url: str, heartbeat: int = HEARTBEAT) -> BaseStorage:
         if not path.name:
             raise ConfigError(f"--storage {url}: name a file, e.g. journal:/shared/tune.log")
         path.parent.mkdir(parents=True, exist_ok=True)
+        repair_journal(path)
         return JournalFileHeartbeat(path, heartbeat, stale)
     try:
         parsed = make_url(url)
@@ -153,6 +237,41 @@ def open_storage(url: str, heartbeat: int = HEARTBEAT) -> BaseStorage:
         raise ConfigError(f"--storage {shown_url(url)}: {reason}") from exc
 
 
+class _SqlStorage(RDBStorage):
+    """Optuna's SQL storage, whose heartbeat skips a beat lost to a full disk (in Optuna's
+    heartbeat thread the error is a thread traceback; the worker's own next write stops it in
+    one line)."""
+
+    def record_heartbeat(self, trial_id: int) -> None:
+        """Note that the trial's worker is alive now."""
+        try:
+            super().record_heartbeat(trial_id)
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+
+    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+        """Optuna's stale trials, plus running ones that never got a heartbeat (its first beat
+        was lost to a full disk) once their start is older than the grace period."""
+        stale = super()._get_stale_trial_ids(study_id)
+        grace = self.grace_period or 2 * (self.heartbeat_interval or HEARTBEAT)
+        now = datetime.now()  # Optuna writes datetime_start from the worker's local clock
+        old = [
+            t._trial_id
+            for t in self.get_all_trials(study_id, deepcopy=False, states=(TrialState.RUNNING,))
+            if t._trial_id not in stale
+            and t.datetime_start is not None
+            and (now - t.datetime_start).total_seconds() > grace
+        ]
+        if not old:
+            return stale
+        query = sqlalchemy.text("SELECT trial_id FROM trial_heartbeats WHERE trial_id IN :ids")
+        query = query.bindparams(sqlalchemy.bindparam("ids", expanding=True))
+        with self.engine.connect() as connection:
+            beating = {row[0] for row in connection.execute(query, {"ids": old})}
+        return stale + [i for i in old if i not in beating]
+
+
 def _rdb(
     url: str,
     engine: dict[str, Any],
@@ -165,7 +284,7 @@ def _rdb(
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ExperimentalWarning)
-                return RDBStorage(
+                return _SqlStorage(
                     url,
                     engine_kwargs=engine,
                     heartbeat_interval=heartbeat,
@@ -284,7 +403,7 @@ def tune(
         "n_initial": n_initial,
         "space": space.to_json(),
     }
-    with _quiet_optuna():
+    with _quiet_optuna(), _storage_full(storage):
         study = _study(open_storage(storage, heartbeat), folder.name, setup, objective, trials)
         folder.mkdir(parents=True, exist_ok=True)
         worker = _Worker(study, preset, space, base, steps, objective, folder, trials)
@@ -293,6 +412,44 @@ def tune(
     result = tune_mod.finish(preset, base, folder, space.names, rows, objective, status, {})
     result.storage = f"study {folder.name} in {shown_url(storage)}"
     return result
+
+
+def _storage_path(url: str) -> Path | None:
+    """The local file behind a journal or SQLite URL (None for a database server)."""
+    if url.startswith("journal:"):
+        return Path(url.removeprefix("journal:")).expanduser()
+    try:
+        parsed = make_url(url)
+    except sqlalchemy.exc.ArgumentError:
+        return None
+    if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
+        return Path(parsed.database).expanduser()
+    return None
+
+
+@contextmanager
+def _storage_full(url: str) -> Iterator[None]:
+    """A storage that cannot be written for a full disk (Optuna reports it as an
+    AssertionError or a StorageInternalError) becomes one OutOfSpace line naming the storage
+    and the free space; the worker stops there, and a trial it was running is queued again
+    by the next worker once its heartbeat is stale."""
+    try:
+        yield
+    except OutOfSpace:  # the --out folder is full: said already
+        raise
+    except Exception as exc:
+        if not is_disk_full(exc):
+            raise
+        path = _storage_path(url)
+        if path is not None:
+            full = OSError(DISK_FULL[0], os.strerror(DISK_FULL[0]))
+            what = describe_write_failure(path, full)
+        else:
+            what = "the database server's disk is full"
+        raise OutOfSpace(
+            f"--storage {shown_url(url)}: {what}; this worker stopped without failing any "
+            "trial. Free space and rerun the same command to continue the search"
+        ) from None
 
 
 @contextmanager
@@ -366,6 +523,9 @@ class _Worker:
                     except (_Interrupted, KeyboardInterrupt):
                         _queue_again(self.study, self.started)
                         return "interrupted"
+                    except OutOfSpace:  # --out is full: the trial is run again later
+                        _queue_again(self.study, self.started)
+                        raise
                     if self.done and on_trial is not None:
                         on_trial(self.done[0])
                     continue

@@ -72,8 +72,9 @@ class Features:
 
     def matrix(self, table: CsvTable) -> np.ndarray:
         """The feature columns of ``table`` (training or new rows) as the model's input array."""
-        missing = [c for c in self.names if c not in table.columns]
-        extra = [c for c in table.columns if c not in self.names and c != self.target]
+        given, known, nominal = set(table.columns), set(self.names), set(self.nominal)
+        missing = [c for c in self.names if c not in given]
+        extra = [c for c in table.columns if c not in known and c != self.target]
         if missing or extra:
             raise NaiveBayesError(
                 f"{table.path} must have the training columns {self.names}"
@@ -82,7 +83,7 @@ class Features:
             )
         columns = []
         for name in self.names:
-            if name in self.nominal:
+            if name in nominal:
                 columns.append(np.array(table.column(name), dtype=object))
                 continue
             values = table.numeric(name)
@@ -123,6 +124,7 @@ def build_model(
         {"ddof": 1, "var_smoothing": 0.0} if convention == "walkthrough" else {}
     )
     categories = [features.categories[c] for c in features.nominal]
+    position = {name: j for j, name in enumerate(features.names)}
     params: dict[str, dict[str, Any]] = {
         "gaussian": gaussian,
         "kernel": {"bandwidth": bandwidth},
@@ -130,7 +132,7 @@ def build_model(
         "multinomial": {"alpha": alpha},
         "categorical": {"alpha": alpha, "categories": categories, "unseen": unseen},
         "mixed": {
-            "nominal": [features.names.index(c) for c in features.nominal],
+            "nominal": [position[c] for c in features.nominal],
             "categories": categories,
             "alpha": alpha,
             "unseen": unseen,
@@ -318,7 +320,8 @@ def run_naive_bayes(
         )
     if predict is not None:
         fitted = build_model(model, features, **options).fit(X, y)
-        numeric = [c for c in features.names if c not in features.nominal]
+        nominal = set(features.nominal)
+        numeric = [c for c in features.names if c not in nominal]
         rows = read_new_rows(predict, table, features.names, numeric)
         run.predictions = predictions_csv(fitted, features, rows)
         if out is not None:

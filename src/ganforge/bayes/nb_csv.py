@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -33,9 +35,14 @@ class CsvTable:
     header_reason: str = ""
     blank_lines: int = 0
 
+    @cached_property
+    def _position(self) -> dict[str, int]:
+        """Each column's index by name (a list lookup per column is quadratic in columns)."""
+        return {name: j for j, name in enumerate(self.columns)}
+
     def column(self, name: str) -> list[str]:
         """The cells of one column, top to bottom."""
-        j = self.columns.index(name)
+        j = self._position[name]
         return [row[j] for row in self.rows]
 
     def numeric(self, name: str) -> np.ndarray | None:
@@ -159,7 +166,7 @@ def _check_header(path: Path, columns: list[str]) -> None:
         raise NaiveBayesError(
             f"{path}: header column {columns.index('') + 1} has no name; name every column"
         )
-    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    repeated = sorted(c for c, n in Counter(columns).items() if n > 1)
     if repeated:
         raise NaiveBayesError(f"{path}: column name(s) {repeated} appear more than once")
 
@@ -222,7 +229,8 @@ def read_new_rows(
             f"(or all {len(train.columns)} columns)"
         )
     columns = layouts[len(first)]
-    if train.header and not all(is_number(c) for c, n in zip(first, columns) if n in numeric):
+    numbers = set(numeric)
+    if train.header and not all(is_number(c) for c, n in zip(first, columns) if n in numbers):
         return read_csv(path, header=True)
     table = read_csv(path, header=False)
     reason = "values matched to the training columns by position"

@@ -76,7 +76,8 @@ def skip_summary(
     tag = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:10]
     try:
         listing = cache_dir("skipped") / f"{root.name or 'root'}-{tag}.txt"
-        listing.write_text("\n".join(lines) + "\n")
+        # a name that is not UTF-8 is kept byte for byte (Python holds its bytes as surrogates)
+        listing.write_text("\n".join(lines) + "\n", encoding="utf-8", errors="surrogateescape")
         where = f"the list is in {listing}"
     except OSError as exc:  # a read-only cache must not stop the data from loading
         where = f"the list could not be saved ({exc.strerror or exc})"

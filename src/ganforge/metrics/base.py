@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from ganforge.config import yaml_value
 from ganforge.data.base import DataInfo
 from ganforge.errors import ConfigError, GanforgeError
 
@@ -67,10 +66,7 @@ def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
             raise ConfigError(
                 f"{spec!r}: expected name:key=value[:key=value...], e.g. kid:subsets=10"
             )
-        try:
-            params[key.strip()] = yaml.safe_load(value)
-        except yaml.YAMLError:
-            params[key.strip()] = value
+        params[key.strip()] = yaml_value(value, f"{name.strip()}:{key.strip()}")
     return name.strip(), params
 
 

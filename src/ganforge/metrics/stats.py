@@ -162,21 +162,27 @@ class FeatureStats:
         except (OSError, ValueError) as exc:
             raise GanforgeError(f"{path} is not a readable .npz statistics file: {exc}") from exc
         with data:
-            if "mu" not in data or "sigma" not in data:
+            try:
+                if "mu" not in data or "sigma" not in data:
+                    raise GanforgeError(
+                        f"{path} has no 'mu'/'sigma' arrays; "
+                        "write one with `ganforge stats DATASET`"
+                    )
+                mu = np.asarray(data["mu"], dtype=np.float64).reshape(-1)
+                sigma = np.asarray(data["sigma"], dtype=np.float64)
+                if sigma.shape != (len(mu), len(mu)):
+                    raise GanforgeError(
+                        f"{path}: sigma has shape {sigma.shape} but mu has {len(mu)} entries"
+                    )
+                count = int(data["count"]) if "count" in data else 0
+                provenance = json.loads(str(data["provenance"])) if "provenance" in data else {}
+                root = None
+                if "root" in data:
+                    kind = str(data["root_kind"])
+                    root = CovRoot(np.asarray(data["root"]), kind, float(data["root_offset"]))  # type: ignore[arg-type]
+            except ValueError as exc:  # an object array (refused unpickled), a bad value
                 raise GanforgeError(
-                    f"{path} has no 'mu'/'sigma' arrays; write one with `ganforge stats DATASET`"
-                )
-            mu = np.asarray(data["mu"], dtype=np.float64).reshape(-1)
-            sigma = np.asarray(data["sigma"], dtype=np.float64)
-            if sigma.shape != (len(mu), len(mu)):
-                raise GanforgeError(
-                    f"{path}: sigma has shape {sigma.shape} but mu has {len(mu)} entries"
-                )
-            count = int(data["count"]) if "count" in data else 0
-            provenance = json.loads(str(data["provenance"])) if "provenance" in data else {}
-            root = None
-            if "root" in data:
-                kind = str(data["root_kind"])
-                root = CovRoot(np.asarray(data["root"]), kind, float(data["root_offset"]))  # type: ignore[arg-type]
+                    f"{path} is not a readable .npz statistics file: {exc}"
+                ) from None
         provenance.setdefault("stats_file", str(path))
         return cls(mu, sigma, count, provenance, root)

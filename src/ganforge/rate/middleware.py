@@ -232,7 +232,9 @@ class ApiGuard:
         if rater is None:
             return 403, "no rater session: open your study link first", {}
         origin = headers.get("origin")
-        if origin and urlsplit(origin).netloc != headers.get("host", ""):
+        if not origin:  # browsers send it with every POST; only scripts leave it out
+            return 403, "no Origin header: the API answers the rating page only", {}
+        if urlsplit(origin).netloc != headers.get("host", ""):
             return 403, "cross-origin request refused", {}
         expected = csrf_token(self.rating.study.secret, rater)
         if not same(headers.get("x-csrf-token"), expected):

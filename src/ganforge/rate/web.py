@@ -139,6 +139,8 @@ async def _payload(request: Request) -> Any:
         return json.loads(await request.body())
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise HttpError(400, "the body is not valid JSON") from None
+    except RecursionError:  # nested deeper than the interpreter's stack
+        raise HttpError(400, "the body is nested too deeply") from None
 
 
 async def api_next(request: Request) -> Response:
