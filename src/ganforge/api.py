@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import yaml
 
 from ganforge import config as config_mod
+from ganforge import generate as _generate
 from ganforge import rate as _rate
 from ganforge import style_figures
 from ganforge import tune as _tune
@@ -50,7 +52,10 @@ from ganforge.runs import DEFAULT_ROOT, Loaded, RunDir, load
 from ganforge.train import TrainResult
 from ganforge.train import train as _train
 from ganforge.train.distributed import launch as _launch
+from ganforge.train.orchestration import with_defaults as _with_defaults
 from ganforge.translation import Translated, translate
+
+CLASS_GRID_WIDTH = 8  # samples per class row of `sample --class-grid` unless --n is given
 
 
 def train(
@@ -119,7 +124,7 @@ def train_processes(
 
 def sample(
     path: str | Path,
-    n: int = 64,
+    n: int | None = None,
     seed: int = 0,
     out: str | Path | None = None,
     interpolate: bool = False,
@@ -133,8 +138,11 @@ def sample(
 
     ``truncation`` is the truncation psi for generators that have the trick (StyleGAN);
     ``label`` samples one class of a class-conditional generator; ``class_grid`` writes one row
-    per class, ``n`` samples wide.
+    per class, ``n`` samples wide. ``n`` defaults to 64, or to 8 per row for a class grid (a
+    width that stays readable).
     """
+    if n is None:
+        n = CLASS_GRID_WIDTH if class_grid else 64
     if n < 1:
         raise GanforgeError(f"--n must be at least 1, got {n}")
     if interpolate and steps < 2:
@@ -165,6 +173,25 @@ def sample(
     return written
 
 
+def generate(
+    path: str | Path,
+    seeds: str | Sequence[int],
+    out: str | Path,
+    label: int | None = None,
+    truncation: float | None = None,
+    use_ema: bool = True,
+) -> list[Path]:
+    """One PNG per seed (``seed{NNNN}.png``) in ``out``; ``seeds`` as ``"0-9,20"`` or a list.
+
+    Seed ``s``'s image is ``load(path).sample(1, seed=s)``, the one ``sample --n 1 --seed s``
+    draws."""
+    chosen = _generate.parse_seeds(seeds) if isinstance(seeds, str) else [int(s) for s in seeds]
+    if not chosen:
+        raise GanforgeError("no seeds to generate")
+    model = load(path, use_ema=use_ema)
+    return _generate.generate(model, chosen, out, label, truncation)
+
+
 def _class_count(model: Loaded, option: str) -> int:
     """The number of classes of a loaded generator, or an error for an unconditional one."""
     classes = int(getattr(model.g, "n_classes", 0))
@@ -189,6 +216,15 @@ LISTINGS = {
 def listing(kind: str) -> list[tuple[str, str]]:
     """(name, one-line summary) for presets, datasets, models, losses, penalties or metrics."""
     return [(e.name, e.summary) for e in LISTINGS[kind]]
+
+
+def preset_yaml(name: str, overrides: Iterable[str] = ()) -> str:
+    """A preset's resolved config as YAML (every section's defaults written out, as a run
+    saves it in config.yaml), headed by its one-line description."""
+    cfg = _with_defaults(config_mod.resolve(name, list(overrides)))
+    summary = PRESETS.entry(name).summary if name in PRESETS else ""
+    head = f"# {name}: {summary}\n" if summary else f"# {name}\n"
+    return head + yaml.safe_dump(config_mod.to_dict(cfg), sort_keys=False)
 
 
 def parameters(kind: str, name: str) -> tuple[str, list[tuple[str, str, str]]]:
@@ -535,12 +571,14 @@ __all__ = [
     "evaluation_table",
     "extractor_listing",
     "fetch_weights",
+    "generate",
     "listing",
     "load",
     "naive_bayes",
     "nrds",
     "parameter_counts",
     "prepare_faces",
+    "preset_yaml",
     "rate",
     "rate_report",
     "sample",

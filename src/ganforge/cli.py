@@ -142,7 +142,10 @@ def train(
 @cli.command()
 @click.argument("source", metavar="RUN|CKPT")
 @click.option(
-    "--n", "n", default=64, show_default=True, type=click.IntRange(1, 10_000), help="Samples."
+    "--n",
+    "n",
+    type=click.IntRange(1, 10_000),
+    help="Samples [default: 64; with --class-grid, 8 per class row].",
 )
 @click.option("--seed", default=0, show_default=True, type=SEED)
 @click.option("--out", type=click.Path(dir_okay=False), help="Output PNG (default: in the run).")
@@ -170,11 +173,13 @@ def train(
     help="Samples of class K only (class-conditional models; InfoGAN: category K).",
 )
 @click.option(
-    "--class-grid", is_flag=True, help="One row per class, --n samples wide (conditional models)."
+    "--class-grid",
+    is_flag=True,
+    help="One row per class, --n samples wide (default 8; conditional models).",
 )
 def sample(
     source: str,
-    n: int,
+    n: int | None,
     seed: int,
     out: str | None,
     interpolate: bool,
@@ -199,6 +204,46 @@ def sample(
     )
     for path in paths:
         click.echo(path)
+
+
+@cli.command()
+@click.argument("source", metavar="RUN|CKPT")
+@click.option(
+    "--seeds",
+    required=True,
+    metavar="LIST",
+    help="Seeds: ranges and single seeds, e.g. 0-99 or 0-9,20,30-32.",
+)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder.")
+@click.option(
+    "--class",
+    "label",
+    type=click.IntRange(0, 100_000),
+    metavar="K",
+    help="Class K (required for class-conditional models).",
+)
+@click.option(
+    "--truncation",
+    type=FiniteFloat(-2.0, 2.0),
+    metavar="T",
+    help="Truncation: StyleGAN psi or BigGAN threshold.",
+)
+@click.option("--no-ema", is_flag=True, help="Use the raw generator weights, not the EMA.")
+def generate(
+    source: str,
+    seeds: str,
+    out_dir: str,
+    label: int | None,
+    truncation: float | None,
+    no_ema: bool,
+) -> None:
+    """Write one PNG per seed (seedNNNN.png, the model's size) for compare or torch-fidelity.
+
+    Seed S's image is the one `ganforge sample --n 1 --seed S` draws."""
+    written = api.generate(
+        source, seeds, out_dir, label=label, truncation=truncation, use_ema=not no_ema
+    )
+    click.echo(f"wrote {len(written)} image(s) to {out_dir}")
 
 
 @cli.command("truncation")
@@ -350,9 +395,13 @@ def _print_rows(rows: list[tuple[str, str]]) -> None:
 
 
 @cli.command()
-def presets() -> None:
-    """List the built-in presets."""
-    _print_listing("presets")
+@click.argument("name", required=False)
+def presets(name: str | None) -> None:
+    """List the built-in presets, or print one's resolved config (YAML) to read before training."""
+    if name is None:
+        _print_listing("presets")
+    else:
+        click.echo(api.preset_yaml(name), nl=False)
 
 
 @cli.command()
