@@ -133,7 +133,8 @@ def train(
     for label, path in run.outputs():
         click.echo(f"  {label + ':':<13}{path}")
     for key, value in result.final_metrics.items():
-        click.echo(f"  {key}: {value:.4g}")
+        features = result.extractors.get(key)
+        click.echo(f"  {key}: {value:.4g}" + (f" ({features} features)" if features else ""))
     if result.status == "interrupted":
         click.echo(f"resume with: ganforge train --resume {run.path}")
         sys.exit(EXIT_INTERRUPTED.get(str(result.stop_reason), 1))

@@ -23,7 +23,6 @@ from typing import Any
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from ganforge import config as config_mod
 from ganforge.checkpoints import (
@@ -41,6 +40,7 @@ from ganforge.errors import ConfigError, TrainingError
 from ganforge.report import save_samples
 from ganforge.runs import RunDir, info_to_dict
 from ganforge.train import distributed
+from ganforge.train.console import Progress
 from ganforge.train.ema import EMA
 from ganforge.train.recipes.base import Phase, Recipe
 from ganforge.train.rng import preserved_rng, rng_state
@@ -70,6 +70,7 @@ class TrainResult:
     final_metrics: dict[str, float] = field(default_factory=dict)
     stop_reason: str | None = None
     main: bool = True  # False on the ranks of a torchrun job that write nothing
+    extractors: dict[str, str] = field(default_factory=dict)  # score -> its feature extractor
 
 
 @contextlib.contextmanager
@@ -135,6 +136,8 @@ class Engine:
         self._elapsed_before = 0.0
         self._start: float | None = None
         self._tb = self._tensorboard()
+        self.console: Progress | None = None  # set while fit() runs
+        self.extractors: dict[str, str] = {}  # score -> the feature extractor it was computed on
 
     # -- set-up -----------------------------------------------------------------------------
     def _budget(self) -> int:
@@ -307,9 +310,13 @@ class Engine:
             "eval_seconds": round(time.perf_counter() - start, 3),
         }
         self.run.append_metrics(record)  # rank 0 only: the others returned above
-        log.info(
-            "step %d metrics: %s", self.step, ", ".join(f"{k}={v:.4g}" for k, v in values.items())
-        )
+        self.extractors = dict(getattr(self.evaluator, "extractors", {}) or {})
+        line = ", ".join(f"{k}={v:.4g}" for k, v in values.items())
+        log.info("step %d metrics: %s", self.step, line)
+        features = sorted(set(self.extractors.values()))
+        on = f" ({', '.join(features)} features)" if features else ""
+        if self.console is not None:
+            self.console.say(f"step {self.step} eval: {line or 'no scores'}{on}")
         if self._tb:
             for k, v in values.items():
                 self._tb.add_scalar(f"eval/{k}", v, self.step)
@@ -422,14 +429,13 @@ class Engine:
     def fit(self) -> TrainResult:
         """Train to the budget (or until stopped); always leaves a checkpoint behind."""
         self._start = time.perf_counter()
-        bar = tqdm(
-            total=self.total_steps,
-            initial=self.step,
-            disable=not (self.cfg.train.progress and self.world.main),
-            desc=self.run.path.name,
-            unit="step",
-            dynamic_ncols=True,
+        bar = Progress(
+            self.total_steps,
+            self.step,
+            self.run.path.name,
+            enabled=self.cfg.train.progress and self.world.main,
         )
+        self.console = bar
         try:
             with self._signals():
                 self._loop(bar)
@@ -506,7 +512,7 @@ class Engine:
                 if self._tb:
                     for k, v in means.items():
                         self._tb.add_scalar(f"train/{k}", v, self.step)
-                bar.set_postfix({k: f"{v:.3g}" for k, v in list(means.items())[:4]})
+                bar.interval(means)
                 sums, interval_start, interval_images = LogSums(), time.perf_counter(), 0
             if t.sample_every and self.step % t.sample_every == 0:
                 self.write_samples(step_name(self.step).removesuffix(".pt"))
@@ -557,4 +563,5 @@ class Engine:
             final,
             self.stop_reason,
             self.world.main,
+            {k: v for k, v in self.extractors.items() if k in final},
         )
