@@ -52,6 +52,7 @@ from ganforge.runs import DEFAULT_ROOT, Loaded, RunDir, load
 from ganforge.train import TrainResult
 from ganforge.train import train as _train
 from ganforge.train.distributed import launch as _launch
+from ganforge.train.engine import Callback
 from ganforge.train.orchestration import with_defaults as _with_defaults
 from ganforge.translation import Translated, translate
 
@@ -67,11 +68,14 @@ def train(
     runs_root: str | Path = DEFAULT_ROOT,
     name: str | None = None,
     progress: bool = True,
+    callbacks: Sequence[Callback] = (),
 ) -> TrainResult:
     """Train a preset (default ``dcgan-digits``) or a Config; ``resume`` continues a run.
 
     With ``eval.metrics`` set, the metrics are computed during training and, once the run
     completes, the real-vs-real floor is written to ``floors.json`` and drawn in the report.
+    Each of ``callbacks`` is called as ``callback(engine, step, logs)`` after every training
+    step (docs/training.md, "Callbacks"); ``engine.request_stop()`` ends the run cleanly.
     """
     sets = list(overrides)
     if not progress:
@@ -84,7 +88,11 @@ def train(
                 f"{' and '.join(given)} (only train.* and eval.* may change)"
             )
         return _train(
-            resume=resume, overrides=sets, runs_root=runs_root, evaluator=training_evaluator
+            resume=resume,
+            overrides=sets,
+            runs_root=runs_root,
+            evaluator=training_evaluator,
+            callbacks=list(callbacks),
         )
     if config is not None:  # the caller's Config is left untouched
         cfg = config_mod.from_dict(config_mod.apply_overrides(config_mod.to_dict(config), sets))
@@ -93,7 +101,7 @@ def train(
     if name:
         cfg.name = name
     check_eval_settings(cfg)  # metric names fail now, not after the data is loaded
-    return _train(cfg, runs_root=runs_root, evaluator=training_evaluator)
+    return _train(cfg, runs_root=runs_root, evaluator=training_evaluator, callbacks=list(callbacks))
 
 
 def train_processes(
@@ -554,6 +562,7 @@ __all__ = [
     "SEED_MAX",
     "TUNE_ACQUISITIONS",
     "WEIGHTS",
+    "Callback",
     "Comparison",
     "ConfigDeprecationWarning",
     "ConfigWarning",

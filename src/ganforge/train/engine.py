@@ -1,8 +1,8 @@
 """The one training loop shared by every recipe.
 
 It owns iteration over data, step counting, phases, the progress bar, logging (metrics.jsonl,
-log.txt, optional TensorBoard), periodic sample grids and metrics, the generator EMA, atomic
-checkpoints, exact resume, the non-finite guard and a clean stop on Ctrl-C / SIGTERM.
+log.txt, the trackers of train.loggers), periodic sample grids and metrics, the generator EMA,
+atomic checkpoints, exact resume, the non-finite guard and a clean stop on Ctrl-C / SIGTERM.
 
 Under torchrun every rank runs this loop on its share of each global batch; only rank 0 writes
 files, and the ranks agree on every branch (stop, non-finite loss) once per step.
@@ -42,6 +42,7 @@ from ganforge.runs import RunDir, info_to_dict
 from ganforge.train import distributed
 from ganforge.train.console import Progress
 from ganforge.train.ema import EMA
+from ganforge.train.loggers import Loggers, wanted
 from ganforge.train.recipes.base import Phase, Recipe
 from ganforge.train.rng import preserved_rng, rng_state
 from ganforge.train.step_logs import Logs, LogSums, nonfinite
@@ -135,7 +136,8 @@ class Engine:
         self.rollbacks = 0
         self._elapsed_before = 0.0
         self._start: float | None = None
-        self._tb = self._tensorboard()
+        self.trackers = self._trackers()
+        self._tracked_grid = -1  # the step of the last sample grid sent to the trackers
         self.console: Progress | None = None  # set while fit() runs
         self.extractors: dict[str, str] = {}  # score -> the feature extractor it was computed on
 
@@ -149,18 +151,11 @@ class Engine:
             raise TrainingError("set train.steps (>= 1) or train.epochs")
         return t.steps
 
-    def _tensorboard(self) -> Any:
-        if not self.cfg.train.tensorboard or not self.world.main:
+    def _trackers(self) -> Loggers | None:
+        """The experiment trackers of ``train.loggers`` (rank 0), given the resolved config."""
+        if not self.world.main or not wanted(self.cfg):
             return None
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-        except ImportError:
-            log.warning(
-                "train.tensorboard=true but tensorboard is not installed "
-                "(pip install tensorboard); logging to metrics.jsonl only"
-            )
-            return None
-        return SummaryWriter(str(self.run.path / "tensorboard"))
+        return Loggers(self.run.path, self.cfg)
 
     def sample_generators(self) -> dict[str, nn.Module]:
         """The EMA generators when the EMA is on, else the live ones."""
@@ -244,13 +239,17 @@ class Engine:
         ncol = preview.nrow
         if ncol is None and preview.captions and self.dataset.info.n_classes:
             ncol = self.dataset.info.n_classes
-        return save_samples(
+        path = save_samples(
             preview.samples,
             self.dataset.info,
             self.run.samples / f"{name}.png",
             preview.captions,
             nrow=ncol,
         )
+        if self.trackers and self._tracked_grid != self.step:  # the last step's grid: once
+            self.trackers.image(self.step, "samples", path)
+            self._tracked_grid = self.step
+        return path
 
     def write_figures(self) -> list[Path]:
         """Write the recipe's end-of-run figures (class grids, code sweeps) into samples/
@@ -317,9 +316,8 @@ class Engine:
         on = f" ({', '.join(features)} features)" if features else ""
         if self.console is not None:
             self.console.say(f"step {self.step} eval: {line or 'no scores'}{on}")
-        if self._tb:
-            for k, v in values.items():
-                self._tb.add_scalar(f"eval/{k}", v, self.step)
+        if self.trackers:
+            self.trackers.scalars(self.step, values, "eval")
         return values
 
     def _snapshot(self, phase: Phase) -> None:
@@ -450,8 +448,8 @@ class Engine:
             bar.close()
             if self.loader is not None:
                 self.loader.close()
-            if self._tb:
-                self._tb.close()
+            if self.trackers:
+                self.trackers.close()
 
     def _loop(self, bar: Any) -> None:
         """Steps until the budget is spent or a stop is requested."""
@@ -509,9 +507,8 @@ class Engine:
                 }
                 if self.world.main:
                     self.run.append_metrics(record)
-                if self._tb:
-                    for k, v in means.items():
-                        self._tb.add_scalar(f"train/{k}", v, self.step)
+                if self.trackers:
+                    self.trackers.scalars(self.step, means, "train")
                 bar.interval(means)
                 sums, interval_start, interval_images = LogSums(), time.perf_counter(), 0
             if t.sample_every and self.step % t.sample_every == 0:

@@ -26,6 +26,7 @@ from ganforge.report import write_report
 from ganforge.runs import DEFAULT_ROOT, RunDir, RunLogHandler, default_run_name
 from ganforge.train import distributed
 from ganforge.train.engine import Callback, Engine, Evaluator, TrainResult
+from ganforge.train.loggers import check_installed
 from ganforge.train.rng import seed_everything
 
 log = logging.getLogger("ganforge.train")
@@ -186,6 +187,7 @@ def _run(
             f"train.batch_size ({cfg.train.batch_size}) is the global batch and must be a "
             f"multiple of the {world.size} processes"
         )
+    check_installed(cfg)  # a tracker's missing extra is one line, before the data loads
     seed_everything(cfg.train.seed)  # the same initial weights on every rank
     dataset = build_dataset(cfg.data.name, cfg.data.params)
     recipe = RECIPES.get(recipe_name)(cfg, dataset.info, device)
