@@ -432,6 +432,8 @@ def style_mix(
 
 
 TUNE_ACQUISITIONS = _tune.ACQUISITION_CHOICES
+TUNE_SAMPLERS = _tune.SAMPLERS
+TUNE_PRUNERS = _tune.PRUNERS
 
 
 def evaluate_translation(
@@ -505,14 +507,28 @@ def tune(
     storage: str | None = None,
     on_trial: Callable[[dict], None] | None = None,
     on_wait: Callable[[list[int]], None] | None = None,
+    sampler: str = "gp",
+    pruner: str = "none",
+    report_every: int | None = None,
 ) -> _tune.TuneResult:
     """Bayesian search over ``space`` (YAML): ``trials`` trainings of ``steps`` steps, each
     scored by ``metric``; resumes from the journal in ``out``; writes the best as a preset.
     With ``storage`` (an Optuna storage URL) this process is one of the search's workers.
 
     A search whose every trial failed is an error naming the first failure (a bad fixed
-    setting fails every trial the same way)."""
+    setting fails every trial the same way). ``sampler`` tpe or random (Optuna's) or a
+    ``pruner`` (median, halving: trials report their score every ``report_every`` steps and
+    stop early when the pruner says so) run the search on Optuna, in a journal file in the
+    search folder when no ``storage`` is given."""
+    if sampler not in TUNE_SAMPLERS:
+        raise GanforgeError(f"--sampler {sampler}: choose one of {', '.join(TUNE_SAMPLERS)}")
+    if pruner not in TUNE_PRUNERS:
+        raise GanforgeError(f"--pruner {pruner}: choose one of {', '.join(TUNE_PRUNERS)}")
+    if report_every is not None and report_every < 1:
+        raise GanforgeError(f"--report-every must be at least 1, got {report_every}")
     check_eval_settings(config_mod.resolve(preset, list(overrides)))  # kept in best.yaml
+    if storage is None and (sampler != "gp" or pruner != "none"):
+        storage = _tune.optuna_journal(preset, out)
     if storage is None:
         result = _tune.tune(
             preset,
@@ -527,7 +543,13 @@ def tune(
             on_trial=on_trial,
         )
     else:
-        from ganforge import tune_storage  # needs the `tune` extra (Optuna)
+        try:
+            from ganforge import tune_storage  # needs the `tune` extra (Optuna)
+        except ImportError as exc:
+            raise GanforgeError(
+                f"--storage, --sampler {sampler} and --pruner {pruner} run the search on Optuna, "
+                f"which is not installed ({exc}); pip install 'ganforge[tune]'"
+            ) from None
 
         result = tune_storage.tune(
             preset,
@@ -542,6 +564,9 @@ def tune(
             acquisition=acquisition,
             on_trial=on_trial,
             on_wait=on_wait,
+            sampler=sampler,
+            pruner=pruner,
+            report_every=report_every,
         )
     failed = [t for t in result.trials if t.get("status") == "failed"]
     if result.status == "completed" and failed and len(failed) == len(result.trials):
@@ -561,6 +586,8 @@ __all__ = [
     "RATE_EXPOSURE_MS",
     "SEED_MAX",
     "TUNE_ACQUISITIONS",
+    "TUNE_PRUNERS",
+    "TUNE_SAMPLERS",
     "WEIGHTS",
     "Callback",
     "Comparison",

@@ -1094,6 +1094,27 @@ def translate_eval(source: str, json_out: str | None, no_ema: bool) -> None:
     metavar="URL",
     help="Share the search with other workers: sqlite:///PATH, postgresql://... or journal:PATH.",
 )
+@click.option(
+    "--sampler",
+    type=click.Choice(api.TUNE_SAMPLERS),
+    default="gp",
+    show_default=True,
+    help="gp: ganforge's Bayesian optimiser; tpe, random: Optuna's (needs the tune extra).",
+)
+@click.option(
+    "--pruner",
+    type=click.Choice(api.TUNE_PRUNERS),
+    default="none",
+    show_default=True,
+    help="Stop unpromising trials early on the scores they report during training "
+    "(Optuna's median or successive-halving pruner; needs the tune extra).",
+)
+@click.option(
+    "--report-every",
+    type=click.IntRange(1, 10**8),
+    metavar="N",
+    help="With --pruner: steps between a trial's reported scores [default: --steps / 5].",
+)
 def tune(
     preset: str,
     space: str,
@@ -1105,6 +1126,9 @@ def tune(
     seed: int,
     acquisition: str,
     storage: str | None,
+    sampler: str,
+    pruner: str,
+    report_every: int | None,
 ) -> None:
     """Tune PRESET's hyperparameters by Bayesian optimisation; rerun the command to resume."""
 
@@ -1129,6 +1153,9 @@ def tune(
         storage=storage,
         on_trial=show,
         on_wait=wait,
+        sampler=sampler,
+        pruner=pruner,
+        report_every=report_every,
     )
     click.echo(result.files["results"].read_text())
     if result.best is not None:

@@ -54,7 +54,9 @@ log = logging.getLogger("ganforge.train")
 # themselves (translation: both directions and cycles on held-out images)
 Evaluator = Callable[[int, Callable[[int], torch.Tensor], dict[str, nn.Module]], dict[str, float]]
 # callback(engine, step, logs): the step's logs as the recipe returned them (0-d tensors on the
-# device, or floats); reading a tensor (float(v)) costs a host sync
+# device, or floats); reading a tensor (float(v)) costs a host sync. A callback object may also
+# have on_evaluation(engine, step, scores), called after each evaluation with its scores (rank
+# 0 under torchrun). engine.request_stop(reason) ends the run after the current step.
 Callback = Callable[["Engine", int, Logs], None]
 
 
@@ -318,6 +320,10 @@ class Engine:
             self.console.say(f"step {self.step} eval: {line or 'no scores'}{on}")
         if self.trackers:
             self.trackers.scalars(self.step, values, "eval")
+        for callback in self.callbacks:  # those with an evaluation hook (see Callback)
+            hook = getattr(callback, "on_evaluation", None)
+            if hook is not None:
+                hook(self, self.step, values)
         return values
 
     def _snapshot(self, phase: Phase) -> None:
