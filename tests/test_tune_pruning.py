@@ -10,8 +10,7 @@ import pytest
 
 optuna = pytest.importorskip("optuna", reason="the tune extra: pip install -e '.[tune]'")
 
-from ganforge import api  # noqa: E402
-from ganforge import tune_storage  # noqa: E402
+from ganforge import api, tune_storage  # noqa: E402
 from ganforge.tune import PRUNERS, SAMPLERS  # noqa: E402
 
 from .conftest import run_cli  # noqa: E402
@@ -99,7 +98,7 @@ def test_random_sampler_searches_repeat_with_the_seed(tmp_path: Path) -> None:
             overrides=FAST,
             sampler="random",
             seed=5,
-        )  # fmt: skip
+        )
         for name in ("a", "b")
     ]
     params = [[t["params"] for t in r.trials] for r in runs]
