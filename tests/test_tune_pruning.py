@@ -103,3 +103,18 @@ def test_random_sampler_searches_repeat_with_the_seed(tmp_path: Path) -> None:
     ]
     params = [[t["params"] for t in r.trials] for r in runs]
     assert params[0] == params[1] and params[0][0] != params[0][1]
+
+
+def test_our_gp_is_told_a_pruned_trials_last_reported_value() -> None:
+    from ganforge.bayes import Real, Space
+    from ganforge.bayes.optuna_sampler import OptimizerSampler, distributions
+
+    space = Space([Real(0.0, 1.0, name="x")])
+    pruned = optuna.trial.create_trial(
+        state=optuna.trial.TrialState.PRUNED,
+        params={"x": 0.25},
+        distributions=distributions(space),
+        intermediate_values={2: 5.0, 4: 3.0},
+    )
+    opt = OptimizerSampler(space, seed=0, n_initial=2).optimizer([pruned], 1)
+    assert [(h["point"], h["value"]) for h in opt.history] == [([0.25], 3.0)]
