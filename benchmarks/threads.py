@@ -1,6 +1,6 @@
 """Seconds for N DCGAN steps on the CPU with 2 torch threads under libgomp's default wait policy
-(a waiting thread spins a while, then sleeps), under OMP_WAIT_POLICY=active (it spins), under
-ganforge's default (passive: it sleeps at once), and with 1 thread, on a machine as it is and
+(a waiting thread spins a while, then sleeps), under ganforge's default (OMP_WAIT_POLICY=passive:
+it sleeps at once) and with 1 thread, on a machine as it is and
 with busy neighbour processes (pure-Python busy loops, one per core) competing for the cores.
 
 Each measurement is a fresh process (OpenMP reads its environment once, at start), training
@@ -31,7 +31,6 @@ RESULTS = Path(__file__).parent / "results"
 UNSET = "THREADS_BENCH_UNSET"  # the child removes ganforge's OMP_WAIT_POLICY before torch loads
 VARIANTS = {  # name -> (train.threads, extra environment)
     "2 threads, OMP_WAIT_POLICY unset, libgomp's default (before)": (2, {UNSET: "1"}),
-    "2 threads, OMP_WAIT_POLICY=active (spin)": (2, {"OMP_WAIT_POLICY": "active"}),
     "2 threads, OMP_WAIT_POLICY unset, ganforge sets passive (now)": (2, {}),
     "1 thread": (1, {}),
 }
@@ -112,6 +111,13 @@ def main() -> None:
                     }
                 )
             rows[-len(times)]["load_average_1min"] = [round(x, 2) for x in loads]
+            write(rows, args)  # after each neighbour count: a long run keeps what it measured
+    for row in rows:
+        print(f"{row['busy_neighbours']} busy  {row['variant']:<66} {row['median_seconds']:.1f} s")
+
+
+def write(rows: list[dict], args: argparse.Namespace) -> None:
+    """``results/threads.json`` with the rows measured so far."""
     import torch
 
     doc = {
@@ -126,8 +132,6 @@ def main() -> None:
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "threads.json").write_text(json.dumps(doc, indent=1) + "\n")
-    for row in rows:
-        print(f"{row['busy_neighbours']} busy  {row['variant']:<66} {row['median_seconds']:.1f} s")
 
 
 if __name__ == "__main__":
