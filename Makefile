@@ -3,17 +3,25 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install lint format clean
+.PHONY: demo demo-install test install lint format clean
 
-$(BIN)/.installed: pyproject.toml constraints.txt
+# what training needs: the core dependencies only (no TensorFlow, browsers, OpenCV or GUDHI)
+$(BIN)/.installed-core: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	touch $@
+
+# ... and the test extras (TensorFlow for the MTCNN test, playwright, OpenCV, GUDHI, Optuna, ...)
+$(BIN)/.installed: $(BIN)/.installed-core
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
+demo-install: $(BIN)/.installed-core
+
 install: $(BIN)/.installed
 
-demo: $(BIN)/.installed
+demo: $(BIN)/.installed-core
 	$(BIN)/ganforge train
 
 test: $(BIN)/.installed

@@ -196,6 +196,19 @@ def test_sample_class_and_class_grid(tmp_path: Path, capsys) -> None:
     assert code == 0
     # 8 px images are shown 8x enlarged: 64 px cells plus 2 px padding; 10 rows of 4
     assert Image.open(out.strip()).size[1] >= 10 * 66
+    code, out, _ = run_cli(capsys, "sample", str(run), "--class-grid")
+    assert code == 0  # without --n: 8 per class row, a readable width (was 64 wide)
+    assert 8 * 66 <= Image.open(out.strip()).size[0] < 9 * 66
+    code, _, err = run_cli(capsys, "generate", str(run), "--seeds", "0", "--out", str(tmp_path))
+    assert code == 2 and "give --class K (0..9)" in err
+    code, _, err = run_cli(capsys, "generate", str(run), "--seeds", "2", "--class", "3",
+                           "--out", str(tmp_path / "gen"))  # fmt: skip
+    assert code == 0, err
+    one = model.sample(1, 2, [3])
+    assert np.array_equal(
+        np.asarray(Image.open(tmp_path / "gen" / "seed0002.png")),
+        ((one[0, 0].clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy(),
+    )
     code, _, err = run_cli(capsys, "sample", str(run), "--class", "10")
     assert code == 2 and "--class must be in 0..9" in err
     code, _, err = run_cli(capsys, "sample", str(run), "--class", "1", "--class-grid")

@@ -22,6 +22,7 @@ LEVELS = {
     "rate": 4,
     "style_figures": 4,
     "translation": 4,
+    "generate": 4,
     "runs": 5,
     "report": 5,
     "data": 6,

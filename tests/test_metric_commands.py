@@ -83,6 +83,25 @@ def test_evaluate_command_writes_json_with_provenance(digits_run: Path, tmp_path
     assert doc["floors"]["fid"] < doc["values"]["fid"]
 
 
+def test_each_evaluate_call_writes_its_own_results_file(digits_run: Path, capsys) -> None:
+    folder = digits_run / "eval"
+    before = set(folder.glob("step-0000006*.json")) if folder.is_dir() else set()
+    written = []
+    for metrics in ("fid", "kid:subsets=2:subset_size=30"):
+        code, stdout, err = run_cli(
+            capsys, "evaluate", str(digits_run), "--metrics", metrics, "--n", "60"
+        )
+        assert code == 0, err
+        written.append(Path(stdout.strip().splitlines()[-1].split("results: ")[1]))
+    assert written[0] != written[1] and not {*written} & before  # a second call keeps the first
+    assert {p.name for p in written} <= {p.name for p in folder.glob("step-0000006*.json")}
+    first, second = (json.loads(p.read_text())["values"] for p in written)
+    assert set(first) == {"fid"} and set(second) == {"kid"}
+    code, _, err = run_cli(capsys, "evaluate", str(digits_run), "--metrics", "kid:subsets=x")
+    assert code == 2  # a refused call leaves no (empty) results file behind
+    assert all(p.stat().st_size > 0 for p in folder.glob("step-*.json"))
+
+
 def test_select_command_copies_the_best_checkpoint(digits_run: Path, capsys) -> None:
     code, stdout, _ = run_cli(capsys, "select", str(digits_run), "--metric", "recall", "--n", "60")
     assert code == 0, stdout

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import yaml
 
 from ganforge import config as config_mod
+from ganforge import generate as _generate
 from ganforge import rate as _rate
 from ganforge import style_figures
 from ganforge import tune as _tune
@@ -53,8 +55,12 @@ from ganforge.train import TrainResult
 from ganforge.train import train as _train
 from ganforge.train.distributed import Launch
 from ganforge.train.distributed import launch as _launch
+from ganforge.train.engine import Callback
 from ganforge.train.orchestration import check_batches
+from ganforge.train.orchestration import with_defaults as _with_defaults
 from ganforge.translation import Translated, translate
+
+CLASS_GRID_WIDTH = 8  # samples per class row of `sample --class-grid` unless --n is given
 
 
 def train(
@@ -67,6 +73,7 @@ def train(
     name: str | None = None,
     progress: bool = True,
     resume_if_exists: bool = False,
+    callbacks: Sequence[Callback] = (),
 ) -> TrainResult:
     """Train a preset (default ``dcgan-digits``) or a Config; ``resume`` continues a run.
 
@@ -76,6 +83,8 @@ def train(
 
     With ``eval.metrics`` set, the metrics are computed during training and, once the run
     completes, the real-vs-real floor is written to ``floors.json`` and drawn in the report.
+    Each of ``callbacks`` is called as ``callback(engine, step, logs)`` after every training
+    step (docs/training.md, "Callbacks"); ``engine.request_stop()`` ends the run cleanly.
     """
     sets = list(overrides)
     if not progress:
@@ -90,7 +99,11 @@ def train(
                 f"{' and '.join(given)} (only train.* and eval.* may change)"
             )
         return _train(
-            resume=resume, overrides=sets, runs_root=runs_root, evaluator=training_evaluator
+            resume=resume,
+            overrides=sets,
+            runs_root=runs_root,
+            evaluator=training_evaluator,
+            callbacks=list(callbacks),
         )
     if config is not None:  # the caller's Config is left untouched
         cfg = config_mod.from_dict(config_mod.apply_overrides(config_mod.to_dict(config), sets))
@@ -100,7 +113,11 @@ def train(
         cfg.name = name
     check_eval_settings(cfg)  # metric names fail now, not after the data is loaded
     return _train(
-        cfg, runs_root=runs_root, evaluator=training_evaluator, resume_if_exists=resume_if_exists
+        cfg,
+        runs_root=runs_root,
+        evaluator=training_evaluator,
+        callbacks=list(callbacks),
+        resume_if_exists=resume_if_exists,
     )
 
 
@@ -145,7 +162,7 @@ def train_processes(
 
 def sample(
     path: str | Path,
-    n: int = 64,
+    n: int | None = None,
     seed: int = 0,
     out: str | Path | None = None,
     interpolate: bool = False,
@@ -159,8 +176,11 @@ def sample(
 
     ``truncation`` is the truncation psi for generators that have the trick (StyleGAN);
     ``label`` samples one class of a class-conditional generator; ``class_grid`` writes one row
-    per class, ``n`` samples wide.
+    per class, ``n`` samples wide. ``n`` defaults to 64, or to 8 per row for a class grid (a
+    width that stays readable).
     """
+    if n is None:
+        n = CLASS_GRID_WIDTH if class_grid else 64
     if n < 1:
         raise GanforgeError(f"--n must be at least 1, got {n}")
     if interpolate and steps < 2:
@@ -191,6 +211,25 @@ def sample(
     return written
 
 
+def generate(
+    path: str | Path,
+    seeds: str | Sequence[int],
+    out: str | Path,
+    label: int | None = None,
+    truncation: float | None = None,
+    use_ema: bool = True,
+) -> list[Path]:
+    """One PNG per seed (``seed{NNNN}.png``) in ``out``; ``seeds`` as ``"0-9,20"`` or a list.
+
+    Seed ``s``'s image is ``load(path).sample(1, seed=s)``, the one ``sample --n 1 --seed s``
+    draws."""
+    chosen = _generate.parse_seeds(seeds) if isinstance(seeds, str) else [int(s) for s in seeds]
+    if not chosen:
+        raise GanforgeError("no seeds to generate")
+    model = load(path, use_ema=use_ema)
+    return _generate.generate(model, chosen, out, label, truncation)
+
+
 def _class_count(model: Loaded, option: str) -> int:
     """The number of classes of a loaded generator, or an error for an unconditional one."""
     classes = int(getattr(model.g, "n_classes", 0))
@@ -215,6 +254,15 @@ LISTINGS = {
 def listing(kind: str) -> list[tuple[str, str]]:
     """(name, one-line summary) for presets, datasets, models, losses, penalties or metrics."""
     return [(e.name, e.summary) for e in LISTINGS[kind]]
+
+
+def preset_yaml(name: str, overrides: Iterable[str] = ()) -> str:
+    """A preset's resolved config as YAML (every section's defaults written out, as a run
+    saves it in config.yaml), headed by its one-line description."""
+    cfg = _with_defaults(config_mod.resolve(name, list(overrides)))
+    summary = PRESETS.entry(name).summary if name in PRESETS else ""
+    head = f"# {name}: {summary}\n" if summary else f"# {name}\n"
+    return head + yaml.safe_dump(config_mod.to_dict(cfg), sort_keys=False)
 
 
 def parameters(kind: str, name: str) -> tuple[str, list[tuple[str, str, str]]]:
@@ -414,6 +462,8 @@ def style_mix(
 
 
 TUNE_ACQUISITIONS = _tune.ACQUISITION_CHOICES
+TUNE_SAMPLERS = _tune.SAMPLERS
+TUNE_PRUNERS = _tune.PRUNERS
 
 
 def evaluate_translation(
@@ -487,14 +537,28 @@ def tune(
     storage: str | None = None,
     on_trial: Callable[[dict], None] | None = None,
     on_wait: Callable[[list[int]], None] | None = None,
+    sampler: str = "gp",
+    pruner: str = "none",
+    report_every: int | None = None,
 ) -> _tune.TuneResult:
     """Bayesian search over ``space`` (YAML): ``trials`` trainings of ``steps`` steps, each
     scored by ``metric``; resumes from the journal in ``out``; writes the best as a preset.
     With ``storage`` (an Optuna storage URL) this process is one of the search's workers.
 
     A search whose every trial failed is an error naming the first failure (a bad fixed
-    setting fails every trial the same way)."""
+    setting fails every trial the same way). ``sampler`` tpe or random (Optuna's) or a
+    ``pruner`` (median, halving: trials report their score every ``report_every`` steps and
+    stop early when the pruner says so) run the search on Optuna, in a journal file in the
+    search folder when no ``storage`` is given."""
+    if sampler not in TUNE_SAMPLERS:
+        raise GanforgeError(f"--sampler {sampler}: choose one of {', '.join(TUNE_SAMPLERS)}")
+    if pruner not in TUNE_PRUNERS:
+        raise GanforgeError(f"--pruner {pruner}: choose one of {', '.join(TUNE_PRUNERS)}")
+    if report_every is not None and report_every < 1:
+        raise GanforgeError(f"--report-every must be at least 1, got {report_every}")
     check_eval_settings(config_mod.resolve(preset, list(overrides)))  # kept in best.yaml
+    if storage is None and (sampler != "gp" or pruner != "none"):
+        storage = _tune.optuna_journal(preset, out)
     if storage is None:
         result = _tune.tune(
             preset,
@@ -509,7 +573,13 @@ def tune(
             on_trial=on_trial,
         )
     else:
-        from ganforge import tune_storage  # needs the `tune` extra (Optuna)
+        try:
+            from ganforge import tune_storage  # needs the `tune` extra (Optuna)
+        except ImportError as exc:
+            raise GanforgeError(
+                f"--storage, --sampler {sampler} and --pruner {pruner} run the search on Optuna, "
+                f"which is not installed ({exc}); pip install 'ganforge[tune]'"
+            ) from None
 
         result = tune_storage.tune(
             preset,
@@ -524,6 +594,9 @@ def tune(
             acquisition=acquisition,
             on_trial=on_trial,
             on_wait=on_wait,
+            sampler=sampler,
+            pruner=pruner,
+            report_every=report_every,
         )
     failed = [t for t in result.trials if t.get("status") == "failed"]
     if result.status == "completed" and failed and len(failed) == len(result.trials):
@@ -544,7 +617,10 @@ __all__ = [
     "RATE_EXPOSURE_MS",
     "SEED_MAX",
     "TUNE_ACQUISITIONS",
+    "TUNE_PRUNERS",
+    "TUNE_SAMPLERS",
     "WEIGHTS",
+    "Callback",
     "Comparison",
     "ConfigDeprecationWarning",
     "ConfigWarning",
@@ -564,12 +640,14 @@ __all__ = [
     "evaluation_table",
     "extractor_listing",
     "fetch_weights",
+    "generate",
     "listing",
     "load",
     "naive_bayes",
     "nrds",
     "parameter_counts",
     "prepare_faces",
+    "preset_yaml",
     "rate",
     "rate_report",
     "sample",

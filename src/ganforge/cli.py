@@ -177,7 +177,8 @@ def train(
     for label, path in run.outputs():
         click.echo(f"  {label + ':':<13}{path}")
     for key, value in result.final_metrics.items():
-        click.echo(f"  {key}: {value:.4g}")
+        features = result.extractors.get(key)
+        click.echo(f"  {key}: {value:.4g}" + (f" ({features} features)" if features else ""))
     if result.status == "interrupted":
         click.echo(f"resume with: ganforge train --resume {run.path}")
         sys.exit(EXIT_INTERRUPTED.get(str(result.stop_reason), 1))
@@ -186,7 +187,10 @@ def train(
 @cli.command()
 @click.argument("source", metavar="RUN|CKPT")
 @click.option(
-    "--n", "n", default=64, show_default=True, type=click.IntRange(1, 10_000), help="Samples."
+    "--n",
+    "n",
+    type=click.IntRange(1, 10_000),
+    help="Samples [default: 64; with --class-grid, 8 per class row].",
 )
 @click.option("--seed", default=0, show_default=True, type=SEED)
 @click.option("--out", type=click.Path(dir_okay=False), help="Output PNG (default: in the run).")
@@ -214,11 +218,13 @@ def train(
     help="Samples of class K only (class-conditional models; InfoGAN: category K).",
 )
 @click.option(
-    "--class-grid", is_flag=True, help="One row per class, --n samples wide (conditional models)."
+    "--class-grid",
+    is_flag=True,
+    help="One row per class, --n samples wide (default 8; conditional models).",
 )
 def sample(
     source: str,
-    n: int,
+    n: int | None,
     seed: int,
     out: str | None,
     interpolate: bool,
@@ -243,6 +249,46 @@ def sample(
     )
     for path in paths:
         click.echo(path)
+
+
+@cli.command()
+@click.argument("source", metavar="RUN|CKPT")
+@click.option(
+    "--seeds",
+    required=True,
+    metavar="LIST",
+    help="Seeds: ranges and single seeds, e.g. 0-99 or 0-9,20,30-32.",
+)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder.")
+@click.option(
+    "--class",
+    "label",
+    type=click.IntRange(0, 100_000),
+    metavar="K",
+    help="Class K (required for class-conditional models).",
+)
+@click.option(
+    "--truncation",
+    type=FiniteFloat(-2.0, 2.0),
+    metavar="T",
+    help="Truncation: StyleGAN psi or BigGAN threshold.",
+)
+@click.option("--no-ema", is_flag=True, help="Use the raw generator weights, not the EMA.")
+def generate(
+    source: str,
+    seeds: str,
+    out_dir: str,
+    label: int | None,
+    truncation: float | None,
+    no_ema: bool,
+) -> None:
+    """Write one PNG per seed (seedNNNN.png, the model's size) for compare or torch-fidelity.
+
+    Seed S's image is the one `ganforge sample --n 1 --seed S` draws."""
+    written = api.generate(
+        source, seeds, out_dir, label=label, truncation=truncation, use_ema=not no_ema
+    )
+    click.echo(f"wrote {len(written)} image(s) to {out_dir}")
 
 
 @cli.command("truncation")
@@ -444,9 +490,13 @@ def _print_rows(rows: list[tuple[str, str]]) -> None:
 
 
 @cli.command()
-def presets() -> None:
-    """List the built-in presets."""
-    _print_listing("presets")
+@click.argument("name", required=False)
+def presets(name: str | None) -> None:
+    """List the built-in presets, or print one's resolved config (YAML) to read before training."""
+    if name is None:
+        _print_listing("presets")
+    else:
+        click.echo(api.preset_yaml(name), nl=False)
 
 
 @cli.command()
@@ -1138,6 +1188,27 @@ def translate_eval(source: str, json_out: str | None, no_ema: bool) -> None:
     metavar="URL",
     help="Share the search with other workers: sqlite:///PATH, postgresql://... or journal:PATH.",
 )
+@click.option(
+    "--sampler",
+    type=click.Choice(api.TUNE_SAMPLERS),
+    default="gp",
+    show_default=True,
+    help="gp: ganforge's Bayesian optimiser; tpe, random: Optuna's (needs the tune extra).",
+)
+@click.option(
+    "--pruner",
+    type=click.Choice(api.TUNE_PRUNERS),
+    default="none",
+    show_default=True,
+    help="Stop unpromising trials early on the scores they report during training "
+    "(Optuna's median or successive-halving pruner; needs the tune extra).",
+)
+@click.option(
+    "--report-every",
+    type=click.IntRange(1, 10**8),
+    metavar="N",
+    help="With --pruner: steps between a trial's reported scores [default: --steps / 5].",
+)
 def tune(
     preset: str,
     space: str,
@@ -1149,6 +1220,9 @@ def tune(
     seed: int,
     acquisition: str,
     storage: str | None,
+    sampler: str,
+    pruner: str,
+    report_every: int | None,
 ) -> None:
     """Tune PRESET's hyperparameters by Bayesian optimisation; rerun the command to resume."""
 
@@ -1173,6 +1247,9 @@ def tune(
         storage=storage,
         on_trial=show,
         on_wait=wait,
+        sampler=sampler,
+        pruner=pruner,
+        report_every=report_every,
     )
     click.echo(result.files["results"].read_text())
     if result.best is not None:

@@ -321,7 +321,9 @@ class TrainConfig:
     keep_every: int | None = None  # steps kept for `select` (never pruned); null: eval.every
     on_nonfinite: Literal["stop", "rollback"] = "stop"
     max_rollbacks: int = 3
-    tensorboard: bool = False
+    tensorboard: bool = False  # the same as "tensorboard" in loggers
+    # experiment trackers that also receive the scalars, sample grids and resolved config
+    loggers: list[Literal["tensorboard", "mlflow", "wandb"]] = field(default_factory=list)
     threads: int | None = None  # torch CPU threads; null keeps torch's default
     sync_batchnorm: bool = False  # > 1 CUDA process: batch statistics over all ranks
     workers: int = 0  # DataLoader processes decoding batches ahead; 0: in the training loop

@@ -29,6 +29,7 @@ from ganforge.bayes.plots import plot_convergence
 from ganforge.checkpoints import DISK_FULL, describe_write_failure, is_disk_full
 from ganforge.errors import ConfigError, GanforgeError
 from ganforge.metrics.evaluate import evaluate
+from ganforge.metrics.evaluator import training_evaluator
 from ganforge.registry import METRICS
 from ganforge.runs import DEFAULT_ROOT
 from ganforge.train import train
@@ -169,13 +170,55 @@ def check_arguments(
     objective = objective_for(metric)
     base = list(overrides)
     check_space(preset, space, base)
-    folder = Path(folder) if folder else DEFAULT_ROOT / f"tune-{Path(preset).stem}"
-    return space, objective, base, folder
+    return space, objective, base, search_folder(preset, folder)
+
+
+def search_folder(preset: str, folder: str | Path | None = None) -> Path:
+    """The search's folder: ``folder``, by default ``runs/tune-PRESET``."""
+    return Path(folder) if folder else DEFAULT_ROOT / f"tune-{Path(preset).stem}"
+
+
+def optuna_journal(preset: str, folder: str | Path | None = None) -> str:
+    """The storage of a one-process search that needs Optuna (its samplers or pruners): a
+    journal file in the search folder, resumed like ``journal.json``."""
+    return f"journal:{search_folder(preset, folder) / 'optuna.journal'}"
 
 
 def default_initial(trials: int) -> int:
     """How many trials of a search are its initial Sobol design: max(2, N/3), at most 10."""
     return min(max(2, trials // 3), 10)
+
+
+SAMPLERS = ("gp", "tpe", "random")  # gp: ours (ganforge.bayes); tpe, random: Optuna's
+PRUNERS = ("none", "median", "halving")  # Optuna's MedianPruner, SuccessiveHalvingPruner
+PRUNED = "pruned"  # the stop reason of a trial its pruner ended
+
+
+def default_report_every(steps: int) -> int:
+    """Steps between a pruned search's intermediate scores: five reports per trial."""
+    return max(1, steps // 5)
+
+
+@dataclass
+class Reporter:
+    """An engine callback that reports each periodic evaluation's ``key`` to ``report``
+    (``report(step, value) -> prune?``) and stops the training when it says so."""
+
+    key: str
+    report: Callable[[int, float], bool]
+    last: float | None = None
+
+    def __call__(self, engine: Any, step: int, logs: Any) -> None:
+        """Nothing per step."""
+
+    def on_evaluation(self, engine: Any, step: int, scores: Mapping[str, float]) -> None:
+        """Report the score; stop the run if the pruner says so."""
+        value = scores.get(self.key)
+        if value is None or not math.isfinite(value):
+            return
+        self.last = float(value)
+        if self.report(step, self.last):
+            engine.request_stop(PRUNED)
 
 
 def run_trial(
@@ -185,21 +228,38 @@ def run_trial(
     steps: int,
     objective: Objective,
     run_path: Path,
+    report: Callable[[int, float], bool] | None = None,
+    report_every: int | None = None,
 ) -> dict[str, Any] | None:
     """Train one trial in ``run_path`` (anything left there is removed) and score it: a record
-    with score, status ("ok" or "failed"), error and seconds; None when training was
-    interrupted. A full disk is no result of the trial's values: it raises OutOfSpace."""
+    with score, status ("ok", "failed" or "pruned"), error and seconds; None when training was
+    interrupted. With ``report``, the objective is also scored every ``report_every`` steps
+    during training and handed to ``report(step, value)``; when that returns True the trial
+    stops there as "pruned" (its score: the last value reported). A full disk is no result of
+    the trial's values: it raises OutOfSpace."""
     if run_path.exists():  # left by an interrupted trial
         shutil.rmtree(run_path)
     start = time.perf_counter()
     record: dict[str, Any] = {}
+    sets = [*base, *overrides_for(params), f"train.steps={steps}", "train.progress=false"]
+    reporter = None
+    if report is not None:
+        every = report_every or default_report_every(steps)
+        sets += [f"eval.every={every}", f"eval.metrics=[{json.dumps(objective.metric)}]"]
+        reporter = Reporter(objective.key, report)
     try:
-        cfg = config_mod.resolve(
-            preset,
-            [*base, *overrides_for(params), f"train.steps={steps}", "train.progress=false"],
-        )
+        cfg = config_mod.resolve(preset, sets)
         cfg.name = run_path.name
-        result = train(cfg, runs_root=run_path.parent)
+        result = train(
+            cfg,
+            runs_root=run_path.parent,
+            evaluator=training_evaluator if reporter else None,
+            callbacks=[reporter] if reporter else None,
+        )
+        if result.status == "interrupted" and result.stop_reason == PRUNED and reporter:
+            record.update(score=reporter.last, status=PRUNED)
+            record["seconds"] = round(time.perf_counter() - start, 2)
+            return record
         if result.status == "interrupted":
             return None
         value = evaluate(result.run.path, metrics=[objective.metric]).values[objective.key]
@@ -285,13 +345,18 @@ _FLAGS = {
     "seed": "--seed",
     "acquisition": "--acquisition",
     "n_initial": "n_initial",
+    "sampler": "--sampler",
+    "pruner": "--pruner",
 }
+# what a search made before --sampler and --pruner existed used
+_SETUP_DEFAULTS = {"sampler": "gp", "pruner": "none"}
 
 
 def setup_conflicts(used: dict[str, Any], asked: dict[str, Any], same_space: bool) -> list[str]:
     """What a resumed command asks for that differs from the search it continues."""
     if asked["n_initial"] is None:  # not given: whatever the search used
         asked = {**asked, "n_initial": used["n_initial"]}
+    used, asked = {**_SETUP_DEFAULTS, **used}, {**_SETUP_DEFAULTS, **asked}
     out = [] if same_space else ["--space (another search space)"]
     for key, flag in _FLAGS.items():
         if asked.get(key) != used.get(key):
@@ -328,7 +393,7 @@ def finish(
         best = pick(ok, key=lambda t: t["score"])
     files = {**files, "results": _write_table(folder, names, trials, objective)}
     if ok:
-        scores = [t["score"] if t["score"] is not None else math.nan for t in trials]
+        scores = [t["score"] if t.get("status") == "ok" else math.nan for t in trials]
         files["convergence"] = _replace(
             folder / "convergence.png",
             lambda tmp: plot_convergence(

@@ -334,13 +334,36 @@ def _study(
             f"study {name} holds a search with another space or setup: {'; '.join(conflicts)}. "
             "Rerun with the search's arguments to join it, or use a new --out folder"
         )
-    study.sampler = OptimizerSampler(
-        Space.from_json(used["space"]),
-        seed=used["seed"],
-        n_initial=used["n_initial"],
-        acquisition=used["acquisition"],
-    )
+    study.sampler = _sampler(used, len(study.get_trials(deepcopy=False)))
+    study.pruner = _pruner(used.get("pruner", "none"), used["n_initial"])
     return study
+
+
+def _sampler(used: dict[str, Any], started: int) -> optuna.samplers.BaseSampler:
+    """The search's sampler: ours (gp) or Optuna's TPE or random search. Optuna's are seeded
+    with --seed and the trials already in the study, so a worker that joins later does not
+    repeat the first worker's draws."""
+    kind = used.get("sampler", "gp")
+    if kind == "gp":
+        return OptimizerSampler(
+            Space.from_json(used["space"]),
+            seed=used["seed"],
+            n_initial=used["n_initial"],
+            acquisition=used["acquisition"],
+        )
+    seed = used["seed"] + 7919 * started
+    if kind == "tpe":
+        return optuna.samplers.TPESampler(seed=seed, n_startup_trials=used["n_initial"])
+    return optuna.samplers.RandomSampler(seed=seed)
+
+
+def _pruner(kind: str, n_initial: int) -> optuna.pruners.BasePruner:
+    """Optuna's pruner for --pruner (median: after the initial design's trials)."""
+    if kind == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=n_initial)
+    if kind == "halving":
+        return optuna.pruners.SuccessiveHalvingPruner()
+    return optuna.pruners.NopPruner()
 
 
 def _counts(trial: FrozenTrial, replaced: dict[int, int]) -> bool:
@@ -348,7 +371,12 @@ def _counts(trial: FrozenTrial, replaced: dict[int, int]) -> bool:
     replaced by a retry and not a surplus start."""
     if trial.number in replaced or trial.user_attrs.get(SURPLUS):
         return False
-    if trial.state in (TrialState.RUNNING, TrialState.WAITING, TrialState.COMPLETE):
+    if trial.state in (
+        TrialState.RUNNING,
+        TrialState.WAITING,
+        TrialState.COMPLETE,
+        TrialState.PRUNED,
+    ):
         return True
     return trial.state == TrialState.FAIL and bool(trial.params)
 
@@ -387,6 +415,9 @@ def tune(
     heartbeat: int = HEARTBEAT,
     on_trial: Callable[[dict[str, Any]], None] | None = None,
     on_wait: Callable[[list[int]], None] | None = None,
+    sampler: str = "gp",
+    pruner: str = "none",
+    report_every: int | None = None,
 ) -> TuneResult:
     """Work on the shared search in ``storage`` until it has ``trials`` finished trials;
     ``on_wait`` hears the numbers of trials running elsewhere while this worker waits."""
@@ -402,11 +433,14 @@ def tune(
         "acquisition": acquisition,
         "n_initial": n_initial,
         "space": space.to_json(),
+        "sampler": sampler,
+        "pruner": pruner,
     }
     with _quiet_optuna(), _storage_full(storage):
         study = _study(open_storage(storage, heartbeat), folder.name, setup, objective, trials)
         folder.mkdir(parents=True, exist_ok=True)
         worker = _Worker(study, preset, space, base, steps, objective, folder, trials)
+        worker.report_every = report_every
         status = worker.work(min(2, heartbeat), on_trial, on_wait)
         rows = _rows(study.get_trials(deepcopy=False), space)
     result = tune_mod.finish(preset, base, folder, space.names, rows, objective, status, {})
@@ -478,6 +512,7 @@ class _Worker:
     host: str = field(default_factory=socket.gethostname)
     started: list[int] = field(default_factory=list)  # the trial it is running now
     done: list[dict[str, Any]] = field(default_factory=list)  # and its record
+    report_every: int | None = None  # with a pruner: steps between scores (None: steps / 5)
 
     def run(self, trial: optuna.Trial) -> float:
         """Optuna's objective: train and score one trial (or refuse a surplus start)."""
@@ -489,13 +524,27 @@ class _Worker:
         run_path = self.folder / "trials" / f"trial-{trial.number:03d}"
         trial.set_user_attr("run", str(run_path))
         trial.set_user_attr("host", self.host)
+
+        def report(step: int, value: float) -> bool:
+            trial.report(value, step)
+            return trial.should_prune()
+
+        pruned = {"report": report, "report_every": self.report_every}
         record = tune_mod.run_trial(
-            self.preset, self.base, params, self.steps, self.objective, run_path
+            self.preset,
+            self.base,
+            params,
+            self.steps,
+            self.objective,
+            run_path,
+            **(pruned if _pruning(self.study) else {}),
         )
         if record is None:
             raise _Interrupted()
         trial.set_user_attr("seconds", record["seconds"])
         self.done.append({"trial": trial.number, "params": params, "run": str(run_path), **record})
+        if record["status"] == tune_mod.PRUNED:
+            raise optuna.TrialPruned()
         if record["status"] != "ok":
             trial.set_user_attr("error", record["error"])
             raise _Failed(record["error"])
@@ -540,6 +589,11 @@ class _Worker:
             return "interrupted"
 
 
+def _pruning(study: optuna.Study) -> bool:
+    """Whether the study prunes (a pruner other than Optuna's no-op one)."""
+    return not isinstance(study.pruner, optuna.pruners.NopPruner)
+
+
 def _fail_stale(study: optuna.Study) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ExperimentalWarning)
@@ -579,6 +633,12 @@ def _rows(trials: Sequence[FrozenTrial], space: Space) -> list[dict[str, Any]]:
                 row["error"] = f"stopped; run again as trial {replaced[t.number]}"
             else:
                 row["error"] = "no result: its worker stopped"
+        elif t.state == TrialState.PRUNED:
+            row["status"] = tune_mod.PRUNED
+            steps = sorted(t.intermediate_values)
+            if steps:  # how far it got, and its last score there
+                row["score"] = t.intermediate_values[steps[-1]]
+                row["error"] = f"stopped at step {steps[-1]}"
         else:
             row["status"] = t.state.name.lower()  # running or waiting
         rows.append(row)

@@ -150,6 +150,10 @@ class OptimizerSampler(BaseSampler):
                 finished.append((point, sign * t.value))
             elif t.state == TrialState.FAIL and t.number not in replaced:
                 finished.append((point, None))
+            elif t.state == TrialState.PRUNED and t.intermediate_values:
+                # stopped early by a pruner: its last reported value, as far as it got
+                last = t.intermediate_values[max(t.intermediate_values)]
+                finished.append((point, sign * last))
             elif t.state in (TrialState.RUNNING, TrialState.WAITING):
                 pending.append(point)
         for other in choosing:  # what they are choosing now, as far as can be known

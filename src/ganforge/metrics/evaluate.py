@@ -200,20 +200,41 @@ def evaluate(
         real_set = real_side(real, model.config.data, model.info, plan.extractor, real_limit, seed)
         check_stats_only(plan, real_set)
     fake = fake_features(model, plan, n, seed, truncation, bn_stats)
-    ctx = Context(model.info, seed, out_dir, f"step-{model.step:07d}", model=model)
     out_dir.mkdir(parents=True, exist_ok=True)
-    records = run_metrics(plan.calls, real_set, fake, ctx, bootstrap)
-    floor_records = None
-    if floors:
-        floor_records = compute_floors(plan, model.config.data, model.info, n, seed, real_limit)
-        if run is not None:
-            write_floors(run, flat_values(floor_records))
+    claimed = None if json_path else claim_result_file(out_dir, f"step-{model.step:07d}")
+    stem = claimed.stem if claimed else f"step-{model.step:07d}"
+    ctx = Context(model.info, seed, out_dir, stem, model=model)  # its figures share the stem
+    try:
+        records = run_metrics(plan.calls, real_set, fake, ctx, bootstrap)
+        floor_records = None
+        if floors:
+            floor_records = compute_floors(plan, model.config.data, model.info, n, seed, real_limit)
+            if run is not None:
+                write_floors(run, flat_values(floor_records))
+    except BaseException:  # no empty results file left behind
+        if claimed is not None:
+            claimed.unlink(missing_ok=True)
+        raise
     result = Evaluation(str(source), model.step, records, floor_records, plan.notes)
-    path = Path(json_path) if json_path else out_dir / f"step-{model.step:07d}.json"
+    path = Path(json_path) if json_path else claimed
+    assert path is not None
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result.to_dict(), indent=1))
     result.json_path = path
     return result
+
+
+def claim_result_file(folder: Path, stem: str) -> Path:
+    """A new file for one evaluation's results: ``stem.json``, else ``stem-2.json``, ... (created
+    empty here, exclusively, so two evaluations of one checkpoint never share a file)."""
+    for number in range(1, 100_000):
+        path = folder / (f"{stem}.json" if number == 1 else f"{stem}-{number}.json")
+        try:
+            path.open("x").close()
+        except FileExistsError:
+            continue
+        return path
+    raise GanforgeError(f"{folder} holds 100,000 evaluations of {stem}; move some away")
 
 
 def fake_features(

@@ -144,6 +144,19 @@ class TrainingEvaluator:
         self.records = run_metrics(self.plan.calls, self.real, fake, ctx, strict=False)
         return flat_values(self.records)
 
+    @property
+    def extractors(self) -> dict[str, str]:
+        """Each score of the last call -> the feature extractor it was computed on (scores
+        computed without features, such as pixel-space ones, are left out)."""
+        out = {}
+        for record in self.records:
+            extractor = (record.get("provenance") or {}).get("extractor") or {}
+            name = extractor.get("extractor") if isinstance(extractor, dict) else None
+            for key in record.get("values", {}):
+                if name:
+                    out[key] = str(name)
+        return out
+
     def finish(self, run: Path) -> None:
         """After a completed run (before its report): the real-vs-real floor."""
         self.write_floors(run)

@@ -19,11 +19,44 @@ def _yaml_loader(path: Path) -> Callable[[], dict[str, Any]]:
     return load
 
 
+SUMMARY_MAX = 110  # characters of a one-line description in `ganforge presets`
+
+
+def _header(text: str) -> str:
+    """The leading comment block of a preset file, as one line."""
+    lines = []
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line.lstrip("#").strip())
+    return " ".join(part for part in lines if part)
+
+
+def _stop_at(text: str, marks: str) -> int:
+    """The index of the first of ``marks`` followed by a space (or the end) outside
+    parentheses (-1 if none): "(Lin et al. 2018)" does not end a sentence."""
+    depth = 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and char in marks and text[i + 1 : i + 2] in ("", " "):
+            return i
+    return -1
+
+
+def summary_of(text: str) -> str:
+    """A preset's one-line description: the first sentence of its header comment, or, when that
+    runs past SUMMARY_MAX characters, its opening clause (up to a colon or semicolon) as one."""
+    header = _header(text)
+    end = _stop_at(header, ".")
+    sentence = header if end < 0 else header[:end]
+    clause = _stop_at(sentence, ":;")
+    if len(sentence) > SUMMARY_MAX and clause > 0:
+        sentence = sentence[:clause]
+    return sentence + "." if sentence else ""
+
+
 for _file in sorted(HERE.glob("*.yaml")):
-    _summary = next(
-        (ln.lstrip("# ").strip() for ln in _file.read_text().splitlines() if ln.startswith("#")), ""
-    )
-    PRESETS.add(_file.stem, _yaml_loader(_file), summary=_summary)
+    PRESETS.add(_file.stem, _yaml_loader(_file), summary=summary_of(_file.read_text()))
 
 
 # Per-loss adjustments of the toy presets (everything else comes from toy-ring / toy-grid).

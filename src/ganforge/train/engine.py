@@ -1,8 +1,8 @@
 """The one training loop shared by every recipe.
 
 It owns iteration over data, step counting, phases, the progress bar, logging (metrics.jsonl,
-log.txt, optional TensorBoard), periodic sample grids and metrics, the generator EMA, atomic
-checkpoints, exact resume, the non-finite guard and a clean stop on Ctrl-C / SIGTERM.
+log.txt, the trackers of train.loggers), periodic sample grids and metrics, the generator EMA,
+atomic checkpoints, exact resume, the non-finite guard and a clean stop on Ctrl-C / SIGTERM.
 
 Under torchrun every rank runs this loop on its share of each global batch; only rank 0 writes
 files, and the ranks agree on every branch (stop, non-finite loss) once per step.
@@ -23,7 +23,6 @@ from typing import Any
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from ganforge import config as config_mod
 from ganforge.checkpoints import (
@@ -41,7 +40,9 @@ from ganforge.errors import ConfigError, TrainingError
 from ganforge.report import save_samples
 from ganforge.runs import RunDir, info_to_dict
 from ganforge.train import distributed
+from ganforge.train.console import Progress
 from ganforge.train.ema import EMA
+from ganforge.train.loggers import Loggers, wanted
 from ganforge.train.recipes.base import Phase, Recipe
 from ganforge.train.rng import preserved_rng, rng_state
 from ganforge.train.step_logs import Logs, LogSums, nonfinite
@@ -53,7 +54,9 @@ log = logging.getLogger("ganforge.train")
 # themselves (translation: both directions and cycles on held-out images)
 Evaluator = Callable[[int, Callable[[int], torch.Tensor], dict[str, nn.Module]], dict[str, float]]
 # callback(engine, step, logs): the step's logs as the recipe returned them (0-d tensors on the
-# device, or floats); reading a tensor (float(v)) costs a host sync
+# device, or floats); reading a tensor (float(v)) costs a host sync. A callback object may also
+# have on_evaluation(engine, step, scores), called after each evaluation with its scores (rank
+# 0 under torchrun). engine.request_stop(reason) ends the run after the current step.
 Callback = Callable[["Engine", int, Logs], None]
 
 
@@ -70,6 +73,7 @@ class TrainResult:
     final_metrics: dict[str, float] = field(default_factory=dict)
     stop_reason: str | None = None
     main: bool = True  # False on the ranks of a torchrun job that write nothing
+    extractors: dict[str, str] = field(default_factory=dict)  # score -> its feature extractor
 
 
 @contextlib.contextmanager
@@ -143,7 +147,10 @@ class Engine:
         self.rollbacks = 0
         self._elapsed_before = 0.0
         self._start: float | None = None
-        self._tb = self._tensorboard()
+        self.trackers = self._trackers()
+        self._tracked_grid = -1  # the step of the last sample grid sent to the trackers
+        self.console: Progress | None = None  # set while fit() runs
+        self.extractors: dict[str, str] = {}  # score -> the feature extractor it was computed on
 
     # -- set-up -----------------------------------------------------------------------------
     def _budget(self) -> int:
@@ -155,18 +162,11 @@ class Engine:
             raise TrainingError("set train.steps (>= 1) or train.epochs")
         return t.steps
 
-    def _tensorboard(self) -> Any:
-        if not self.cfg.train.tensorboard or not self.world.main:
+    def _trackers(self) -> Loggers | None:
+        """The experiment trackers of ``train.loggers`` (rank 0), given the resolved config."""
+        if not self.world.main or not wanted(self.cfg):
             return None
-        try:
-            from torch.utils.tensorboard import SummaryWriter
-        except ImportError:
-            log.warning(
-                "train.tensorboard=true but tensorboard is not installed "
-                "(pip install tensorboard); logging to metrics.jsonl only"
-            )
-            return None
-        return SummaryWriter(str(self.run.path / "tensorboard"))
+        return Loggers(self.run.path, self.cfg)
 
     def sample_generators(self) -> dict[str, nn.Module]:
         """The EMA generators when the EMA is on, else the live ones."""
@@ -250,13 +250,17 @@ class Engine:
         ncol = preview.nrow
         if ncol is None and preview.captions and self.dataset.info.n_classes:
             ncol = self.dataset.info.n_classes
-        return save_samples(
+        path = save_samples(
             preview.samples,
             self.dataset.info,
             self.run.samples / f"{name}.png",
             preview.captions,
             nrow=ncol,
         )
+        if self.trackers and self._tracked_grid != self.step:  # the last step's grid: once
+            self.trackers.image(self.step, "samples", path)
+            self._tracked_grid = self.step
+        return path
 
     def write_figures(self) -> list[Path]:
         """Write the recipe's end-of-run figures (class grids, code sweeps) into samples/
@@ -339,12 +343,19 @@ class Engine:
             "eval_seconds": round(time.perf_counter() - start, 3),
         }
         self.run.append_metrics(record)  # rank 0 only: the others returned above
-        log.info(
-            "step %d metrics: %s", self.step, ", ".join(f"{k}={v:.4g}" for k, v in values.items())
-        )
-        if self._tb:
-            for k, v in values.items():
-                self._tb.add_scalar(f"eval/{k}", v, self.step)
+        self.extractors = dict(getattr(self.evaluator, "extractors", {}) or {})
+        line = ", ".join(f"{k}={v:.4g}" for k, v in values.items())
+        log.info("step %d metrics: %s", self.step, line)
+        features = sorted(set(self.extractors.values()))
+        on = f" ({', '.join(features)} features)" if features else ""
+        if self.console is not None:
+            self.console.say(f"step {self.step} eval: {line or 'no scores'}{on}")
+        if self.trackers:
+            self.trackers.scalars(self.step, values, "eval")
+        for callback in self.callbacks:  # those with an evaluation hook (see Callback)
+            hook = getattr(callback, "on_evaluation", None)
+            if hook is not None:
+                hook(self, self.step, values)
         return values
 
     def _snapshot(self, phase: Phase) -> None:
@@ -454,14 +465,13 @@ class Engine:
     def fit(self) -> TrainResult:
         """Train to the budget (or until stopped); always leaves a checkpoint behind."""
         self._start = time.perf_counter()
-        bar = tqdm(
-            total=self.total_steps,
-            initial=self.step,
-            disable=not (self.cfg.train.progress and self.world.main),
-            desc=self.run.path.name,
-            unit="step",
-            dynamic_ncols=True,
+        bar = Progress(
+            self.total_steps,
+            self.step,
+            self.run.path.name,
+            enabled=self.cfg.train.progress and self.world.main,
         )
+        self.console = bar
         try:
             with self._signals():
                 self._loop(bar)
@@ -476,8 +486,8 @@ class Engine:
             bar.close()
             if self.loader is not None:
                 self.loader.close()
-            if self._tb:
-                self._tb.close()
+            if self.trackers:
+                self.trackers.close()
 
     def _loop(self, bar: Any) -> None:
         """Steps until the budget is spent or a stop is requested."""
@@ -534,10 +544,9 @@ class Engine:
                 }
                 if self.world.main:
                     self.run.append_metrics(record)
-                if self._tb:
-                    for k, v in means.items():
-                        self._tb.add_scalar(f"train/{k}", v, self.step)
-                bar.set_postfix({k: f"{v:.3g}" for k, v in list(means.items())[:4]})
+                if self.trackers:
+                    self.trackers.scalars(self.step, means, "train")
+                bar.interval(means)
                 sums, interval_start, interval_images = LogSums(), time.perf_counter(), 0
             if t.sample_every and self.step % t.sample_every == 0:
                 self.write_samples(step_name(self.step).removesuffix(".pt"))
@@ -588,4 +597,5 @@ class Engine:
             final,
             self.stop_reason,
             self.world.main,
+            {k: v for k, v in self.extractors.items() if k in final},
         )

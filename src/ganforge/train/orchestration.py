@@ -28,6 +28,7 @@ from ganforge.report import write_report
 from ganforge.runs import DEFAULT_ROOT, RunDir, RunLogHandler, default_run_name
 from ganforge.train import distributed
 from ganforge.train.engine import Callback, Engine, Evaluator, TrainResult
+from ganforge.train.loggers import check_installed
 from ganforge.train.rng import seed_everything
 
 log = logging.getLogger("ganforge.train")
@@ -282,6 +283,7 @@ def _run(
     recipe_name = entry.meta.get("recipe", "gan")
     check_loss_fits(cfg, recipe_name)  # before any data is loaded
     check_batches(cfg, world.size)
+    check_installed(cfg)  # a tracker's missing extra is one line, before the data loads
     seed_everything(cfg.train.seed)  # the same initial weights on every rank
     dataset = build_dataset(cfg.data.name, cfg.data.params)
     recipe = RECIPES.get(recipe_name)(cfg, dataset.info, device)
