@@ -78,6 +78,7 @@ class Recipe:
 
     batches_per_step: int = 1
     unused_parameters: bool = False  # some parameters get no gradient in a step (growth)
+    augments: bool = False  # augments its discriminator's images as train.augment says
 
     @staticmethod
     def make_schedule() -> Any:

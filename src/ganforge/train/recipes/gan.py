@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import nn
 
+from ganforge.augment import Augment, parse_augment
 from ganforge.config import Config
 from ganforge.data.base import DataInfo
 from ganforge.errors import ConfigError
@@ -14,6 +16,7 @@ from ganforge.losses import GeneratorBatch, Loss, OptimDefaults
 from ganforge.losses import build_loss as _build_loss
 from ganforge.models.base import GANModels, Generator, class_cycle
 from ganforge.registry import LOSSES, MODELS, RECIPES
+from ganforge.train import distributed
 from ganforge.train.optim import (
     lr_factor,
     make_optimizer,
@@ -39,6 +42,8 @@ def build_gan_models(cfg: Config, info: DataInfo) -> GANModels:
 @RECIPES.register("gan")
 class GANRecipe(Recipe):
     """Unconditional or class-conditional GAN with any registered loss."""
+
+    augments = True
 
     def __init__(self, cfg: Config, info: DataInfo, device: torch.device) -> None:
         super().__init__(cfg, info, device)
@@ -71,6 +76,30 @@ class GANRecipe(Recipe):
             torch.Generator().manual_seed(cfg.train.seed) if self.world.distributed else None
         )
         self.conditional = bool(self.g.n_classes)
+        spec = parse_augment(cfg.train.augment)
+        self.augment = None
+        if spec.kind != "none":  # ADA's statistics are summed over ranks: one p everywhere
+            reduce = distributed.all_sum if self.world.distributed else None
+            t = cfg.train
+            self.augment = Augment(spec, device, t.ada_target, t.ada_interval, reduce)
+
+    def critic(
+        self, d: Callable[[torch.Tensor], Any], real: torch.Tensor | None = None
+    ) -> Callable[[torch.Tensor], Any]:
+        """``d`` as the losses call it: every image augmented first (``train.augment``), so
+        gradients reach G and gradient penalties differentiate through the augmentation; D's
+        outputs on the real batch ``real`` (the very tensor) feed ADA's heuristic."""
+        augment = self.augment
+        if augment is None:
+            return d
+
+        def judge(x: torch.Tensor) -> Any:
+            out = d(augment(x))
+            if x is real:
+                augment.observe(out[0] if isinstance(out, tuple) else out, len(x))
+            return out
+
+        return judge
 
     def _labels(self, batch: dict[str, torch.Tensor]) -> torch.Tensor | None:
         if not self.conditional:
@@ -146,13 +175,13 @@ class GANRecipe(Recipe):
     ) -> tuple[torch.Tensor, Logs]:
         """The discriminator's objective on a real and a detached fake batch (the loss's pair
         and penalties; ACGAN, InfoGAN and the semi-supervised GAN add their class terms)."""
-        return self.loss.d_loss(lambda x: self.d_train(x, y), real, fake, scale)
+        return self.loss.d_loss(self.critic(lambda x: self.d_train(x, y), real), real, fake, scale)
 
     def g_objective(
         self, fake: torch.Tensor, real: torch.Tensor, y: torch.Tensor | None
     ) -> tuple[torch.Tensor, Logs]:
         """The generator's objective on a fake batch that keeps its graph."""
-        return self.loss.g_loss(lambda x: self.d(x, y), fake, real)
+        return self.loss.g_loss(self.critic(lambda x: self.d(x, y)), fake, real)
 
     def step(self, batches: list[dict[str, torch.Tensor]]) -> Logs:
         """n_critic discriminator updates, each on fresh batches, then one generator update.
@@ -212,6 +241,8 @@ class GANRecipe(Recipe):
                 g_logs_k[key] = v if k == 1 else g_logs_k.get(key, 0.0) + log_value(v) / k
         logs.update(self.apply("g", g_logs_k))
         set_requires_grad(self.d, True)
+        if self.augment is not None:
+            logs.update(self.augment.end_step())
         return logs
 
     def set_progress(self, phase: int, fraction: float, overall: float) -> None:
@@ -268,6 +299,8 @@ class GANRecipe(Recipe):
     def extra_state(self) -> dict[str, Any]:
         """Loss state (BEGAN's k_t) and the shared latent stream (under torchrun)."""
         state: dict[str, Any] = {"loss": self.loss.state_dict()}
+        if self.augment is not None:
+            state["augment"] = self.augment.state_dict()
         if self.latent_rng is not None:
             state["latent_rng"] = self.latent_rng.get_state()
         return state
@@ -276,6 +309,8 @@ class GANRecipe(Recipe):
         """Restore extra_state (and the one grad scaler of checkpoints from before train.precision
         into both optimisers' scalers)."""
         self.loss.load_state_dict(state.get("loss", {}))
+        if self.augment is not None:
+            self.augment.load_state_dict(state.get("augment", {}))
         if state.get("scaler"):
             self.precision.load_state_dict({name: state["scaler"] for name in self.optimizers})
         if self.latent_rng is not None and "latent_rng" in state:
