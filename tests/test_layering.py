@@ -37,6 +37,7 @@ LEVELS = {
     "device": 7,
     "checkpoints": 7,
     "limits": 7,
+    "augment": 7,  # pure tensor code; config validates train.augment with its parser
 }
 PEERS_APART = {("train", "metrics"), ("metrics", "train")}
 

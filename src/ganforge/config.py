@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 import yaml
 
+from ganforge.augment import parse_augment
 from ganforge.errors import ConfigError, warn_config
 from ganforge.legacy import migrate
 from ganforge.limits import (
@@ -328,6 +329,9 @@ class TrainConfig:
     sync_batchnorm: bool = False  # > 1 CUDA process: batch statistics over all ranks
     workers: int = 0  # DataLoader processes decoding batches ahead; 0: in the training loop
     progress: bool = True
+    augment: str = "none"  # none, diffaugment[:POLICIES] or ada[:GROUPS][,p=P] (augment/spec.py)
+    ada_target: float = 0.6  # ADA: the target of r_t = E[sign(D(real))]
+    ada_interval: int = 4  # ADA: steps between adjustments of p
 
 
 @dataclass
@@ -478,6 +482,8 @@ BOUNDS = [
     Bound("train.threads", 1),
     Bound("train.workers", 0, 64),
     Bound("train.seed", 0, SEED_MAX),
+    Bound("train.ada_target", -1, 1, open_low=True, open_high=True),
+    Bound("train.ada_interval", 1),
     Bound("eval.seed", 0, SEED_MAX),
     Bound("optim.lr_g", 0, open_low=True),
     Bound("optim.lr_d", 0, open_low=True),
@@ -512,6 +518,32 @@ def check_kinds(cfg: Config) -> None:
         raise ConfigError(
             f"model {cfg.model.name!r} needs {needs} data, but dataset {cfg.data.name!r} holds "
             f"{holds} data: choose data.name from {fits}, or another model"
+        )
+
+
+def check_augment(cfg: Config) -> None:
+    """``train.augment`` parses, and the recipe and loss can augment what their discriminator
+    sees (a score, not an auto-encoder's reconstruction of its input)."""
+    spec = parse_augment(cfg.train.augment)
+    if spec.kind == "none":
+        return
+    recipe = recipe_of(cfg.model.name)
+    if not getattr(RECIPES.get(recipe), "augments", False):
+        raise ConfigError(
+            f"train.augment={cfg.train.augment!r}: the {recipe} recipe (model "
+            f"{cfg.model.name!r}) does not augment; use train.augment=none"
+        )
+    kind = DATASETS.entry(cfg.data.name).meta.get("kind")
+    if kind != "image":
+        raise ConfigError(
+            f"train.augment={cfg.train.augment!r} augments images, and dataset "
+            f"{cfg.data.name!r} holds {kind} data; use train.augment=none"
+        )
+    if LOSSES.get(cfg.loss.name).d_output != "score":
+        raise ConfigError(
+            f"train.augment={cfg.train.augment!r}: loss {cfg.loss.name!r} has an auto-encoder "
+            "discriminator, which would reconstruct the augmented image and be compared with "
+            "the plain one; use train.augment=none"
         )
 
 
@@ -552,6 +584,7 @@ def from_dict(raw: Mapping[str, Any]) -> Config:
         check_run_name(cfg.name)
     check_ranges(cfg)
     check_kinds(cfg)
+    check_augment(cfg)
     check_fits(cfg)
     return cfg
 

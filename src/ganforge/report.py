@@ -22,6 +22,7 @@ LOSS_PANELS = {
     "discriminator outputs": ("d_real", "d_fake"),
     "critic estimate / penalties": ("wasserstein", "gp", "penalty", "r1"),
     "BEGAN equilibrium": ("k", "m_global", "l_real", "l_fake"),
+    "ADA: p and r_t = E[sign D(real)]": ("ada_p", "ada_rt"),
 }
 NOT_PLOTTED = {
     "step",

@@ -164,6 +164,13 @@ def any_ranks(flags: list[bool]) -> list[bool]:
     return [bool(v) for v in value.tolist()]
 
 
+def all_sum(tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor`` summed over ranks, in place (itself without torchrun; one collective)."""
+    if world().distributed:
+        dist.all_reduce(tensor)
+    return tensor
+
+
 def average(values: dict[str, float]) -> dict[str, float]:
     """The mean over ranks of each value (same keys on every rank; one collective)."""
     if not world().distributed or not values:

@@ -79,7 +79,7 @@ class AuxiliaryRecipe(GANRecipe):
         y_fake: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, Logs]:
         """The loss's pair and penalties plus ``d_extra``."""
-        tap = Tap(self.heads_train)
+        tap = Tap(self.critic(self.heads_train, real))
         loss, logs = self.loss.d_loss(tap, real, fake, scale)
         term, extra = self.d_extra(tap, real, fake, y, y if y_fake is None else y_fake)
         loss = loss + term
@@ -90,7 +90,7 @@ class AuxiliaryRecipe(GANRecipe):
         self, fake: torch.Tensor, real: torch.Tensor, y: torch.Tensor | None
     ) -> tuple[torch.Tensor, Logs]:
         """The loss's generator objective plus ``g_extra``."""
-        tap = Tap(self.d.heads)  # type: ignore[attr-defined]
+        tap = Tap(self.critic(self.d.heads))  # type: ignore[attr-defined]
         loss, logs = self.loss.g_loss(tap, fake, real)
         term, extra = self.g_extra(tap, fake, y)
         if term is not None:

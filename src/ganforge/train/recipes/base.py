@@ -80,6 +80,7 @@ class Recipe:
     batches_per_step: int = 1
     unused_parameters: bool = False  # some parameters get no gradient in a step (growth)
     ema_buffers: str = "average"  # the generator EMA averages its buffers, or copies them
+    augments: bool = False  # augments its discriminator's images as train.augment says
 
     @staticmethod
     def make_schedule() -> Any:

@@ -9,6 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ganforge.augment import Augment, parse_augment
 from ganforge.config import Config
 from ganforge.data.base import DataInfo
 from ganforge.errors import ConfigError
@@ -16,6 +17,7 @@ from ganforge.losses import GeneratorBatch, Loss, OptimDefaults
 from ganforge.losses import build_loss as _build_loss
 from ganforge.models.base import GANModels, Generator, class_cycle
 from ganforge.registry import LOSSES, MODELS, RECIPES
+from ganforge.train import distributed
 from ganforge.train.optim import (
     lr_factor,
     make_optimizer,
@@ -39,17 +41,23 @@ class Kept:
 
 
 def labelled_critic(
-    d: nn.Module, y: torch.Tensor | None, fake: torch.Tensor, y_fake: torch.Tensor | None
+    d: nn.Module,
+    y: torch.Tensor | None,
+    fake: torch.Tensor,
+    y_fake: torch.Tensor | None,
+    view: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> Callable[[torch.Tensor], torch.Tensor]:
-    """The critic ``x -> d(x, labels)`` a loss calls: the fakes (``fake`` or a tensor sharing
-    its storage, such as ``fake.detach()``) with their classes ``y_fake``, anything else (the
-    real batch, a penalty's interpolates) with the real labels ``y``."""
+    """The critic ``x -> d(view(x), labels)`` a loss calls: the fakes (``fake`` or a tensor
+    sharing its storage, such as ``fake.detach()``) with their classes ``y_fake``, anything else
+    (the real batch, a penalty's interpolates) with the real labels ``y``; ``view`` (the
+    augmentation, if any) is applied after the labels are chosen from ``x``."""
+    view = view or (lambda x: x)
     if y_fake is y:
-        return lambda x: d(x, y)
+        return lambda x: d(view(x), y)
 
     def critic(x: torch.Tensor) -> torch.Tensor:
         same = x.data_ptr() == fake.data_ptr() and x.shape == fake.shape
-        return d(x, y_fake if same else y)
+        return d(view(x), y_fake if same else y)
 
     return critic
 
@@ -68,6 +76,8 @@ def build_gan_models(cfg: Config, info: DataInfo) -> GANModels:
 @RECIPES.register("gan")
 class GANRecipe(Recipe):
     """Unconditional or class-conditional GAN with any registered loss."""
+
+    augments = True
 
     def __init__(self, cfg: Config, info: DataInfo, device: torch.device) -> None:
         super().__init__(cfg, info, device)
@@ -99,6 +109,34 @@ class GANRecipe(Recipe):
         self.latent_rng = torch.Generator().manual_seed(cfg.train.seed)
         self.conditional = bool(self.g.n_classes)
         self.latent: torch.Tensor | None = None  # the latents of the micro-batch being scored
+        spec = parse_augment(cfg.train.augment)
+        self.augment = None
+        if spec.kind != "none":  # ADA's statistics are summed over ranks: one p everywhere
+            reduce = distributed.all_sum if self.world.distributed else None
+            t = cfg.train
+            self.augment = Augment(spec, device, t.ada_target, t.ada_interval, reduce)
+
+    def critic(
+        self,
+        d: Callable[[torch.Tensor], Any],
+        real: torch.Tensor | None = None,
+        augmented: bool = False,
+    ) -> Callable[[torch.Tensor], Any]:
+        """``d`` as the losses call it: every image augmented first (``train.augment``; by ``d``
+        itself when ``augmented``), so gradients reach G and gradient penalties differentiate
+        through the augmentation; D's outputs on the real batch ``real`` (the very tensor) feed
+        ADA's heuristic."""
+        augment = self.augment
+        if augment is None:
+            return d
+
+        def judge(x: torch.Tensor) -> Any:
+            out = d(x if augmented else augment(x))
+            if x is real:
+                augment.observe(out[0] if isinstance(out, tuple) else out, len(x))
+            return out
+
+        return judge
 
     def _labels(self, batch: dict[str, torch.Tensor]) -> torch.Tensor | None:
         if not self.conditional:
@@ -190,15 +228,17 @@ class GANRecipe(Recipe):
     ) -> tuple[torch.Tensor, Logs]:
         """The discriminator's objective on a real batch (labels ``y``) and a detached fake
         batch (labels ``y_fake``, default ``y``): the loss's pair and penalties (ACGAN, InfoGAN
-        and the semi-supervised GAN add their class terms)."""
-        critic = labelled_critic(self.d_train, y, fake, y if y_fake is None else y_fake)
-        return self.loss.d_loss(critic, real, fake, scale)
+        and the semi-supervised GAN add their class terms). The labels are chosen on the images
+        before they are augmented."""
+        y_fake = y if y_fake is None else y_fake
+        critic = labelled_critic(self.d_train, y, fake, y_fake, self.augment)
+        return self.loss.d_loss(self.critic(critic, real, augmented=True), real, fake, scale)
 
     def g_objective(
         self, fake: torch.Tensor, real: torch.Tensor, y: torch.Tensor | None
     ) -> tuple[torch.Tensor, Logs]:
         """The generator's objective on a fake batch (of classes ``y``) that keeps its graph."""
-        return self.loss.g_loss(lambda x: self.d(x, y), fake, real)
+        return self.loss.g_loss(self.critic(lambda x: self.d(x, y)), fake, real)
 
     def step(self, batches: list[dict[str, torch.Tensor]]) -> Logs:
         """n_critic discriminator updates, each on fresh batches, then one generator update.
@@ -282,6 +322,8 @@ class GANRecipe(Recipe):
                 g_logs_k[key] = v if k == 1 else g_logs_k.get(key, 0.0) + log_value(v) / k
         logs.update(self.apply("g", g_logs_k))
         set_requires_grad(self.d, True)
+        if self.augment is not None:
+            logs.update(self.augment.end_step())
         return logs
 
     def set_progress(self, phase: int, fraction: float, overall: float) -> None:
@@ -340,6 +382,8 @@ class GANRecipe(Recipe):
         state: dict[str, Any] = {"loss": self.loss.state_dict()}
         if any(p.state_dict() for p in self.loss.penalties):
             state["penalties"] = [p.state_dict() for p in self.loss.penalties]
+        if self.augment is not None:
+            state["augment"] = self.augment.state_dict()
         state["latent_rng"] = self.latent_rng.get_state()
         return state
 
@@ -349,6 +393,8 @@ class GANRecipe(Recipe):
         self.loss.load_state_dict(state.get("loss", {}))
         for penalty, saved in zip(self.loss.penalties, state.get("penalties", [])):
             penalty.load_state_dict(saved)
+        if self.augment is not None:
+            self.augment.load_state_dict(state.get("augment", {}))
         if state.get("scaler"):
             self.precision.load_state_dict({name: state["scaler"] for name in self.optimizers})
         if "latent_rng" in state:  # checkpoints of one process from before: a fresh stream

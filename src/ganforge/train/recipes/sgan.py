@@ -162,9 +162,10 @@ class SGANRecipe(AuxiliaryRecipe):
         if self.schedule["g_objective"] == "loss":
             return super().g_objective(fake, real, y)
         d: TrunkDiscriminator = self.d  # type: ignore[assignment]
+        trunk = self.critic(d.trunk)  # the augmented images, under train.augment
         with torch.no_grad():
-            target = d.trunk(real).flatten(1)
-        loss = feature_matching(target, d.trunk(fake).flatten(1), self.schedule["fm_distance"])
+            target = trunk(real).flatten(1)
+        loss = feature_matching(target, trunk(fake).flatten(1), self.schedule["fm_distance"])
         return loss, {"g_loss": loss.detach()}
 
     def step(self, batches: list[dict[str, torch.Tensor]]) -> Logs:
