@@ -82,6 +82,7 @@ class Rater:
     def __init__(self, base_url: str) -> None:
         parts = urlsplit(base_url)
         self.host, self.port = parts.hostname, parts.port
+        self.origin = f"{parts.scheme}://{parts.netloc}"  # an IPv6 host keeps its brackets
         self.cookie: str | None = None
         self.csrf: str | None = None
 
@@ -100,7 +101,7 @@ class Rater:
         conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
         sent = dict(headers or {})
         if method == "POST":  # as a browser does; {"Origin": None} leaves it out
-            sent.setdefault("Origin", f"http://{self.host}:{self.port}")
+            sent.setdefault("Origin", self.origin)
             if sent["Origin"] is None:
                 del sent["Origin"]
         if self.cookie and "Cookie" not in sent:
