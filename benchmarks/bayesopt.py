@@ -32,7 +32,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 
-from ganforge.bayes.objectives import PROBLEMS, Problem  # noqa: E402
+from ganforge.bayes.optimize.objectives import PROBLEMS, Problem  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 CHECKPOINTS = (20, 50, 100)

@@ -20,8 +20,8 @@ import torch
 
 from ganforge import config
 from ganforge.data.base import DataInfo
-from ganforge.metrics.evaluator import TrainingEvaluator
-from ganforge.metrics.plan import make_plan
+from ganforge.metrics.runner.evaluator import TrainingEvaluator
+from ganforge.metrics.runner.plan import make_plan
 from ganforge.train import distributed
 from ganforge.train.recipes.gan import GANRecipe
 

@@ -22,8 +22,8 @@ import scipy
 import scipy.linalg
 from threadpoolctl import threadpool_limits
 
-from ganforge.metrics.fid import frechet_distance
-from ganforge.metrics.stats import FeatureStats
+from ganforge.metrics.measures.fid import frechet_distance
+from ganforge.metrics.measures.stats import FeatureStats
 
 RESULTS = Path(__file__).parent / "results" / "fid.json"
 

@@ -68,7 +68,7 @@ def one_run(job: Job) -> dict:
     import torch
 
     from ganforge import config
-    from ganforge.metrics.modes import toy_mode_coverage
+    from ganforge.metrics.measures.modes import toy_mode_coverage
     from ganforge.runs import load
     from ganforge.train import train
 

@@ -54,7 +54,7 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from ganforge import config
     from ganforge.train import train
 
-    from .test_engine import TINY_DCGAN
+    from .train.test_engine import TINY_DCGAN
 
     root = tmp_path_factory.mktemp("tiny-run")
     return train(config.resolve(None, [*TINY_DCGAN, "eval.metrics=[]"]), runs_root=root).run.path

@@ -17,7 +17,7 @@ from PIL import Image
 
 from .bad_values import config_keys
 from .conftest import run_cli
-from .rate_helpers import Rater, folder_study, running
+from .rate.rate_helpers import Rater, folder_study, running
 
 KEYS = config_keys()
 FEW = settings(

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from .conftest import run_cli
-from .test_engine import TINY_DCGAN
+from .train.test_engine import TINY_DCGAN
 
 
 def test_user_errors_are_one_line_with_exit_code_two(capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,8 +16,8 @@ from PIL import Image
 from ganforge import config
 from ganforge.checkpoints import load_checkpoint
 from ganforge.errors import ConfigError, GanforgeError
-from ganforge.metrics.base import parse_spec
-from ganforge.metrics.stats import FeatureStats
+from ganforge.metrics.measures.stats import FeatureStats
+from ganforge.metrics.runner.base import parse_spec
 
 from .conftest import run_cli
 

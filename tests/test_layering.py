@@ -16,7 +16,6 @@ LEVELS = {
     "cli": 0,
     "api": 1,
     "tune": 2,
-    "tune_storage": 2,
     "train": 3,
     "metrics": 3,
     "rate": 4,

@@ -18,10 +18,9 @@ from ganforge import config as config_mod
 from ganforge import generate as _generate
 from ganforge import rate as _rate
 from ganforge import style_figures
-from ganforge import tune as _tune
 from ganforge.bayes.naive_bayes import NaiveBayesError
-from ganforge.bayes.nb_cli_support import CHOICES as _NB_CHOICES
-from ganforge.bayes.nb_cli_support import NaiveBayesRun, run_naive_bayes
+from ganforge.bayes.naive_bayes.cli_support import CHOICES as _NB_CHOICES
+from ganforge.bayes.naive_bayes.cli_support import NaiveBayesRun, run_naive_bayes
 from ganforge.data.base import DataInfo
 from ganforge.data.convert import TRANSFORMS as DATASET_TRANSFORMS
 from ganforge.data.convert import ConvertReport, convert_dataset
@@ -31,19 +30,19 @@ from ganforge.data.faces import FacesReport, prepare_faces
 from ganforge.errors import ConfigDeprecationWarning, ConfigWarning, DataError, GanforgeError
 from ganforge.limits import MAX_SIDE, SEED_MAX, check_run_name
 from ganforge.losses import loss_keys, penalty_keys
-from ganforge.metrics import contests as _contests
-from ganforge.metrics.compare import Comparison
-from ganforge.metrics.compare import compare as _compare
-from ganforge.metrics.evaluate import Evaluation, evaluate, table
-from ganforge.metrics.evaluator import check_eval_settings, training_evaluator
 from ganforge.metrics.features import extractor_rows, inception_weights
-from ganforge.metrics.reference import dataset_stats
-from ganforge.metrics.select import select
-from ganforge.metrics.stats import FeatureStats
-from ganforge.metrics.translation import evaluate_run as _evaluate_translation
-from ganforge.metrics.translation import table as _translation_table
-from ganforge.metrics.truncation import DEFAULT_THRESHOLDS
-from ganforge.metrics.truncation import truncation_sweep as _truncation_sweep
+from ganforge.metrics.measures.stats import FeatureStats
+from ganforge.metrics.runner import contests as _contests
+from ganforge.metrics.runner.compare import Comparison
+from ganforge.metrics.runner.compare import compare as _compare
+from ganforge.metrics.runner.evaluate import Evaluation, evaluate, table
+from ganforge.metrics.runner.evaluator import check_eval_settings, training_evaluator
+from ganforge.metrics.runner.reference import dataset_stats
+from ganforge.metrics.runner.select import select
+from ganforge.metrics.runner.translation import evaluate_run as _evaluate_translation
+from ganforge.metrics.runner.translation import table as _translation_table
+from ganforge.metrics.runner.truncation import DEFAULT_THRESHOLDS
+from ganforge.metrics.runner.truncation import truncation_sweep as _truncation_sweep
 from ganforge.models.base import class_rows, count_parameters
 from ganforge.models.latent import slerp
 from ganforge.nn.cond_norm import BN_STATS
@@ -59,6 +58,7 @@ from ganforge.train.engine import Callback
 from ganforge.train.orchestration import check_batches
 from ganforge.train.orchestration import with_defaults as _with_defaults
 from ganforge.translation import Translated, translate
+from ganforge.tune import search as _tune
 
 CLASS_GRID_WIDTH = 8  # samples per class row of `sample --class-grid` unless --n is given
 
@@ -351,7 +351,7 @@ def compare(a: str | Path, b: str | Path | None = None, **options: Any) -> Compa
     """Score image set ``a`` against reference ``b``, or alone with one-sided metrics (IS).
 
     Sources and ``options`` (metrics, extractor, n, seed, size, limit, json_path, bootstrap,
-    use_ema) as in ``ganforge.metrics.compare.compare``."""
+    use_ema) as in ``ganforge.metrics.runner.compare.compare``."""
     return _compare(a, b, **options)
 
 
@@ -361,7 +361,7 @@ NAIVE_BAYES_CHOICES = _NB_CHOICES
 def naive_bayes(data: str | Path, target: str | int, **options: Any) -> NaiveBayesRun:
     """Cross-validate a Naive Bayes classifier on a CSV file; ``predict`` classifies new rows.
 
-    ``options`` are those of ``ganforge.bayes.nb_cli_support.run_naive_bayes`` (model, cv,
+    ``options`` are those of ``ganforge.bayes.naive_bayes.cli_support.run_naive_bayes`` (model, cv,
     header, folds, predict, out, seed, convention, unseen, alpha, bandwidth); ``target`` is a
     column name or index; ``out`` writes the predictions."""
     try:
@@ -574,7 +574,7 @@ def tune(
         )
     else:
         try:
-            from ganforge import tune_storage  # needs the `tune` extra (Optuna)
+            from ganforge.tune import storage as tune_storage  # needs the `tune` extra (Optuna)
         except ImportError as exc:
             raise GanforgeError(
                 f"--storage, --sampler {sampler} and --pruner {pruner} run the search on Optuna, "

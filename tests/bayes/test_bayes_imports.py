@@ -8,8 +8,8 @@ import sys
 SCRIPT = """
 import importlib, pkgutil, sys
 import ganforge.bayes
-for module in pkgutil.iter_modules(ganforge.bayes.__path__):
-    importlib.import_module("ganforge.bayes." + module.name)
+for module in pkgutil.walk_packages(ganforge.bayes.__path__, "ganforge.bayes."):
+    importlib.import_module(module.name)
 others = [m for m in sys.modules if m.split(".")[0] == "ganforge"
           and m.split(".")[:2] != ["ganforge", "bayes"]]
 print(sorted(others))

@@ -14,10 +14,10 @@ from sklearn.datasets import load_iris
 
 from ganforge import api
 from ganforge.bayes.naive_bayes import MODELS
-from ganforge.bayes.nb_categorical import UNSEEN_POLICIES
-from ganforge.bayes.nb_cli_support import CHOICES, CONVENTIONS
-from ganforge.bayes.nb_cv import FOLD_KINDS
-from ganforge.bayes.nb_kernel import BANDWIDTH_RULES
+from ganforge.bayes.naive_bayes.categorical import UNSEEN_POLICIES
+from ganforge.bayes.naive_bayes.cli_support import CHOICES, CONVENTIONS
+from ganforge.bayes.naive_bayes.cv import FOLD_KINDS
+from ganforge.bayes.naive_bayes.kernel import BANDWIDTH_RULES
 from ganforge.cli import cli, main
 from ganforge.errors import DataError
 

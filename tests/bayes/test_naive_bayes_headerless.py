@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sklearn.datasets import load_iris
 
 from ganforge import api
-from ganforge.bayes.nb_csv import detect_header, read_csv
+from ganforge.bayes.naive_bayes.csv_table import detect_header, read_csv
 
 from .test_naive_bayes_cli import run_error
 from .test_naive_bayes_cli import run_ok as run

@@ -9,7 +9,7 @@ import pytest
 from sklearn.datasets import load_iris
 
 from ganforge.bayes.naive_bayes import GaussianNB, cross_val_accuracy, gaussian_pdf
-from ganforge.bayes.nb_cv import kfold_indices, walkthrough_folds
+from ganforge.bayes.naive_bayes.cv import kfold_indices, walkthrough_folds
 
 # The walk-through's contrived two-class dataset: rows of X1, X2, class.
 CONTRIVED = np.array(

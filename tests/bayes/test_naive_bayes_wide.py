@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ganforge.bayes import nb_csv
-from ganforge.bayes.nb_cli_support import run_naive_bayes
+from ganforge.bayes.naive_bayes import csv_table as nb_csv
+from ganforge.bayes.naive_bayes.cli_support import run_naive_bayes
 
 COMPARED = [0]
 

@@ -4,10 +4,10 @@ Bayesian optimisation: ``minimize(f, space, n_calls)`` or an ``Optimizer`` with 
 over a ``Space`` of ``Real``, ``Integer`` and ``Categorical`` dimensions.
 """
 
-from ganforge.bayes.acquisition import ACQUISITION_CHOICES
-from ganforge.bayes.gp import GaussianProcess
-from ganforge.bayes.optimize import Optimizer, OptimizeResult, minimize
-from ganforge.bayes.space import Categorical, Integer, Real, Space
+from ganforge.bayes.optimize.acquisition import ACQUISITION_CHOICES
+from ganforge.bayes.optimize.gp import GaussianProcess
+from ganforge.bayes.optimize.loop import Optimizer, OptimizeResult, minimize
+from ganforge.bayes.optimize.space import Categorical, Integer, Real, Space
 
 __all__ = [
     "ACQUISITION_CHOICES",

@@ -3,17 +3,14 @@
 Importing the package registers every metric (``ganforge.registry.METRICS``).
 """
 
-from ganforge.metrics import (  # noqa: F401  (registration)
-    catalog,
-    catalog_classes,
-    catalog_commands,
-    catalog_samples,
-)
-from ganforge.metrics.fid import fid, frechet_distance
-from ganforge.metrics.inception_score import inception_score
-from ganforge.metrics.kid import kid
-from ganforge.metrics.prdc import density_coverage, precision_recall
-from ganforge.metrics.stats import FeatureStats
+import sys as _sys
+
+from ganforge.metrics import catalog  # noqa: F401  (registration: every catalog module)
+from ganforge.metrics.measures.fid import fid, frechet_distance
+from ganforge.metrics.measures.inception_score import inception_score
+from ganforge.metrics.measures.kid import kid
+from ganforge.metrics.measures.prdc import density_coverage, precision_recall
+from ganforge.metrics.measures.stats import FeatureStats
 
 __all__ = [
     "FeatureStats",
@@ -24,3 +21,11 @@ __all__ = [
     "kid",
     "precision_recall",
 ]
+
+# Old module paths that are also names of functions here: registered now, so that
+# importing one (for one release, see CHANGELOG.md) cannot replace the function.
+_sys.modules.setdefault("ganforge.metrics.fid", _sys.modules["ganforge.metrics.measures.fid"])
+_sys.modules.setdefault(
+    "ganforge.metrics.inception_score", _sys.modules["ganforge.metrics.measures.inception_score"]
+)
+_sys.modules.setdefault("ganforge.metrics.kid", _sys.modules["ganforge.metrics.measures.kid"])
