@@ -82,3 +82,52 @@ def test_no_module_imports_one_above_it() -> None:
 def test_every_part_of_the_package_has_a_level() -> None:
     parts = {p.relative_to(PACKAGE).with_suffix("").parts[0] for p in PACKAGE.rglob("*.py")}
     assert parts - set(LEVELS) - {"bayes", "__init__"} == set()
+
+
+# metrics/ rooms, top to bottom (docs/architecture.md, "Rooms"): the catalogue registers judges
+# and measures for the runner's suite; the runner evaluates with judges and measures; judges
+# use measures and features; measures use each other only.
+METRICS_ROOMS = {"catalog": 0, "runner": 1, "judges": 2, "measures": 3, "features": 4}
+APART = {"bayes": {"naive_bayes", "optimize"}}  # rooms of one package that import neither other
+
+
+def test_metrics_rooms_import_downwards() -> None:
+    wrong = []
+    for path in (PACKAGE / "metrics").rglob("*.py"):
+        parts = path.relative_to(PACKAGE / "metrics").with_suffix("").parts
+        if len(parts) == 1:
+            continue  # metrics/__init__: imports the catalogue (registration)
+        mine = parts[0]
+        for name in imported(path):
+            theirs = name.split(".")[2:3]
+            if name.split(".")[:2] != ["ganforge", "metrics"] or not theirs or theirs[0] == mine:
+                continue
+            if METRICS_ROOMS.get(theirs[0], -1) < METRICS_ROOMS[mine]:
+                wrong.append(f"metrics/{'/'.join(parts)} imports {name}")
+    assert not wrong
+
+
+def test_every_metrics_module_sits_in_a_room() -> None:
+    loose = {p.stem for p in (PACKAGE / "metrics").glob("*.py")} - {"__init__"}
+    rooms = {p.name for p in (PACKAGE / "metrics").iterdir() if (p / "__init__.py").is_file()}
+    assert loose == set()
+    assert rooms == set(METRICS_ROOMS)
+
+
+def test_rooms_kept_apart_do_not_import_each_other() -> None:
+    wrong = []
+    for package, rooms in APART.items():
+        for room_name in rooms:
+            for path in (PACKAGE / package / room_name).rglob("*.py"):
+                for name in imported(path):
+                    others = {f"ganforge.{package}.{r}" for r in rooms - {room_name}}
+                    if any(name == o or name.startswith(o + ".") for o in others):
+                        wrong.append(f"{path.relative_to(PACKAGE)} imports {name}")
+    assert not wrong
+
+
+def test_test_folders_mirror_the_package() -> None:
+    tests = Path(__file__).parent
+    folders = {p.name for p in tests.iterdir() if p.is_dir() and (p / "__init__.py").is_file()}
+    rooms = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+    assert folders - rooms == set()
