@@ -219,7 +219,7 @@ def test_batches_that_the_processes_cannot_split_are_one_line_before_launch(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """stylegan-faces1024's 8/4/4 phase batches on 8 GPUs: one line, no process started."""
-    from .conftest import run_cli
+    from ..conftest import run_cli
 
     code, _, err = run_cli(capsys, "train", "stylegan-faces1024", "--gpus", "8")
     assert code == 2 and err.count("\n") == 1, err
@@ -260,7 +260,7 @@ def test_a_process_group_that_cannot_form_is_one_line(
 
     from ganforge.train.distributed import join_failure
 
-    from .conftest import run_cli
+    from ..conftest import run_cli
 
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -325,7 +325,7 @@ def test_one_latent_stream_whatever_the_launcher(
     resumed under torchrun; a plain run resumed under torchrun continues as the plain run.
     (Before, a plain process drew its latents from the global stream, a torchrun worker from
     the shared one: d_fake differed at the first resumed step.)"""
-    from .train.test_distributed import _copy_until, _weights
+    from .test_distributed import _copy_until, _weights
 
     launched = _train_in(tmp_path / "a", launched=True, monkeypatch=monkeypatch, overrides=STREAM)
     plain_copy = _copy_until(launched.run.path, 4, tmp_path / "b")
@@ -349,7 +349,7 @@ def test_one_latent_stream_across_two_processes(
 ) -> None:
     """2 processes resumed by a plain process continue as `--gpus 1` does; a plain run resumed
     by 2 processes ends with the plain run's weights (float sums in another order)."""
-    from .train.test_distributed import TOLERANCE, _copy_until, _ganforge, _weights
+    from .test_distributed import TOLERANCE, _copy_until, _ganforge, _weights
 
     root = tmp_path / "two"
     done = _ganforge(["train", "--gpus", "2", "--runs-dir", str(root), "--quiet", *_sets(STREAM)])
@@ -452,7 +452,7 @@ def test_two_processes_score_as_one(tmp_path: Path) -> None:
 
 
 def _ganforge_run(args: list[str], sets: list[str]) -> subprocess.CompletedProcess:
-    from .train.test_distributed import _ganforge
+    from .test_distributed import _ganforge
 
     return _ganforge([*args, *_sets(sets)])
 
