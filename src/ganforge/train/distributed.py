@@ -90,7 +90,14 @@ def setup(device: torch.device) -> tuple[World, torch.device]:
     if not dist.is_initialized():
         backend = "nccl" if device.type == "cuda" else "gloo"
         try:
-            dist.init_process_group(backend, timeout=TIMEOUT)
+            # torchrun's store outlives a restart: the keys of the failed attempt (the dead
+            # ranks' gloo addresses) would be read back and the mesh would wait on them
+            # forever, so each attempt forms its group under a prefix of its own
+            store, rank, size = next(dist.rendezvous("env://", timeout=TIMEOUT))
+            store = dist.PrefixStore(f"ganforge/attempt-{restart_count()}", store)
+            dist.init_process_group(
+                backend, store=store, rank=rank, world_size=size, timeout=TIMEOUT
+            )
         except (RuntimeError, ValueError) as exc:  # DistNetworkError, DistStoreError included
             raise TrainingError(join_failure(backend, exc)) from None
     return world(), device
