@@ -53,7 +53,6 @@ _MOVED = {
     "ganforge.metrics.compare": "ganforge.metrics.runner.compare",
     "ganforge.metrics.contests": "ganforge.metrics.runner.contests",
     "ganforge.metrics.critic": "ganforge.metrics.judges.critic",
-    "ganforge.metrics.diversity": "ganforge.metrics.measures.diversity",
     "ganforge.metrics.duplicates": "ganforge.metrics.measures.duplicates",
     "ganforge.metrics.evaluate": "ganforge.metrics.runner.evaluate",
     "ganforge.metrics.evaluator": "ganforge.metrics.runner.evaluator",
