@@ -601,6 +601,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def dotted(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested config mapping by dotted keys (``{"train": {"steps": 2}}`` -> ``train.steps``)."""
+    out: dict[str, Any] = {}
+    for key, value in mapping.items():
+        if isinstance(value, dict):
+            out.update(dotted(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
 def to_dict(cfg: Config) -> dict[str, Any]:
     """The YAML-ready mapping of a Config (round-trips through ``from_dict``)."""
     out: dict[str, Any] = {"preset": cfg.preset, "name": cfg.name}

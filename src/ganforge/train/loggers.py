@@ -21,7 +21,7 @@ import numpy as np
 import yaml
 from PIL import Image
 
-from ganforge.config import Config, to_dict
+from ganforge.config import Config, dotted, to_dict
 from ganforge.errors import ConfigError
 
 log = logging.getLogger("ganforge.train")
@@ -57,17 +57,6 @@ def check_installed(cfg: Config) -> None:
             importlib.import_module(PACKAGES[name][0])
         except ImportError:
             raise missing(name) from None
-
-
-def _flat(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """A nested config as dotted keys (train.steps: 2000)."""
-    out: dict[str, Any] = {}
-    for key, value in mapping.items():
-        if isinstance(value, dict):
-            out.update(_flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
 
 
 class TensorBoard:
@@ -116,7 +105,7 @@ class MLflow:
             experiment = self.client.create_experiment(name)
         self.run_id = self.client.create_run(experiment, run_name=run.name).info.run_id
         raw = to_dict(cfg)
-        params = {k: str(v)[:500] for k, v in _flat(raw).items()}  # MLflow's value limit
+        params = {k: str(v)[:500] for k, v in dotted(raw).items()}  # MLflow's value limit
         self.client.log_batch(self.run_id, params=[_param(k, v) for k, v in params.items()])
         self.client.log_text(self.run_id, yaml.safe_dump(raw, sort_keys=False), "config.yaml")
 

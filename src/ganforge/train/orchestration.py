@@ -164,25 +164,14 @@ def existing_run(cfg: Config, runs_root: str | Path) -> RunDir | None:
     return None
 
 
-def _flat(mapping: dict, prefix: str = "") -> dict[str, object]:
-    """``{"a": {"b": 1}}`` as ``{"a.b": 1}``."""
-    out: dict[str, object] = {}
-    for key, value in mapping.items():
-        if isinstance(value, dict):
-            out.update(_flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
 def continued_config(cfg: Config, run: RunDir) -> Config:
     """The config a run continued by ``--resume-if-exists`` (or a torchrun restart) trains with:
     the run's saved one with ``cfg``'s train and eval sections; any other setting of ``cfg``
     that differs from the saved run is an error (a requeued job gives the same command)."""
     saved = config_mod.load(run.config_path)
     fixed = ("name", *RESUMABLE_SECTIONS)
-    new = _flat({k: v for k, v in config_mod.to_dict(cfg).items() if k not in fixed})
-    old = _flat({k: v for k, v in config_mod.to_dict(saved).items() if k not in fixed})
+    new = config_mod.dotted({k: v for k, v in config_mod.to_dict(cfg).items() if k not in fixed})
+    old = config_mod.dotted({k: v for k, v in config_mod.to_dict(saved).items() if k not in fixed})
     # optimiser settings left null were filled in by the recipe when the run started
     changed = [
         f"{key}: {old.get(key)!r} -> {value!r}"
