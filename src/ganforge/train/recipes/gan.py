@@ -297,12 +297,13 @@ class GANRecipe(Recipe):
         g_logs_k: Logs = {}
         # the kept fake first (its forward skipped the all-reduce when k > 1, so its gradient
         # joins the others'), then the fresh micro-batches, the last of which all-reduces
-        micro = [kept] if kept is not None else []
-        micro += [None] * len(last_group)
+        micro: list[Kept | tuple[torch.Tensor, torch.Tensor | None]] = [*last_group]
+        if kept is not None:
+            micro.insert(0, kept)
         for index, item in enumerate(micro):
             with self.no_sync("g", index < len(micro) - 1):
-                if item is None:
-                    real, y = last_group[index - (len(micro) - len(last_group))]
+                if not isinstance(item, Kept):  # a fresh micro-batch: (real, labels)
+                    real, y = item
                     z = self.draw_latent(len(real))
                     y_fake = self.fake_condition(y, len(real))
                     with autocast():
